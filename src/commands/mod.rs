@@ -1,0 +1,128 @@
+//! Subcommands of the binary. Each module turns validated arguments into library calls and
+//! prints or writes the results.
+
+mod demo;
+mod detrend;
+mod export;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
+use exoscreen::lightcurve::Selector;
+use exoscreen::load::{self, Loaded};
+
+/// Rediscover planets in Kepler, K2 and TESS light curves.
+#[derive(Debug, Parser)]
+#[command(name = "exoscreen", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show labels, cadence counts (kept and dropped by reason), time span and noise of light curves.
+    Inspect(inspect::InspectArgs),
+    /// Detrend light curves and write one CSV per target.
+    Detrend(detrend::DetrendArgs),
+    /// Export light curves in the Warp 10 GTS input format.
+    Export(export::ExportArgs),
+    /// Run the main job on a generated light curve (no input files needed).
+    Demo(demo::DemoArgs),
+}
+
+/// How light-curve files are read and selected; shared by every subcommand that reads them.
+#[derive(Debug, Args, Clone)]
+pub struct ReadArgs {
+    /// Light-curve files: Kepler/K2/TESS FITS (also .gz) or CSV.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Flux column.
+    #[arg(long, value_enum, default_value_t = FluxColumn::Pdcsap)]
+    pub flux: FluxColumn,
+    /// Quality mask: none, default, hard, hardest (lightkurve's bits) or an integer bitmask.
+    #[arg(long, default_value = "default", value_parser = parse_quality)]
+    pub quality: QualityMask,
+    /// Keep only segments with this label (key=value, e.g. keplerId=11442793, quarter=3); repeatable.
+    #[arg(long, value_parser = parse_selector)]
+    pub select: Vec<Selector>,
+}
+
+fn parse_quality(s: &str) -> Result<QualityMask, String> {
+    s.parse().map_err(|e: exoscreen::Error| e.to_string())
+}
+
+fn parse_selector(s: &str) -> Result<Selector, String> {
+    s.parse().map_err(|e: exoscreen::Error| e.to_string())
+}
+
+impl ReadArgs {
+    /// Reads, selects and stitches; logs every failure and every unselected file.
+    pub fn load(&self) -> Loaded {
+        let opts = ReadOptions {
+            flux: self.flux,
+            quality: self.quality,
+        };
+        let loaded = load::load(&self.files, &opts, &self.select);
+        for (_, e) in &loaded.failures {
+            eprintln!("error: {e:#}");
+        }
+        if !loaded.unselected.is_empty() {
+            tracing::warn!(
+                "{} file(s) did not match --select and were left out: {}",
+                loaded.unselected.len(),
+                loaded
+                    .unselected
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        loaded
+    }
+}
+
+/// Exit code for a batch: 1 when any input failed.
+pub fn batch_exit(failures: usize) -> ExitCode {
+    if failures > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Inspect(a) => inspect::run(a),
+        Command::Detrend(a) => detrend::run(a),
+        Command::Export(a) => export::run(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+/// Logs to stderr; level from RUST_LOG, else warn (-q: error, -v: info, -vv: debug).
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,21 @@
+//! # exoscreen
+//!
+//! Rediscover planets in Kepler, K2 and TESS light curves. The flow: files are read
+//! ([`io`]) into labelled [`lightcurve`]s (Warp 10 style: class name + labels, one segment a
+//! quarter/campaign/sector), stitched per target, detrended ([`detrend`]), searched for
+//! periodic transits with box-least-squares, folded into views and ranked.
+//!
+//! Times are `f64` in the mission's time system (BKJD for Kepler/K2, BTJD for TESS), durations
+//! in days, depths as fractions (ppm only in outputs).
+
+pub mod detrend;
+pub mod error;
+pub mod io;
+pub mod lightcurve;
+pub mod load;
+pub mod noise;
+pub mod robust;
+pub mod synth;
+
+pub use error::{Error, Result};
+pub use lightcurve::{LightCurve, Segment, Series, SeriesMeta};

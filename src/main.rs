@@ -1,0 +1,26 @@
+//! The `exoscreen` command line: parses arguments (clap), sets up logging, runs one
+//! subcommand and maps the outcome to exit codes 0 (ok), 1 (some inputs failed), 2 (usage).
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = commands::Cli::parse();
+    commands::init_logging(cli.verbose, cli.quiet);
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<exoscreen::Error>()
+                .is_some_and(|e| matches!(e, exoscreen::Error::Invalid(_)))
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
