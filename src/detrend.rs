@@ -108,14 +108,14 @@ impl DetrendOptions {
                 self.window_days
             )));
         }
-        if !(self.break_tolerance_days > 0.0) {
+        if self.break_tolerance_days.is_nan() || self.break_tolerance_days <= 0.0 {
             return Err(Error::invalid("break tolerance must be positive (days)"));
         }
-        if !(self.biweight_c > 0.0) {
+        if self.biweight_c.is_nan() || self.biweight_c <= 0.0 {
             return Err(Error::invalid("biweight constant must be positive"));
         }
         if let Some(s) = self.clip_sigma {
-            if !(s > 0.0) {
+            if s.is_nan() || s <= 0.0 {
                 return Err(Error::invalid("clip sigma must be positive"));
             }
         }
@@ -263,24 +263,21 @@ pub fn detrend(series: &Series, opts: &DetrendOptions) -> Result<Detrended> {
         clipped: 0,
         no_trend: 0,
     };
-    for i in 0..series.len() {
-        if !(tr[i].is_finite() && tr[i] != 0.0) {
+    for (i, &t) in tr.iter().enumerate() {
+        if !(t.is_finite() && t != 0.0) {
             out.no_trend += 1;
             continue;
         }
         out.series.time.push(series.time[i]);
-        out.series.flux.push(series.flux[i] / tr[i]);
-        out.series.flux_err.push(series.flux_err[i] / tr[i].abs());
+        out.series.flux.push(series.flux[i] / t);
+        out.series.flux_err.push(series.flux_err[i] / t.abs());
         out.series.segment.push(series.segment[i]);
-        out.trend.push(tr[i]);
+        out.trend.push(t);
     }
     if let Some(k) = opts.clip_sigma {
         // Points inside masked transits are never clipped (they are dips, not upper outliers,
         // but a deep transit can bias the median of a short series).
-        loop {
-            let Some(med) = robust::median(&out.series.flux) else {
-                break;
-            };
+        while let Some(med) = robust::median(&out.series.flux) {
             let sigma = robust::mad_std(&out.series.flux, med).unwrap_or(0.0);
             if sigma <= 0.0 {
                 break;
@@ -343,7 +340,7 @@ mod tests {
             window_days: 100.0,
             ..Default::default()
         };
-        let t = trend(&time, &flux, &vec![false; 20], &opts).unwrap();
+        let t = trend(&time, &flux, &[false; 20], &opts).unwrap();
         assert!(t[..10].iter().all(|v| *v == 1.0));
         assert!(t[10..].iter().all(|v| *v == 2.0));
     }

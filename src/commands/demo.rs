@@ -38,7 +38,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("generated {} (seed {}): planet P = {} d, depth {:.0} ppm, duration {:.1} h, on 2000 ppm variability",
         path.display(), args.seed, planet.period, planet.depth * 1e6, planet.duration * 24.0);
 
-    let loaded = exoscreen::load::load(&[path.clone()], &ReadOptions::default(), &[]);
+    let loaded = exoscreen::load::load(std::slice::from_ref(&path), &ReadOptions::default(), &[]);
     if let Some((_, e)) = loaded.failures.first() {
         anyhow::bail!("reading the demo light curve failed: {e:#}");
     }

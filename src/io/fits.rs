@@ -105,9 +105,12 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
     let quality_name = ["SAP_QUALITY", "QUALITY"].into_iter().find(|c| has(c));
 
     let read_f64 = |f: &mut FitsFile, name: &str| -> Result<Vec<f64>> {
-        table
-            .read_col::<f64>(f, name)
-            .map_err(|e| Error::file(path, format!("cannot read column {name}: {e}")))
+        table.read_col::<f64>(f, name).map_err(|e| {
+            Error::file(
+                path,
+                format!("cannot read column {name} (file truncated or corrupt?): {e}"),
+            )
+        })
     };
     let time = read_f64(&mut f, "TIME")?;
     let flux = read_f64(&mut f, flux_name)?;
@@ -117,11 +120,12 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         None
     };
     let quality = match quality_name {
-        Some(q) => Some(
-            table
-                .read_col::<i64>(&mut f, q)
-                .map_err(|e| Error::file(path, format!("cannot read column {q}: {e}")))?,
-        ),
+        Some(q) => Some(table.read_col::<i64>(&mut f, q).map_err(|e| {
+            Error::file(
+                path,
+                format!("cannot read column {q} (file truncated or corrupt?): {e}"),
+            )
+        })?),
         None => None,
     };
     if flux.len() != time.len() {
@@ -219,4 +223,113 @@ impl Keys<'_> {
     fn float(&mut self, name: &str) -> Option<f64> {
         self.lookup::<f64>(name).filter(|v| v.is_finite())
     }
+}
+
+/// Writes a segment in the mission layout the reader expects (primary header with TELESCOP,
+/// MISSION, OBJECT, target id and segment keys; a `LIGHTCURVE` table with TIME, SAP_FLUX,
+/// PDCSAP_FLUX, their errors and the quality column; BJDREFI/BJDREFF and TIMEDEL). Both flux
+/// columns hold `flux`. Overwrites `path`.
+pub fn write(path: &Path, seg: &Segment, quality: Option<&[i32]>) -> Result<()> {
+    use fitsio::tables::{ColumnDataType, ColumnDescription};
+    let err = |e: fitsio::errors::Error| Error::file(path, format!("cannot write FITS: {e}"));
+    let mission = seg.mission;
+    let quality_name = match mission {
+        Mission::Tess | Mission::Unknown => "QUALITY",
+        Mission::Kepler | Mission::K2 => "SAP_QUALITY",
+    };
+    if path.exists() {
+        std::fs::remove_file(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let mut f = FitsFile::create(path).open().map_err(err)?;
+    let primary = f.primary_hdu().map_err(err)?;
+    let (telescope, mission_name) = match mission {
+        Mission::Kepler => ("Kepler", "Kepler"),
+        Mission::K2 => ("Kepler", "K2"),
+        Mission::Tess => ("TESS", "TESS"),
+        Mission::Unknown => ("UNKNOWN", "UNKNOWN"),
+    };
+    primary
+        .write_key(&mut f, "TELESCOP", telescope)
+        .map_err(err)?;
+    primary
+        .write_key(&mut f, "MISSION", mission_name)
+        .map_err(err)?;
+    if let Some(o) = seg.meta.label("object") {
+        primary.write_key(&mut f, "OBJECT", o).map_err(err)?;
+    }
+    let id_key = match mission {
+        Mission::Tess => "TICID",
+        _ => "KEPLERID",
+    };
+    if let Some(id) = seg
+        .meta
+        .label(mission.target_key())
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        primary.write_key(&mut f, id_key, id).map_err(err)?;
+    }
+    let seg_key = match mission {
+        Mission::Kepler => Some("QUARTER"),
+        Mission::K2 => Some("CAMPAIGN"),
+        Mission::Tess => Some("SECTOR"),
+        Mission::Unknown => None,
+    };
+    if let (Some(k), Some(v)) = (
+        seg_key,
+        seg.meta
+            .label(mission.segment_key())
+            .and_then(|v| v.parse::<i64>().ok()),
+    ) {
+        primary.write_key(&mut f, k, v).map_err(err)?;
+    }
+    if matches!(mission, Mission::Kepler | Mission::K2) {
+        let mode = if seg.cadence_days < 0.005 {
+            "short cadence"
+        } else {
+            "long cadence"
+        };
+        primary.write_key(&mut f, "OBSMODE", mode).map_err(err)?;
+    }
+    let double = |name: &str| {
+        ColumnDescription::new(name)
+            .with_type(ColumnDataType::Double)
+            .create()
+    };
+    let cols = [
+        double("TIME").map_err(err)?,
+        double("SAP_FLUX").map_err(err)?,
+        double("SAP_FLUX_ERR").map_err(err)?,
+        double("PDCSAP_FLUX").map_err(err)?,
+        double("PDCSAP_FLUX_ERR").map_err(err)?,
+        ColumnDescription::new(quality_name)
+            .with_type(ColumnDataType::Int)
+            .create()
+            .map_err(err)?,
+    ];
+    let table = f.create_table("LIGHTCURVE", &cols).map_err(err)?;
+    let bjd_ref = seg.time_system.bjd_reference().unwrap_or(0.0);
+    table
+        .write_key(&mut f, "BJDREFI", bjd_ref.trunc() as i64)
+        .map_err(err)?;
+    table
+        .write_key(&mut f, "BJDREFF", bjd_ref.fract())
+        .map_err(err)?;
+    table
+        .write_key(&mut f, "TIMEDEL", seg.cadence_days)
+        .map_err(err)?;
+    table.write_col(&mut f, "TIME", &seg.time).map_err(err)?;
+    for name in ["SAP_FLUX", "PDCSAP_FLUX"] {
+        table.write_col(&mut f, name, &seg.flux).map_err(err)?;
+    }
+    for name in ["SAP_FLUX_ERR", "PDCSAP_FLUX_ERR"] {
+        table.write_col(&mut f, name, &seg.flux_err).map_err(err)?;
+    }
+    let zeros = vec![0i32; seg.time.len()];
+    table
+        .write_col(&mut f, quality_name, quality.unwrap_or(&zeros))
+        .map_err(err)?;
+    Ok(())
 }

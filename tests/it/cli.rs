@@ -1,0 +1,107 @@
+//! The command line: exit codes, batches that carry on past bad files, JSON, GTS round trip.
+
+use crate::bad_input::bad_files;
+use crate::common::{data_dir, exoscreen, stderr, stdout};
+
+#[test]
+fn batch_with_bad_files_carries_on_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("kplr000000007_demo.csv");
+    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions::default());
+    exoscreen::synth::write_csv(&good, &s).unwrap();
+    let bad = bad_files(tmp.path());
+    let mut args = vec!["inspect".to_string(), "--json".to_string()];
+    args.extend(bad.iter().map(|(p, _)| p.display().to_string()));
+    args.push(good.display().to_string());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = exoscreen(&refs);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["targets"].as_array().unwrap().len(), 1);
+    assert_eq!(v["targets"][0]["labels"]["keplerId"], "7");
+    assert_eq!(v["targets"][0]["points"], s.len());
+    assert_eq!(v["errors"].as_array().unwrap().len(), bad.len());
+    for (p, _) in &bad {
+        assert!(stderr(&out).contains(p.file_name().unwrap().to_str().unwrap()));
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(exoscreen(&["inspect"]).status.code(), Some(2));
+    assert_eq!(
+        exoscreen(&["inspect", "--quality", "often", "x.fits"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(exoscreen(&["frobnicate"]).status.code(), Some(2));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().display().to_string();
+    assert_eq!(
+        exoscreen(&["detrend", "--window", "-3", "--out", &out, "x.csv"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn demo_runs() {
+    let out = exoscreen(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("transit depth"));
+}
+
+#[test]
+fn detrend_writes_csv_that_reads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("kplr000000009_demo.csv");
+    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+        variability_amp: 1e-3,
+        ..Default::default()
+    });
+    exoscreen::synth::write_csv(&input, &s).unwrap();
+    let outdir = tmp.path().join("out");
+    let out = exoscreen(&[
+        "detrend",
+        input.to_str().unwrap(),
+        "--out",
+        outdir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = outdir.join("kplr9_detrended.csv");
+    let back = exoscreen::io::read_segment(&written, &Default::default()).unwrap();
+    assert_eq!(back.meta.label("keplerId"), Some("9"));
+    assert_eq!(back.time_system, exoscreen::lightcurve::TimeSystem::Bkjd);
+    assert!(back.time.len() > s.len() - s.len() / 100);
+    let m = exoscreen::robust::median(&back.flux).unwrap();
+    assert!((m - 1.0).abs() < 1e-4);
+}
+
+#[test]
+fn gts_export_parses_back_to_the_same_times_and_values() {
+    let Some(dir) = data_dir() else { return };
+    let file = dir.join("kepler/exoplanet-ml/kplr011442793-2010009091648_llc.fits");
+    let out = exoscreen(&["export", "--format", "gts", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let seg = exoscreen::io::read_segment(&file, &Default::default()).unwrap();
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1008);
+    for (i, line) in lines.iter().enumerate() {
+        let p = exoscreen::io::gts::parse_line(line).unwrap_or_else(|| panic!("bad line {line}"));
+        assert_eq!(p.meta.class, "org.nasa.kepler.starlight");
+        assert_eq!(p.meta.label("keplerId"), Some("11442793"));
+        assert_eq!(p.meta.label("quarter"), Some("4"));
+        let t = exoscreen::io::gts::from_micros(p.micros, seg.time_system).unwrap();
+        assert!(
+            (t - seg.time[i]).abs() < 1e-9,
+            "time {t} vs {}",
+            seg.time[i]
+        );
+        assert_eq!(p.value, seg.flux[i]);
+    }
+    // BKJD 352.4 = BJD 2455185.4 = 2009-12-19 21:xx on the Unix scale.
+    assert!(lines[0].starts_with("12612583"), "{}", lines[0]);
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one binary (ripgrep style). Real-data tests read `../shared/data` (or
+//! `EXOSCREEN_DATA`) and skip loudly when it is absent, unless `EXOSCREEN_REQUIRE_DATA=1`.
+
+mod bad_input;
+mod cli;
+mod common;
+mod detrend_synth;
+mod real_data;
