@@ -8,6 +8,7 @@
 //! Times are `f64` in the mission's time system (BKJD for Kepler/K2, BTJD for TESS), durations
 //! in days, depths as fractions (ppm only in outputs).
 
+pub mod bls;
 pub mod detrend;
 pub mod error;
 pub mod io;
@@ -15,6 +16,7 @@ pub mod lightcurve;
 pub mod load;
 pub mod noise;
 pub mod robust;
+pub mod search;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -5,6 +5,8 @@ mod demo;
 mod detrend;
 mod export;
 mod inspect;
+mod periodogram;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ pub enum Command {
     Detrend(detrend::DetrendArgs),
     /// Export light curves in the Warp 10 GTS input format.
     Export(export::ExportArgs),
+    /// Detrend and search light curves for periodic transits; one CSV row per candidate.
+    Search(search::SearchArgs),
+    /// Compute a BLS periodogram on exactly the grid given and print the throughput.
+    Periodogram(periodogram::PeriodogramArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
 }
@@ -106,6 +112,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(a) => inspect::run(a),
         Command::Detrend(a) => detrend::run(a),
         Command::Export(a) => export::run(a),
+        Command::Search(a) => search::run(a),
+        Command::Periodogram(a) => periodogram::run(a),
         Command::Demo(a) => demo::run(a),
     }
 }

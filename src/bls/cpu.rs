@@ -1,0 +1,194 @@
+//! The CPU engine: the binned BLS of [`crate::bls`] in f64, parallel over stars and periods
+//! with rayon; and a brute-force reference (exact box membership, no binning) for tests.
+
+use rayon::prelude::*;
+
+use super::{score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
+use crate::error::{Error, Result};
+
+/// Periods handed to one rayon task.
+const CHUNK: usize = 16;
+
+/// Binned BLS on the CPU. `threads: None` uses rayon's global pool (all cores).
+#[derive(Debug, Clone, Default)]
+pub struct CpuEngine {
+    pub threads: Option<usize>,
+}
+
+impl Engine for CpuEngine {
+    fn name(&self) -> String {
+        let n = self.threads.unwrap_or_else(rayon::current_num_threads);
+        format!("cpu ({n} thread{})", if n == 1 { "" } else { "s" })
+    }
+
+    fn periodograms(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
+        let run = || compute(jobs, objective);
+        match self.threads {
+            None => Ok(run()),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .build()
+                .map_err(|e| Error::invalid(format!("cannot start {n} threads: {e}")))
+                .map(|pool| pool.install(run)),
+        }
+    }
+}
+
+fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
+    let tasks: Vec<(usize, usize)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, job)| (0..job.grid.len()).step_by(CHUNK).map(move |s| (j, s)))
+        .collect();
+    let sums: Vec<(f64, f64)> = jobs.iter().map(|j| totals(j.lc)).collect();
+    let chunks: Vec<Vec<BoxFit>> = tasks
+        .par_iter()
+        .map_init(Scratch::default, |scratch, &(j, start)| {
+            let job = &jobs[j];
+            let end = (start + CHUNK).min(job.grid.len());
+            (start..end)
+                .map(|i| fit_period(job.lc, sums[j], job.grid, i, objective, scratch))
+                .collect()
+        })
+        .collect();
+    let mut per_job: Vec<Vec<BoxFit>> = jobs.iter().map(|j| Vec::with_capacity(j.grid.len())).collect();
+    for ((j, _), fits) in tasks.iter().zip(chunks) {
+        per_job[*j].extend(fits);
+    }
+    jobs.iter()
+        .zip(per_job)
+        .map(|(job, fits)| Periodogram::from_fits(objective, job.grid, job.lc, &fits))
+        .collect()
+}
+
+/// Total weight and weighted flux of a light curve.
+pub fn totals(lc: &Prepared) -> (f64, f64) {
+    lc.ivar
+        .iter()
+        .zip(&lc.y)
+        .fold((0.0, 0.0), |(w, wy), (iv, y)| (w + iv, wy + iv * y))
+}
+
+/// Reusable per-thread buffers: cumulative weights and weighted fluxes over the wrapped bins.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    w: Vec<f64>,
+    wy: Vec<f64>,
+}
+
+/// Bin index of time `t` (relative to t_ref) at `period` with `m` bins: the fractional
+/// phase times `m`, truncated. The GPU kernel computes the same in f32.
+#[inline]
+pub fn bin_of(t: f64, inv_period: f64, m: usize) -> usize {
+    let x = t * inv_period;
+    let frac = x - x.floor();
+    ((frac * m as f64) as usize).min(m - 1)
+}
+
+/// The best box at period `grid.periods[index]`.
+pub fn fit_period(
+    lc: &Prepared,
+    (sum_w, sum_wy): (f64, f64),
+    grid: &Grid,
+    index: usize,
+    objective: Objective,
+    s: &mut Scratch,
+) -> BoxFit {
+    let period = grid.periods[index];
+    let (m, bw) = grid.bins(period);
+    let boxes = grid.box_bins(index);
+    let k_max = boxes.iter().copied().max().unwrap_or(1) as usize;
+    let len = m + k_max + 1;
+    s.w.clear();
+    s.w.resize(len, 0.0);
+    s.wy.clear();
+    s.wy.resize(len, 0.0);
+    let inv = 1.0 / period;
+    for i in 0..lc.len() {
+        let b = bin_of(lc.t[i], inv, m) + 1;
+        s.w[b] += lc.ivar[i];
+        s.wy[b] += lc.ivar[i] * lc.y[i];
+    }
+    // Wrap: bins m+1.. repeat bins 1.., then cumulate.
+    for j in 1..=k_max {
+        s.w[m + j] = s.w[j];
+        s.wy[m + j] = s.wy[j];
+    }
+    for j in 1..len {
+        s.w[j] += s.w[j - 1];
+        s.wy[j] += s.wy[j - 1];
+    }
+    let mut best: Option<(f64, u32, usize)> = None;
+    let mut last_k = 0;
+    for &k in &boxes {
+        if k == last_k {
+            continue;
+        }
+        last_k = k;
+        let ku = k as usize;
+        for n in 0..m {
+            let w_in = s.w[n + ku] - s.w[n];
+            let wy_in = s.wy[n + ku] - s.wy[n];
+            let w_out = sum_w - w_in;
+            let num = w_in * sum_wy - wy_in * sum_w;
+            if w_in <= 0.0 || w_out <= 0.0 || num <= 0.0 {
+                continue;
+            }
+            let power = match objective {
+                Objective::Likelihood => 0.5 * num * num / (w_in * w_out * w_out),
+                Objective::Snr => num / (w_in * w_out * sum_w).sqrt(),
+            };
+            if best.is_none_or(|(b, _, _)| power > b) {
+                best = Some((power, k, n));
+            }
+        }
+    }
+    let Some((_, k, n)) = best else {
+        return BoxFit::default();
+    };
+    let ku = k as usize;
+    let w_in = s.w[n + ku] - s.w[n];
+    let wy_in = s.wy[n + ku] - s.wy[n];
+    let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
+        return BoxFit::default();
+    };
+    fit.duration = f64::from(k) * bw;
+    fit.phase_time = ((n as f64 + 0.5 * f64::from(k)) * bw).rem_euclid(period);
+    fit
+}
+
+/// Brute-force reference for tests: at each period and each grid duration (not rounded to
+/// bins), tries boxes starting every `phase_step` days and tests every point's membership
+/// exactly. Slow (points x periods x durations x phases).
+pub fn brute_force(lc: &Prepared, grid: &Grid, objective: Objective, phase_step: f64) -> Periodogram {
+    let (sum_w, sum_wy) = totals(lc);
+    let fits: Vec<BoxFit> = (0..grid.len())
+        .into_par_iter()
+        .map(|i| {
+            let period = grid.periods[i];
+            let mut best = BoxFit::default();
+            let n_phase = (period / phase_step).ceil() as usize;
+            for &d in &grid.durations[..grid.n_durations[i] as usize] {
+                for p in 0..n_phase {
+                    let start = p as f64 * phase_step;
+                    let (mut w_in, mut wy_in) = (0.0, 0.0);
+                    for j in 0..lc.len() {
+                        if (lc.t[j] - start).rem_euclid(period) < d {
+                            w_in += lc.ivar[j];
+                            wy_in += lc.ivar[j] * lc.y[j];
+                        }
+                    }
+                    if let Some((power, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) {
+                        if power > best.power {
+                            fit.duration = d;
+                            fit.phase_time = (start + 0.5 * d).rem_euclid(period);
+                            best = fit;
+                        }
+                    }
+                }
+            }
+            best
+        })
+        .collect();
+    Periodogram::from_fits(objective, grid, lc, &fits)
+}

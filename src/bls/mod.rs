@@ -1,0 +1,361 @@
+//! Box-least-squares transit search: the inputs (conditioned light curves and grids), one
+//! result type with astropy's names, and the [`Engine`] trait that the CPU and GPU engines
+//! implement with the same algorithm.
+//!
+//! The algorithm (both engines): for each trial period `P` the phase axis is cut into
+//! `m = ceil(P / b)` equal bins of width `b' = P / m`, where `b` is the shortest duration over
+//! `oversample`; the weighted flux and weights are summed per bin, turned into cumulative sums
+//! (wrapped once around the period), and every box of `k = round(d / b')` bins starting at
+//! every bin is scored. Unlike astropy's binned method, the bins tile the period exactly, so
+//! no partial bin is dropped at the wrap. Objectives as astropy's `BoxLeastSquares`:
+//! `likelihood` = 0.5 w_in depth^2 (the default), `snr` = depth / depth_err. Only dips
+//! (depth > 0) count; a period with none reports zeros.
+
+pub mod cpu;
+pub mod gpu;
+pub mod grid;
+pub mod stats;
+
+use crate::error::{Error, Result};
+use crate::lightcurve::Series;
+use crate::robust;
+
+/// What the search maximises per period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// astropy's log likelihood, 0.5 * w_in * depth^2 (w = 1/sigma^2).
+    #[default]
+    Likelihood,
+    /// Depth signal-to-noise ratio.
+    Snr,
+}
+
+/// A light curve conditioned for the kernels: `t - t_ref` (t_ref = first time), flux minus
+/// its median, inverse variances. Small numbers so f32 kernels are safe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub t: Vec<f64>,
+    pub y: Vec<f64>,
+    pub ivar: Vec<f64>,
+    /// Time subtracted from `t` (the light curve's time system).
+    pub t_ref: f64,
+    /// Median subtracted from `y`.
+    pub y_ref: f64,
+}
+
+impl Prepared {
+    /// Conditions a series. Errors when it has fewer than 2 points or a non-finite value;
+    /// non-positive errors are refused (the readers never produce them).
+    pub fn new(series: &Series) -> Result<Self> {
+        let n = series.len();
+        if n < 2 {
+            return Err(Error::invalid(format!("BLS needs at least 2 points, got {n}")));
+        }
+        if series.time.iter().chain(&series.flux).any(|v| !v.is_finite()) {
+            return Err(Error::invalid("BLS input holds a non-finite time or flux"));
+        }
+        if let Some(e) = series.flux_err.iter().find(|e| !(e.is_finite() && **e > 0.0)) {
+            return Err(Error::invalid(format!(
+                "BLS input holds a flux error of {e}; errors must be finite and positive"
+            )));
+        }
+        let t_ref = series.time[0];
+        let y_ref = robust::median(&series.flux).unwrap_or(0.0);
+        Ok(Prepared {
+            t: series.time.iter().map(|t| t - t_ref).collect(),
+            y: series.flux.iter().map(|y| y - y_ref).collect(),
+            ivar: series.flux_err.iter().map(|e| 1.0 / (e * e)).collect(),
+            t_ref,
+            y_ref,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.t.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.t.is_empty()
+    }
+
+    /// Chi-square of the best constant model, sum w (y - weighted mean)^2; the SDE needs it.
+    pub fn chi2_constant(&self) -> f64 {
+        let (w, wy) = self
+            .ivar
+            .iter()
+            .zip(&self.y)
+            .fold((0.0, 0.0), |(w, wy), (iv, y)| (w + iv, wy + iv * y));
+        let mean = if w > 0.0 { wy / w } else { 0.0 };
+        self.ivar
+            .iter()
+            .zip(&self.y)
+            .map(|(iv, y)| iv * (y - mean) * (y - mean))
+            .sum()
+    }
+
+    /// Time from first to last point, days.
+    pub fn baseline(&self) -> f64 {
+        self.t.last().copied().unwrap_or(0.0) - self.t.first().copied().unwrap_or(0.0)
+    }
+}
+
+/// Which durations a period may try.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DurationLimit {
+    /// Every duration at every period (astropy's rule: the longest must be shorter than the
+    /// shortest period).
+    All,
+    /// Only durations up to the physical maximum for the period (see
+    /// [`grid::Star::max_duration`]) and at most a quarter of the period; the shortest is
+    /// always tried.
+    Physical(grid::Star),
+}
+
+/// A search grid: trial periods, durations, and per period how many of the (ascending)
+/// durations it tries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    pub periods: Vec<f64>,
+    pub durations: Vec<f64>,
+    /// Number of leading durations tried at each period (>= 1).
+    pub n_durations: Vec<u32>,
+    /// Bins per shortest duration.
+    pub oversample: u32,
+}
+
+impl Grid {
+    /// Builds and checks a grid.
+    pub fn new(
+        periods: Vec<f64>,
+        durations: Vec<f64>,
+        oversample: u32,
+        limit: DurationLimit,
+    ) -> Result<Grid> {
+        grid::check_periods(&periods)?;
+        grid::check_durations(&durations)?;
+        if oversample == 0 || oversample > 1000 {
+            return Err(Error::invalid("oversample must be between 1 and 1000"));
+        }
+        let d_min = durations[0];
+        let d_max = durations[durations.len() - 1];
+        if d_min >= periods[0] {
+            return Err(Error::invalid(format!(
+                "the shortest duration ({d_min} d) is not shorter than the shortest period ({} d)",
+                periods[0]
+            )));
+        }
+        let n_durations = match limit {
+            DurationLimit::All => {
+                if d_max >= periods[0] {
+                    return Err(Error::invalid(format!(
+                        "the longest duration ({d_max} d) is not shorter than the shortest period ({} d)",
+                        periods[0]
+                    )));
+                }
+                vec![durations.len() as u32; periods.len()]
+            }
+            DurationLimit::Physical(star) => periods
+                .iter()
+                .map(|&p| {
+                    let cap = star.max_duration(p).min(0.25 * p);
+                    durations.iter().filter(|&&d| d <= cap).count().max(1) as u32
+                })
+                .collect(),
+        };
+        Ok(Grid {
+            periods,
+            durations,
+            n_durations,
+            oversample,
+        })
+    }
+
+    /// Nominal bin width: the shortest duration over `oversample`, days.
+    pub fn bin_width(&self) -> f64 {
+        self.durations[0] / f64::from(self.oversample)
+    }
+
+    /// Bins and exact bin width at `period`.
+    pub fn bins(&self, period: f64) -> (usize, f64) {
+        let m = (period / self.bin_width()).ceil().max(1.0) as usize;
+        (m, period / m as f64)
+    }
+
+    /// Box lengths in bins at `period` for the durations it tries (each >= 1).
+    pub fn box_bins(&self, index: usize) -> Vec<u32> {
+        let (m, bw) = self.bins(self.periods[index]);
+        self.durations[..self.n_durations[index] as usize]
+            .iter()
+            .map(|d| ((d / bw).round() as u32).clamp(1, (m as u32).max(1)))
+            .collect()
+    }
+
+    /// Number of trial periods.
+    pub fn len(&self) -> usize {
+        self.periods.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.periods.is_empty()
+    }
+}
+
+/// One star's periodogram: the best box at each trial period, astropy's result names.
+/// Durations in days, `transit_time` a mid-transit time in the light curve's time system,
+/// depths as fractions of the normalised flux.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Periodogram {
+    pub objective: Objective,
+    pub period: Vec<f64>,
+    pub power: Vec<f64>,
+    pub depth: Vec<f64>,
+    pub depth_err: Vec<f64>,
+    pub duration: Vec<f64>,
+    pub transit_time: Vec<f64>,
+    pub depth_snr: Vec<f64>,
+    pub log_likelihood: Vec<f64>,
+    /// Chi-square of a constant model of the same data (chi^2 at a period is this minus
+    /// 2 x log_likelihood); used by the SDE.
+    pub chi2_constant: f64,
+}
+
+impl Periodogram {
+    /// Index of the highest power (first of equals); `None` when empty.
+    pub fn best(&self) -> Option<usize> {
+        let mut best = None;
+        for (i, &p) in self.power.iter().enumerate() {
+            if best.is_none_or(|b: usize| p > self.power[b]) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    pub fn len(&self) -> usize {
+        self.period.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.period.is_empty()
+    }
+}
+
+/// The best box at one period, as the kernels return it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BoxFit {
+    pub power: f64,
+    pub depth: f64,
+    pub depth_err: f64,
+    pub duration: f64,
+    /// Mid-transit phase time in `[0, P)`, relative to `t_ref`.
+    pub phase_time: f64,
+    pub depth_snr: f64,
+    pub log_likelihood: f64,
+}
+
+impl Periodogram {
+    /// Assembles a periodogram from per-period fits.
+    pub fn from_fits(objective: Objective, grid: &Grid, lc: &Prepared, fits: &[BoxFit]) -> Self {
+        let t_ref = lc.t_ref;
+        let mut pg = Periodogram {
+            objective,
+            chi2_constant: lc.chi2_constant(),
+            period: grid.periods.clone(),
+            ..Default::default()
+        };
+        for f in fits {
+            pg.power.push(f.power);
+            pg.depth.push(f.depth);
+            pg.depth_err.push(f.depth_err);
+            pg.duration.push(f.duration);
+            pg.transit_time.push(t_ref + f.phase_time);
+            pg.depth_snr.push(f.depth_snr);
+            pg.log_likelihood.push(f.log_likelihood);
+        }
+        pg
+    }
+}
+
+/// One star to search on one grid.
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    pub lc: &'a Prepared,
+    pub grid: &'a Grid,
+}
+
+impl Job<'_> {
+    /// Points times periods: the unit of throughput.
+    pub fn point_trials(&self) -> f64 {
+        self.lc.len() as f64 * self.grid.len() as f64
+    }
+}
+
+/// A BLS engine: computes periodograms for many stars at once.
+pub trait Engine: Send + Sync {
+    /// Name and device, e.g. `cpu (2 threads)` or `gpu (llvmpipe, Vulkan)`.
+    fn name(&self) -> String;
+    /// One periodogram per job, in order.
+    fn periodograms(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>>;
+}
+
+/// Which engine to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EngineKind {
+    /// The GPU when an adapter is found, else the CPU (with one warning).
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+/// Builds the engine asked for. `Auto` falls back to the CPU with a warning when no GPU
+/// adapter is found; `Gpu` fails instead.
+pub fn engine(kind: EngineKind) -> Result<Box<dyn Engine>> {
+    match kind {
+        EngineKind::Cpu => Ok(Box::new(cpu::CpuEngine::default())),
+        EngineKind::Gpu => Ok(Box::new(gpu::GpuEngine::new()?)),
+        EngineKind::Auto => match gpu::GpuEngine::new() {
+            Ok(g) => Ok(Box::new(g)),
+            Err(e) => {
+                tracing::warn!("no usable GPU ({e}); searching on the CPU");
+                Ok(Box::new(cpu::CpuEngine::default()))
+            }
+        },
+    }
+}
+
+/// Scores one box from its in-transit sums, astropy's formulas; `None` unless it is a dip
+/// with weight both in and out of transit.
+#[inline]
+pub fn score(sum_w: f64, sum_wy: f64, w_in: f64, wy_in: f64, objective: Objective) -> Option<(f64, BoxFit)> {
+    let w_out = sum_w - w_in;
+    if w_in <= 0.0 || w_out <= 0.0 {
+        return None;
+    }
+    let y_in = wy_in / w_in;
+    let y_out = (sum_wy - wy_in) / w_out;
+    let depth = y_out - y_in;
+    if depth <= 0.0 {
+        return None;
+    }
+    let depth_err = (1.0 / w_in + 1.0 / w_out).sqrt();
+    let log_likelihood = 0.5 * w_in * depth * depth;
+    let depth_snr = depth / depth_err;
+    let power = match objective {
+        Objective::Likelihood => log_likelihood,
+        Objective::Snr => depth_snr,
+    };
+    Some((
+        power,
+        BoxFit {
+            power,
+            depth,
+            depth_err,
+            duration: 0.0,
+            phase_time: 0.0,
+            depth_snr,
+            log_likelihood,
+        },
+    ))
+}

@@ -1,0 +1,455 @@
+//! The transit search: default grids for a light curve, SDE of a periodogram, peaks with
+//! their harmonics recognised, peak refinement, and the iterative multi-planet search (take
+//! the best peak, record it, mask its transits, search again) over many stars at once, so an
+//! engine sees every still-active star in one call per round.
+
+use serde::Serialize;
+
+use crate::bls::grid::{self, Star};
+use crate::bls::stats::{self, Vetting};
+use crate::bls::{DurationLimit, Engine, Grid, Job, Objective, Periodogram, Prepared};
+use crate::error::{Error, Result};
+use crate::lightcurve::Series;
+use crate::robust;
+
+/// Default SDE threshold. TLS's false-alarm table puts SDE 7 at about 1 % false alarms and
+/// 9 at about 0.01 % for white noise; real light curves have red noise, and the quiet Kepler
+/// Q0 stars reach SDE 7-8 with no planet, so the default is 9.
+pub const DEFAULT_SDE_THRESHOLD: f64 = 9.0;
+
+/// A candidate whose strongest transit carries more than this share of its total SNR^2 is
+/// taken for a single event (or unrelated events lined up) and skipped: two equal transits
+/// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
+pub const MAX_SINGLE_FRACTION: f64 = 0.8;
+
+/// Search options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOptions {
+    pub objective: Objective,
+    /// Ofir grid oversampling (TLS's default 3).
+    pub oversampling: f64,
+    pub period_min: Option<f64>,
+    pub period_max: Option<f64>,
+    /// Durations tried, days, ascending; each period tries those within the physical limit.
+    pub durations: Vec<f64>,
+    /// Bins per shortest duration.
+    pub oversample: u32,
+    pub star: Star,
+    /// Stop when the best peak's SDE falls below this.
+    pub sde_threshold: f64,
+    pub max_planets: usize,
+    /// Transits masked before the next round: points within this many durations of a
+    /// mid-transit time (1 = a window twice the duration, as TLS).
+    pub mask_half_widths: f64,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            objective: Objective::Likelihood,
+            oversampling: 3.0,
+            period_min: None,
+            period_max: None,
+            durations: default_durations(),
+            oversample: 5,
+            star: Star::default(),
+            sde_threshold: DEFAULT_SDE_THRESHOLD,
+            max_planets: 5,
+            mask_half_widths: 1.0,
+        }
+    }
+}
+
+/// 14 durations from 0.5 h to 12 h, log-spaced.
+pub fn default_durations() -> Vec<f64> {
+    grid::log_durations(0.5 / 24.0, 0.5, 14).unwrap_or_default()
+}
+
+impl SearchOptions {
+    /// The grid for a light curve of this baseline.
+    pub fn grid(&self, baseline: f64) -> Result<Grid> {
+        let periods = grid::ofir_periods(
+            baseline,
+            self.star,
+            self.oversampling,
+            self.period_min,
+            self.period_max,
+        )?;
+        Grid::new(
+            periods,
+            self.durations.clone(),
+            self.oversample,
+            DurationLimit::Physical(self.star),
+        )
+    }
+}
+
+/// Signal detection efficiency of a periodogram, as TLS defines it: the signal residue
+/// SR(P) = chi2_min / chi2(P) (1 at the best period), its slow trend along the grid removed
+/// with a running median, then SDE = (peak - mean) / std. Returns the detrended residue and
+/// the SDE of its maximum.
+pub fn sde(pg: &Periodogram) -> (Vec<f64>, f64) {
+    let n = pg.len();
+    let gain: Vec<f64> = pg.depth_snr.iter().map(|s| s * s).collect();
+    let gain_max = gain.iter().copied().fold(0.0, f64::max);
+    let chi2_min = pg.chi2_constant - gain_max;
+    if n < 3 || chi2_min <= 0.0 {
+        return (vec![0.0; n], 0.0);
+    }
+    let sr: Vec<f64> = gain.iter().map(|g| chi2_min / (pg.chi2_constant - g)).collect();
+    let half = (n / 100).max(25);
+    // Running median at anchors every `step` periods, interpolated between them.
+    let step = (half / 10).max(1);
+    let anchors: Vec<(usize, f64)> = (0..n)
+        .step_by(step)
+        .map(|i| {
+            let lo = i.saturating_sub(half);
+            let hi = (i + half + 1).min(n);
+            (i, robust::median(&sr[lo..hi]).unwrap_or(0.0))
+        })
+        .collect();
+    let trend = |i: usize| -> f64 {
+        let k = (i / step).min(anchors.len() - 1);
+        let (i0, v0) = anchors[k];
+        match anchors.get(k + 1) {
+            Some(&(i1, v1)) => v0 + (v1 - v0) * (i - i0) as f64 / (i1 - i0) as f64,
+            None => v0,
+        }
+    };
+    let d: Vec<f64> = (0..n).map(|i| sr[i] - trend(i)).collect();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let std = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+    let max = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sde = if std > 0.0 { (max - mean) / std } else { 0.0 };
+    (d, sde)
+}
+
+/// Whether `p` is within `tol` (relative) of `m/n` times `reference` for m, n up to 4
+/// (m = n = 1 excluded): a harmonic or sub-harmonic.
+pub fn harmonic_ratio(p: f64, reference: f64, tol: f64) -> Option<(u32, u32)> {
+    for m in 1..=4u32 {
+        for n in 1..=4u32 {
+            if m == n || gcd(m, n) != 1 {
+                continue;
+            }
+            let target = reference * f64::from(m) / f64::from(n);
+            if (p - target).abs() <= tol * target {
+                return Some((m, n));
+            }
+        }
+    }
+    None
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// A local maximum of the periodogram.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Peak {
+    pub index: usize,
+    pub period: f64,
+    pub power: f64,
+    /// SDE of this peak against the whole detrended residue.
+    pub sde: f64,
+    /// Index (into the returned list) of a stronger peak this one is a harmonic of, with m/n.
+    pub harmonic_of: Option<(usize, u32, u32)>,
+}
+
+/// The `n` strongest peaks, each at least 1 % in period from a stronger one, with harmonics
+/// of stronger peaks (P/2, 2P, 3P, 2P/3, ...) flagged.
+pub fn peaks(pg: &Periodogram, n: usize) -> Vec<Peak> {
+    let (d, _) = sde(pg);
+    let len = d.len();
+    if len == 0 {
+        return Vec::new();
+    }
+    let mean = d.iter().sum::<f64>() / len as f64;
+    let std = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / len as f64).sqrt().max(1e-300);
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|&a, &b| pg.power[b].total_cmp(&pg.power[a]));
+    let mut out: Vec<Peak> = Vec::new();
+    for i in order {
+        if out.len() >= n {
+            break;
+        }
+        let p = pg.period[i];
+        if pg.power[i] <= 0.0 || out.iter().any(|q| (q.period - p).abs() < 0.01 * p) {
+            continue;
+        }
+        let harmonic_of = out
+            .iter()
+            .enumerate()
+            .find_map(|(j, q)| harmonic_ratio(p, q.period, 2e-3).map(|(m, k)| (j, m, k)));
+        out.push(Peak {
+            index: i,
+            period: p,
+            power: pg.power[i],
+            sde: (d[i] - mean) / std,
+            harmonic_of,
+        });
+    }
+    out
+}
+
+/// One candidate transit signal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// 1 for the first signal found in the star, 2 for the next, ...
+    pub planet: usize,
+    pub period: f64,
+    /// Mid-transit time of the first transit at or after the first point (light curve's time
+    /// system).
+    pub epoch: f64,
+    pub duration: f64,
+    pub depth: f64,
+    pub depth_err: f64,
+    pub depth_snr: f64,
+    pub power: f64,
+    pub sde: f64,
+    pub vetting: Vetting,
+    /// Strong peaks of the first periodogram that are harmonics of this one (periods).
+    pub harmonics: Vec<f64>,
+    /// Shorter periods the data allow equally (P/k): the transits in between fell in gaps.
+    /// The search reports the longest period consistent with the data.
+    pub period_aliases: Vec<f64>,
+}
+
+/// What the search found in one star.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SearchResult {
+    pub candidates: Vec<Candidate>,
+    /// SDE of the peak that ended the search (below the threshold), if it ended that way.
+    pub final_sde: Option<f64>,
+    /// Peaks skipped: single transits or harmonics of earlier candidates, with why.
+    pub skipped: Vec<String>,
+    /// Trial periods of the first round.
+    pub n_periods: usize,
+    /// The first round's periodogram (all points, nothing masked).
+    #[serde(skip)]
+    pub first_periodogram: Option<Periodogram>,
+}
+
+struct StarState<'a> {
+    series: &'a Series,
+    keep: Vec<bool>,
+    result: SearchResult,
+    done: bool,
+    rounds: usize,
+}
+
+fn masked_series(s: &Series, keep: &[bool]) -> Series {
+    let mut out = Series::default();
+    for i in 0..s.len() {
+        if keep[i] {
+            out.time.push(s.time[i]);
+            out.flux.push(s.flux[i]);
+            out.flux_err.push(s.flux_err[i]);
+            out.segment.push(s.segment[i]);
+        }
+    }
+    out
+}
+
+/// Refines a peak: a 400-period grid, even in frequency, between the neighbouring trial
+/// periods, with twice the phase resolution.
+fn refine(engine: &dyn Engine, lc: &Prepared, grid: &Grid, i: usize, objective: Objective) -> Result<Option<(f64, f64, f64)>> {
+    let lo = grid.periods[i.saturating_sub(1)];
+    let hi = grid.periods[(i + 1).min(grid.len() - 1)];
+    if hi <= lo {
+        return Ok(None);
+    }
+    let periods = grid::even_frequency_periods(lo, hi, 400)?;
+    let n_dur = grid.n_durations[i] as usize;
+    let durations = grid.durations[..n_dur].to_vec();
+    let fine = Grid::new(periods, durations, grid.oversample * 2, DurationLimit::All)
+        .or_else(|_| Grid::new(grid::even_frequency_periods(lo, hi, 400)?, grid.durations[..1].to_vec(), grid.oversample * 2, DurationLimit::All))?;
+    let pg = engine.periodograms(&[Job { lc, grid: &fine }], objective)?;
+    let pg = pg.into_iter().next().ok_or_else(|| Error::invalid("engine returned nothing"))?;
+    Ok(pg.best().map(|b| (pg.period[b], pg.transit_time[b], pg.duration[b])))
+}
+
+/// Searches many stars (each a detrended series) for up to `max_planets` transit signals.
+/// Each round runs the engine once over every star still searching.
+pub fn search_many(stars: &[Series], engine: &dyn Engine, opts: &SearchOptions) -> Vec<Result<SearchResult>> {
+    let mut states: Vec<StarState<'_>> = stars
+        .iter()
+        .map(|s| StarState { series: s, keep: vec![true; s.len()], result: SearchResult::default(), done: false, rounds: 0 })
+        .collect();
+    let mut errors: Vec<Option<Error>> = (0..stars.len()).map(|_| None).collect();
+    let max_rounds = opts.max_planets * 2 + 2;
+    loop {
+        // Prepare every active star.
+        let mut active = Vec::new();
+        for (k, st) in states.iter_mut().enumerate() {
+            if st.done {
+                continue;
+            }
+            if st.result.candidates.len() >= opts.max_planets || st.rounds >= max_rounds {
+                st.done = true;
+                continue;
+            }
+            let s = masked_series(st.series, &st.keep);
+            let prepared = Prepared::new(&s).and_then(|lc| {
+                let g = opts.grid(lc.baseline())?;
+                Ok((lc, g))
+            });
+            match prepared {
+                Ok(p) => active.push((k, p)),
+                Err(e) => {
+                    if st.rounds == 0 {
+                        errors[k] = Some(e);
+                    } else {
+                        st.result.skipped.push(format!("stopped: {e}"));
+                    }
+                    st.done = true;
+                }
+            }
+        }
+        if active.is_empty() {
+            break;
+        }
+        let jobs: Vec<Job<'_>> = active.iter().map(|(_, (lc, g))| Job { lc, grid: g }).collect();
+        let pgs = match engine.periodograms(&jobs, opts.objective) {
+            Ok(p) => p,
+            Err(e) => {
+                for (k, _) in &active {
+                    errors[*k] = Some(Error::invalid(format!("search engine failed: {e}")));
+                    states[*k].done = true;
+                }
+                break;
+            }
+        };
+        for ((k, (lc, g)), pg) in active.iter().zip(pgs) {
+            let st = &mut states[*k];
+            st.rounds += 1;
+            if let Err(e) = take_peak(st, lc, g, pg, engine, opts) {
+                errors[*k] = Some(e);
+                st.done = true;
+            }
+        }
+    }
+    states
+        .into_iter()
+        .zip(errors)
+        .map(|(st, e)| match e {
+            Some(e) => Err(e),
+            None => Ok(st.result),
+        })
+        .collect()
+}
+
+fn take_peak(st: &mut StarState<'_>, lc: &Prepared, g: &Grid, pg: Periodogram, engine: &dyn Engine, opts: &SearchOptions) -> Result<()> {
+    let (_, sde_value) = sde(&pg);
+    let Some(best) = pg.best() else {
+        st.done = true;
+        return Ok(());
+    };
+    if st.result.first_periodogram.is_none() {
+        st.result.n_periods = pg.len();
+    }
+    let harmonics: Vec<f64> = peaks(&pg, 6)
+        .iter()
+        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
+        .map(|p| p.period)
+        .collect();
+    if sde_value < opts.sde_threshold || pg.power[best] <= 0.0 {
+        st.result.final_sde = Some(sde_value);
+        st.done = true;
+        if st.result.first_periodogram.is_none() {
+            st.result.first_periodogram = Some(pg);
+        }
+        return Ok(());
+    }
+    let (period, t_mid, duration) = refine(engine, lc, g, best, opts.objective)?
+        .unwrap_or((pg.period[best], pg.transit_time[best], pg.duration[best]));
+    // Epoch: first mid-transit at or after the first point.
+    let t_first = lc.t_ref;
+    let epoch = t_mid - ((t_mid - t_first) / period).floor() * period;
+    let mut vetting = stats::vet(lc, period, epoch, duration);
+    // Transits with data only every g-th epoch: the period may be g times longer (the
+    // epochs between fell in gaps). Report the longest period the data allow.
+    let (mut period, mut epoch) = (period, epoch);
+    let mut period_aliases = Vec::new();
+    if vetting.epoch_gcd > 1 {
+        let g = vetting.epoch_gcd as f64;
+        let first = vetting.per_transit.first().map_or(epoch, |t| t.time);
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: transits with data only every {g} epochs; period multiplied by {g}"
+        ));
+        let base = period;
+        period *= g;
+        period_aliases = (1..vetting.epoch_gcd)
+            .filter(|k| vetting.epoch_gcd % k == 0)
+            .map(|k| base * k as f64)
+            .collect();
+        epoch = first - ((first - t_first) / period).floor() * period;
+        vetting = stats::vet(lc, period, epoch, duration);
+    }
+    // Mask this signal's transits in the full series for the next round.
+    let half = opts.mask_half_widths * duration;
+    for (i, &t) in st.series.time.iter().enumerate() {
+        let phase = (t - epoch).rem_euclid(period);
+        if phase.min(period - phase) < half {
+            st.keep[i] = false;
+        }
+    }
+    let earlier = st.result.candidates.iter().find_map(|c| {
+        let aligned = {
+            let ph = (epoch - c.epoch).rem_euclid(c.period);
+            ph.min(c.period - ph) < c.duration
+        };
+        harmonic_ratio(period, c.period, 2e-3).filter(|_| aligned).map(|_| c.planet)
+    });
+    if st.result.first_periodogram.is_none() {
+        st.result.first_periodogram = Some(pg.clone());
+    }
+    if vetting.n_transits < 2 {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d at {epoch:.4}: only {} transit with data (single event), masked",
+            vetting.n_transits
+        ));
+        return Ok(());
+    }
+    if vetting.max_single_fraction > MAX_SINGLE_FRACTION {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d at {epoch:.4}: one transit carries {:.0} % of the SNR^2 (single event), masked",
+            100.0 * vetting.max_single_fraction
+        ));
+        return Ok(());
+    }
+    if let Some(p) = earlier {
+        st.result.skipped.push(format!("P = {period:.5} d: harmonic of candidate {p}, masked"));
+        return Ok(());
+    }
+    st.result.candidates.push(Candidate {
+        planet: st.result.candidates.len() + 1,
+        period,
+        epoch,
+        duration,
+        depth: vetting.depth.depth,
+        depth_err: vetting.depth.err,
+        depth_snr: vetting.depth.snr(),
+        power: pg.power[best],
+        sde: sde_value,
+        vetting,
+        harmonics,
+        period_aliases,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn harmonics_recognised() {
+        assert_eq!(harmonic_ratio(20.0, 10.0, 1e-3), Some((2, 1)));
+        assert_eq!(harmonic_ratio(5.0, 10.0, 1e-3), Some((1, 2)));
+        assert_eq!(harmonic_ratio(15.0, 10.0, 1e-3), Some((3, 2)));
+        assert_eq!(harmonic_ratio(8.719801, 7.008218, 2e-3), None);
+        assert_eq!(harmonic_ratio(10.0, 10.0, 1e-3), None);
+    }
+}
