@@ -96,7 +96,10 @@ pub fn sde(pg: &Periodogram) -> (Vec<f64>, f64) {
     if n < 3 || chi2_min <= 0.0 {
         return (vec![0.0; n], 0.0);
     }
-    let sr: Vec<f64> = gain.iter().map(|g| chi2_min / (pg.chi2_constant - g)).collect();
+    let sr: Vec<f64> = gain
+        .iter()
+        .map(|g| chi2_min / (pg.chi2_constant - g))
+        .collect();
     let half = (n / 100).max(25);
     // Running median at anchors every `step` periods, interpolated between them.
     let step = (half / 10).max(1);
@@ -142,7 +145,11 @@ pub fn harmonic_ratio(p: f64, reference: f64, tol: f64) -> Option<(u32, u32)> {
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// A local maximum of the periodogram.
@@ -166,7 +173,9 @@ pub fn peaks(pg: &Periodogram, n: usize) -> Vec<Peak> {
         return Vec::new();
     }
     let mean = d.iter().sum::<f64>() / len as f64;
-    let std = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / len as f64).sqrt().max(1e-300);
+    let std = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / len as f64)
+        .sqrt()
+        .max(1e-300);
     let mut order: Vec<usize> = (0..len).collect();
     order.sort_by(|&a, &b| pg.power[b].total_cmp(&pg.power[a]));
     let mut out: Vec<Peak> = Vec::new();
@@ -241,20 +250,24 @@ struct StarState<'a> {
 
 fn masked_series(s: &Series, keep: &[bool]) -> Series {
     let mut out = Series::default();
-    for i in 0..s.len() {
-        if keep[i] {
-            out.time.push(s.time[i]);
-            out.flux.push(s.flux[i]);
-            out.flux_err.push(s.flux_err[i]);
-            out.segment.push(s.segment[i]);
-        }
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        out.time.push(s.time[i]);
+        out.flux.push(s.flux[i]);
+        out.flux_err.push(s.flux_err[i]);
+        out.segment.push(s.segment[i]);
     }
     out
 }
 
 /// Refines a peak: a 400-period grid, even in frequency, between the neighbouring trial
 /// periods, with twice the phase resolution.
-fn refine(engine: &dyn Engine, lc: &Prepared, grid: &Grid, i: usize, objective: Objective) -> Result<Option<(f64, f64, f64)>> {
+fn refine(
+    engine: &dyn Engine,
+    lc: &Prepared,
+    grid: &Grid,
+    i: usize,
+    objective: Objective,
+) -> Result<Option<(f64, f64, f64)>> {
     let lo = grid.periods[i.saturating_sub(1)];
     let hi = grid.periods[(i + 1).min(grid.len() - 1)];
     if hi <= lo {
@@ -263,19 +276,41 @@ fn refine(engine: &dyn Engine, lc: &Prepared, grid: &Grid, i: usize, objective: 
     let periods = grid::even_frequency_periods(lo, hi, 400)?;
     let n_dur = grid.n_durations[i] as usize;
     let durations = grid.durations[..n_dur].to_vec();
-    let fine = Grid::new(periods, durations, grid.oversample * 2, DurationLimit::All)
-        .or_else(|_| Grid::new(grid::even_frequency_periods(lo, hi, 400)?, grid.durations[..1].to_vec(), grid.oversample * 2, DurationLimit::All))?;
+    let fine =
+        Grid::new(periods, durations, grid.oversample * 2, DurationLimit::All).or_else(|_| {
+            Grid::new(
+                grid::even_frequency_periods(lo, hi, 400)?,
+                grid.durations[..1].to_vec(),
+                grid.oversample * 2,
+                DurationLimit::All,
+            )
+        })?;
     let pg = engine.periodograms(&[Job { lc, grid: &fine }], objective)?;
-    let pg = pg.into_iter().next().ok_or_else(|| Error::invalid("engine returned nothing"))?;
-    Ok(pg.best().map(|b| (pg.period[b], pg.transit_time[b], pg.duration[b])))
+    let pg = pg
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("engine returned nothing"))?;
+    Ok(pg
+        .best()
+        .map(|b| (pg.period[b], pg.transit_time[b], pg.duration[b])))
 }
 
 /// Searches many stars (each a detrended series) for up to `max_planets` transit signals.
 /// Each round runs the engine once over every star still searching.
-pub fn search_many(stars: &[Series], engine: &dyn Engine, opts: &SearchOptions) -> Vec<Result<SearchResult>> {
+pub fn search_many(
+    stars: &[Series],
+    engine: &dyn Engine,
+    opts: &SearchOptions,
+) -> Vec<Result<SearchResult>> {
     let mut states: Vec<StarState<'_>> = stars
         .iter()
-        .map(|s| StarState { series: s, keep: vec![true; s.len()], result: SearchResult::default(), done: false, rounds: 0 })
+        .map(|s| StarState {
+            series: s,
+            keep: vec![true; s.len()],
+            result: SearchResult::default(),
+            done: false,
+            rounds: 0,
+        })
         .collect();
     let mut errors: Vec<Option<Error>> = (0..stars.len()).map(|_| None).collect();
     let max_rounds = opts.max_planets * 2 + 2;
@@ -310,7 +345,10 @@ pub fn search_many(stars: &[Series], engine: &dyn Engine, opts: &SearchOptions) 
         if active.is_empty() {
             break;
         }
-        let jobs: Vec<Job<'_>> = active.iter().map(|(_, (lc, g))| Job { lc, grid: g }).collect();
+        let jobs: Vec<Job<'_>> = active
+            .iter()
+            .map(|(_, (lc, g))| Job { lc, grid: g })
+            .collect();
         let pgs = match engine.periodograms(&jobs, opts.objective) {
             Ok(p) => p,
             Err(e) => {
@@ -340,7 +378,14 @@ pub fn search_many(stars: &[Series], engine: &dyn Engine, opts: &SearchOptions) 
         .collect()
 }
 
-fn take_peak(st: &mut StarState<'_>, lc: &Prepared, g: &Grid, pg: Periodogram, engine: &dyn Engine, opts: &SearchOptions) -> Result<()> {
+fn take_peak(
+    st: &mut StarState<'_>,
+    lc: &Prepared,
+    g: &Grid,
+    pg: Periodogram,
+    engine: &dyn Engine,
+    opts: &SearchOptions,
+) -> Result<()> {
     let (_, sde_value) = sde(&pg);
     let Some(best) = pg.best() else {
         st.done = true;
@@ -362,8 +407,11 @@ fn take_peak(st: &mut StarState<'_>, lc: &Prepared, g: &Grid, pg: Periodogram, e
         }
         return Ok(());
     }
-    let (period, t_mid, duration) = refine(engine, lc, g, best, opts.objective)?
-        .unwrap_or((pg.period[best], pg.transit_time[best], pg.duration[best]));
+    let (period, t_mid, duration) = refine(engine, lc, g, best, opts.objective)?.unwrap_or((
+        pg.period[best],
+        pg.transit_time[best],
+        pg.duration[best],
+    ));
     // Epoch: first mid-transit at or after the first point.
     let t_first = lc.t_ref;
     let epoch = t_mid - ((t_mid - t_first) / period).floor() * period;
@@ -400,7 +448,9 @@ fn take_peak(st: &mut StarState<'_>, lc: &Prepared, g: &Grid, pg: Periodogram, e
             let ph = (epoch - c.epoch).rem_euclid(c.period);
             ph.min(c.period - ph) < c.duration
         };
-        harmonic_ratio(period, c.period, 2e-3).filter(|_| aligned).map(|_| c.planet)
+        harmonic_ratio(period, c.period, 2e-3)
+            .filter(|_| aligned)
+            .map(|_| c.planet)
     });
     if st.result.first_periodogram.is_none() {
         st.result.first_periodogram = Some(pg.clone());
@@ -420,7 +470,9 @@ fn take_peak(st: &mut StarState<'_>, lc: &Prepared, g: &Grid, pg: Periodogram, e
         return Ok(());
     }
     if let Some(p) = earlier {
-        st.result.skipped.push(format!("P = {period:.5} d: harmonic of candidate {p}, masked"));
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: harmonic of candidate {p}, masked"
+        ));
         return Ok(());
     }
     st.result.candidates.push(Candidate {

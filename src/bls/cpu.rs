@@ -51,7 +51,10 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
                 .collect()
         })
         .collect();
-    let mut per_job: Vec<Vec<BoxFit>> = jobs.iter().map(|j| Vec::with_capacity(j.grid.len())).collect();
+    let mut per_job: Vec<Vec<BoxFit>> = jobs
+        .iter()
+        .map(|j| Vec::with_capacity(j.grid.len()))
+        .collect();
     for ((j, _), fits) in tasks.iter().zip(chunks) {
         per_job[*j].extend(fits);
     }
@@ -160,7 +163,12 @@ pub fn fit_period(
 /// Brute-force reference for tests: at each period and each grid duration (not rounded to
 /// bins), tries boxes starting every `phase_step` days and tests every point's membership
 /// exactly. Slow (points x periods x durations x phases).
-pub fn brute_force(lc: &Prepared, grid: &Grid, objective: Objective, phase_step: f64) -> Periodogram {
+pub fn brute_force(
+    lc: &Prepared,
+    grid: &Grid,
+    objective: Objective,
+    phase_step: f64,
+) -> Periodogram {
     let (sum_w, sum_wy) = totals(lc);
     let fits: Vec<BoxFit> = (0..grid.len())
         .into_par_iter()

@@ -74,7 +74,11 @@ struct Slot {
 
 impl Slot {
     fn new(label: &'static str, usage: wgpu::BufferUsages) -> Self {
-        Slot { buffer: None, usage, label }
+        Slot {
+            buffer: None,
+            usage,
+            label,
+        }
     }
 
     fn ensure(&mut self, device: &wgpu::Device, size: u64) -> &wgpu::Buffer {
@@ -115,7 +119,8 @@ pub struct GpuEngine {
 impl GpuEngine {
     /// Finds an adapter (`WGPU_BACKEND` narrows the backends) and builds the pipeline.
     pub fn new() -> Result<Self> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
             force_fallback_adapter: false,
@@ -213,7 +218,9 @@ impl GpuEngine {
     }
 
     fn max_binding(&self) -> u64 {
-        u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 }
 
@@ -241,7 +248,12 @@ fn pack(job: &Job<'_>) -> Packed {
         .collect();
     Packed {
         points,
-        star: GpuStar { offset: 0, count: lc.len() as u32, sum_w: sw as f32, sum_wy: swy as f32 },
+        star: GpuStar {
+            offset: 0,
+            count: lc.len() as u32,
+            sum_w: sw as f32,
+            sum_wy: swy as f32,
+        },
         scale,
         sum_w: sw,
         sum_wy: swy,
@@ -250,7 +262,11 @@ fn pack(job: &Job<'_>) -> Packed {
 
 impl Engine for GpuEngine {
     fn name(&self) -> String {
-        let kind = if self.is_hardware() { "" } else { ", CPU emulation" };
+        let kind = if self.is_hardware() {
+            ""
+        } else {
+            ", CPU emulation"
+        };
         format!("gpu ({}, {:?}{kind})", self.info.name, self.info.backend)
     }
 
@@ -318,11 +334,22 @@ impl GpuEngine {
             }
         }
         let mut bests = vec![GpuBest::default(); all.len()];
-        let mut bufs = self.buffers.lock().map_err(|_| Error::Gpu("engine state poisoned".into()))?;
-        let pts_buf = bufs.points.ensure(&self.device, (points.len() * 16) as u64).clone();
-        self.queue.write_buffer(&pts_buf, 0, bytemuck::cast_slice(&points));
-        let star_buf = bufs.stars.ensure(&self.device, (stars.len() * 16) as u64).clone();
-        self.queue.write_buffer(&star_buf, 0, bytemuck::cast_slice(&stars));
+        let mut bufs = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Gpu("engine state poisoned".into()))?;
+        let pts_buf = bufs
+            .points
+            .ensure(&self.device, (points.len() * 16) as u64)
+            .clone();
+        self.queue
+            .write_buffer(&pts_buf, 0, bytemuck::cast_slice(&points));
+        let star_buf = bufs
+            .stars
+            .ensure(&self.device, (stars.len() * 16) as u64)
+            .clone();
+        self.queue
+            .write_buffer(&star_buf, 0, bytemuck::cast_slice(&stars));
 
         let mut c0 = 0;
         while c0 < all.len() {
@@ -343,14 +370,19 @@ impl GpuEngine {
                 words += need;
                 c1 += 1;
             }
-            let got = self.dispatch(&mut bufs, &pts_buf, &star_buf, &trials, &boxes, words, objective)?;
+            let got = self.dispatch(
+                &mut bufs, &pts_buf, &star_buf, &trials, &boxes, words, objective,
+            )?;
             bests[c0..c1].copy_from_slice(&got);
             c0 = c1;
         }
         drop(bufs);
 
-        let mut fits: Vec<Vec<BoxFit>> = jobs.iter().map(|j| vec![BoxFit::default(); j.grid.len()]).collect();
-        for ((j, i, t, _), b) in all.iter().zip(&bests) {
+        let mut fits: Vec<Vec<BoxFit>> = jobs
+            .iter()
+            .map(|j| vec![BoxFit::default(); j.grid.len()])
+            .collect();
+        for ((j, i, _, _), b) in all.iter().zip(&bests) {
             if b.power <= 0.0 {
                 continue;
             }
@@ -359,10 +391,15 @@ impl GpuEngine {
             let period = grid.periods[*i];
             let (_, bw) = grid.bins(period);
             let s = p.scale;
-            if let Some((_, mut fit)) = score(p.sum_w * s, p.sum_wy * s, f64::from(b.w_in) * s, f64::from(b.wy_in) * s, objective) {
+            if let Some((_, mut fit)) = score(
+                p.sum_w * s,
+                p.sum_wy * s,
+                f64::from(b.w_in) * s,
+                f64::from(b.wy_in) * s,
+                objective,
+            ) {
                 fit.duration = f64::from(b.k) * bw;
                 fit.phase_time = ((f64::from(b.n) + 0.5 * f64::from(b.k)) * bw).rem_euclid(period);
-                let _ = t;
                 fits[*j][*i] = fit;
             }
         }
@@ -398,16 +435,26 @@ impl GpuEngine {
             row: gx * WORKGROUP,
             _pad: 0,
         };
-        let params_buf = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("params"),
-            contents: bytemuck::bytes_of(&params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
+        let params_buf = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("params"),
+                contents: bytemuck::bytes_of(&params),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
         let trial_buf = bufs.trials.ensure(&self.device, (n * 32) as u64).clone();
-        self.queue.write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
-        let box_buf = bufs.boxes.ensure(&self.device, (boxes.len() * 4) as u64).clone();
-        self.queue.write_buffer(&box_buf, 0, bytemuck::cast_slice(boxes));
-        let scratch = bufs.scratch.ensure(&self.device, (scratch_words * 8) as u64).clone();
+        self.queue
+            .write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
+        let box_buf = bufs
+            .boxes
+            .ensure(&self.device, (boxes.len() * 4) as u64)
+            .clone();
+        self.queue
+            .write_buffer(&box_buf, 0, bytemuck::cast_slice(boxes));
+        let scratch = bufs
+            .scratch
+            .ensure(&self.device, (scratch_words * 8) as u64)
+            .clone();
         let result_bytes = (n * std::mem::size_of::<GpuBest>()) as u64;
         let results = bufs.results.ensure(&self.device, result_bytes).clone();
         let readback = bufs.readback.ensure(&self.device, result_bytes).clone();
@@ -423,16 +470,24 @@ impl GpuEngine {
         let entries: Vec<wgpu::BindGroupEntry<'_>> = entries
             .into_iter()
             .enumerate()
-            .map(|(i, resource)| wgpu::BindGroupEntry { binding: i as u32, resource })
+            .map(|(i, resource)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource,
+            })
             .collect();
         let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("bls"),
             layout: &self.layout,
             entries: &entries,
         });
-        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bls") });
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bls") });
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("bls"), timestamp_writes: None });
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("bls"),
+                timestamp_writes: None,
+            });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &bind, &[]);
             pass.dispatch_workgroups(gx, gy, 1);
@@ -445,7 +500,10 @@ impl GpuEngine {
             let _ = tx.send(r);
         });
         self.device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
             .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
         rx.recv()
             .map_err(|_| Error::Gpu("readback never completed".into()))?

@@ -24,7 +24,10 @@ pub struct Star {
 
 impl Default for Star {
     fn default() -> Self {
-        Star { radius: 1.0, mass: 1.0 }
+        Star {
+            radius: 1.0,
+            mass: 1.0,
+        }
     }
 }
 
@@ -60,7 +63,9 @@ pub fn ofir_periods(
     period_max: Option<f64>,
 ) -> Result<Vec<f64>> {
     if !(baseline.is_finite() && baseline > 0.0) {
-        return Err(Error::invalid(format!("baseline must be positive, got {baseline} d")));
+        return Err(Error::invalid(format!(
+            "baseline must be positive, got {baseline} d"
+        )));
     }
     if !(oversampling.is_finite() && oversampling > 0.0) {
         return Err(Error::invalid("oversampling factor must be positive"));
@@ -71,7 +76,8 @@ pub fn ofir_periods(
     let span = baseline * DAY;
     let r = star.radius * R_SUN;
     let gm = G * star.mass * M_SUN;
-    let a = (std::f64::consts::TAU).powf(2.0 / 3.0) / std::f64::consts::PI * r / gm.cbrt()
+    let a = (std::f64::consts::TAU).powf(2.0 / 3.0) / std::f64::consts::PI * r
+        / gm.cbrt()
         / (span * oversampling);
     let f_lo = (1.0 / (p_max * DAY)).cbrt();
     let f_hi = (1.0 / (p_min * DAY)).cbrt();
@@ -102,7 +108,9 @@ pub fn linear_frequency_periods(
 ) -> Result<Vec<f64>> {
     check_durations(durations)?;
     if min_transits < 2 {
-        return Err(Error::invalid("the minimum number of transits must be at least 2"));
+        return Err(Error::invalid(
+            "the minimum number of transits must be at least 2",
+        ));
     }
     if !(frequency_factor.is_finite() && frequency_factor > 0.0) {
         return Err(Error::invalid("frequency factor must be positive"));
@@ -116,7 +124,9 @@ pub fn linear_frequency_periods(
     let (f_min, f_max) = (1.0 / p_max, 1.0 / p_min);
     let nf = 1.0 + ((f_max - f_min) / df).round();
     check_size(nf)?;
-    Ok((0..nf as usize).map(|i| 1.0 / (f_max - df * i as f64)).collect())
+    Ok((0..nf as usize)
+        .map(|i| 1.0 / (f_max - df * i as f64))
+        .collect())
 }
 
 /// `n` periods evenly spaced in frequency between two periods (days), ascending.
@@ -178,8 +188,14 @@ pub fn check_periods(periods: &[f64]) -> Result<()> {
         return Err(Error::invalid("the period grid is empty"));
     }
     check_size(periods.len() as f64)?;
-    if let Some((i, p)) = periods.iter().enumerate().find(|(_, p)| !(p.is_finite() && **p > 0.0)) {
-        return Err(Error::invalid(format!("period #{i} is {p}: periods must be positive")));
+    if let Some((i, p)) = periods
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !(p.is_finite() && **p > 0.0))
+    {
+        return Err(Error::invalid(format!(
+            "period #{i} is {p}: periods must be positive"
+        )));
     }
     if let Some(i) = periods.windows(2).position(|w| w[1] <= w[0]) {
         return Err(Error::invalid(format!(
@@ -235,7 +251,10 @@ mod tests {
     fn absurd_and_bad_grids_are_refused() {
         let e = linear_frequency_periods(1460.0, &[1e-4], 1.0, Some(0.01), None, 2).unwrap_err();
         assert!(e.to_string().contains("above the limit"), "{e}");
-        assert!(check_periods(&[1.0, 0.5]).unwrap_err().to_string().contains("ascending"));
+        assert!(check_periods(&[1.0, 0.5])
+            .unwrap_err()
+            .to_string()
+            .contains("ascending"));
         assert!(check_periods(&[-1.0, 0.5]).is_err());
         assert!(check_durations(&[0.1, 0.1]).is_err());
         assert!(ofir_periods(0.5, Star::default(), 3.0, None, None).is_err());

@@ -50,12 +50,23 @@ impl Prepared {
     pub fn new(series: &Series) -> Result<Self> {
         let n = series.len();
         if n < 2 {
-            return Err(Error::invalid(format!("BLS needs at least 2 points, got {n}")));
+            return Err(Error::invalid(format!(
+                "BLS needs at least 2 points, got {n}"
+            )));
         }
-        if series.time.iter().chain(&series.flux).any(|v| !v.is_finite()) {
+        if series
+            .time
+            .iter()
+            .chain(&series.flux)
+            .any(|v| !v.is_finite())
+        {
             return Err(Error::invalid("BLS input holds a non-finite time or flux"));
         }
-        if let Some(e) = series.flux_err.iter().find(|e| !(e.is_finite() && **e > 0.0)) {
+        if let Some(e) = series
+            .flux_err
+            .iter()
+            .find(|e| !(e.is_finite() && **e > 0.0))
+        {
             return Err(Error::invalid(format!(
                 "BLS input holds a flux error of {e}; errors must be finite and positive"
             )));
@@ -302,7 +313,8 @@ pub trait Engine: Send + Sync {
 /// Which engine to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum EngineKind {
-    /// The GPU when an adapter is found, else the CPU (with one warning).
+    /// A hardware GPU adapter when found, else the CPU engine (with one warning); a CPU
+    /// emulation such as lavapipe's llvmpipe is slower than the CPU engine, so it is not used.
     #[default]
     Auto,
     Gpu,
@@ -316,7 +328,14 @@ pub fn engine(kind: EngineKind) -> Result<Box<dyn Engine>> {
         EngineKind::Cpu => Ok(Box::new(cpu::CpuEngine::default())),
         EngineKind::Gpu => Ok(Box::new(gpu::GpuEngine::new()?)),
         EngineKind::Auto => match gpu::GpuEngine::new() {
-            Ok(g) => Ok(Box::new(g)),
+            Ok(g) if g.is_hardware() => Ok(Box::new(g)),
+            Ok(g) => {
+                tracing::warn!(
+                    "the only GPU adapter is a CPU emulation ({}); searching on the CPU engine",
+                    g.name()
+                );
+                Ok(Box::new(cpu::CpuEngine::default()))
+            }
             Err(e) => {
                 tracing::warn!("no usable GPU ({e}); searching on the CPU");
                 Ok(Box::new(cpu::CpuEngine::default()))
@@ -328,7 +347,13 @@ pub fn engine(kind: EngineKind) -> Result<Box<dyn Engine>> {
 /// Scores one box from its in-transit sums, astropy's formulas; `None` unless it is a dip
 /// with weight both in and out of transit.
 #[inline]
-pub fn score(sum_w: f64, sum_wy: f64, w_in: f64, wy_in: f64, objective: Objective) -> Option<(f64, BoxFit)> {
+pub fn score(
+    sum_w: f64,
+    sum_wy: f64,
+    w_in: f64,
+    wy_in: f64,
+    objective: Objective,
+) -> Option<(f64, BoxFit)> {
     let w_out = sum_w - w_in;
     if w_in <= 0.0 || w_out <= 0.0 {
         return None;

@@ -67,7 +67,11 @@ struct Sums {
 
 impl Sums {
     fn new() -> Self {
-        Sums { w: 0.0, wy: 0.0, n: 0 }
+        Sums {
+            w: 0.0,
+            wy: 0.0,
+            n: 0,
+        }
     }
     fn add(&mut self, w: f64, y: f64) {
         self.w += w;
@@ -92,8 +96,13 @@ fn depth_against(inside: &Sums, outside: &Sums) -> Depth {
 pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
     let half = 0.5 * duration;
     let t0 = epoch - lc.t_ref;
-    let (mut out, mut all_in, mut odd, mut even, mut sec) =
-        (Sums::new(), Sums::new(), Sums::new(), Sums::new(), Sums::new());
+    let (mut out, mut all_in, mut odd, mut even, mut sec) = (
+        Sums::new(),
+        Sums::new(),
+        Sums::new(),
+        Sums::new(),
+        Sums::new(),
+    );
     let mut per: std::collections::BTreeMap<i64, Sums> = Default::default();
     for i in 0..lc.len() {
         let (t, y, w) = (lc.t[i], lc.y[i], lc.ivar[i]);
@@ -102,11 +111,16 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         if dist < half {
             all_in.add(w, y);
             let e = n as i64;
-            if e.rem_euclid(2) == 1 { odd.add(w, y) } else { even.add(w, y) }
+            if e.rem_euclid(2) == 1 {
+                odd.add(w, y)
+            } else {
+                even.add(w, y)
+            }
             per.entry(e).or_insert_with(Sums::new).add(w, y);
         } else {
             out.add(w, y);
-            let dsec = ((t - t0 - (n + 0.5) * period).abs()).min((t - t0 - (n - 0.5) * period).abs());
+            let dsec =
+                ((t - t0 - (n + 0.5) * period).abs()).min((t - t0 - (n - 0.5) * period).abs());
             if dsec < half {
                 sec.add(w, y);
             }
@@ -127,7 +141,10 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
             depth: depth_against(s, &out),
         })
         .collect();
-    let snr2: Vec<f64> = per_transit.iter().map(|t| t.depth.snr().max(0.0).powi(2)).collect();
+    let snr2: Vec<f64> = per_transit
+        .iter()
+        .map(|t| t.depth.snr().max(0.0).powi(2))
+        .collect();
     let total: f64 = snr2.iter().sum();
     let max_single_fraction = if total > 0.0 {
         snr2.iter().copied().fold(0.0, f64::max) / total
@@ -135,9 +152,13 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         1.0
     };
     let first = per.keys().next().copied().unwrap_or(0);
-    let epoch_gcd = per.keys().fold(0u64, |g, e| gcd(g, (e - first).unsigned_abs())).max(1);
+    let epoch_gcd = per
+        .keys()
+        .fold(0u64, |g, e| gcd(g, (e - first).unsigned_abs()))
+        .max(1);
     let (harmonic_amplitude, sin_ll) = sinusoid_fit(lc, period);
-    let box_ll = 0.5 * depth.depth * depth.depth / (1.0 / all_in.w.max(1e-300) + 1.0 / out.w.max(1e-300));
+    let box_ll =
+        0.5 * depth.depth * depth.depth / (1.0 / all_in.w.max(1e-300) + 1.0 / out.w.max(1e-300));
     Vetting {
         depth,
         depth_odd,
@@ -149,7 +170,11 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         max_single_fraction,
         epoch_gcd,
         harmonic_amplitude,
-        harmonic_delta_log_likelihood: if depth.points > 0 { sin_ll - box_ll } else { 0.0 },
+        harmonic_delta_log_likelihood: if depth.points > 0 {
+            sin_ll - box_ll
+        } else {
+            0.0
+        },
     }
 }
 
@@ -170,7 +195,9 @@ fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
             }
         }
     }
-    let Some(p) = solve3(a, b) else { return (0.0, 0.0) };
+    let Some(p) = solve3(a, b) else {
+        return (0.0, 0.0);
+    };
     let sw = a[0][0];
     let mean = b[0] / sw;
     let (mut chi_const, mut chi_sin) = (0.0, 0.0);
@@ -184,7 +211,11 @@ fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
@@ -195,10 +226,11 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         }
         a.swap(col, piv);
         b.swap(col, piv);
+        let pivot = a[col];
         for r in col + 1..3 {
-            let f = a[r][col] / a[col][col];
-            for q in col..3 {
-                a[r][q] -= f * a[col][q];
+            let f = a[r][col] / pivot[col];
+            for (v, p) in a[r].iter_mut().zip(pivot).skip(col) {
+                *v -= f * p;
             }
             b[r] -= f * b[col];
         }
@@ -219,7 +251,12 @@ mod tests {
     fn prepared(f: impl Fn(f64) -> f64) -> Prepared {
         let time: Vec<f64> = (0..5000).map(|i| i as f64 * 0.02).collect();
         let flux: Vec<f64> = time.iter().map(|&t| 1.0 + f(t)).collect();
-        let s = Series { flux_err: vec![1e-4; time.len()], segment: vec![0; time.len()], time, flux };
+        let s = Series {
+            flux_err: vec![1e-4; time.len()],
+            segment: vec![0; time.len()],
+            time,
+            flux,
+        };
         Prepared::new(&s).unwrap()
     }
 
@@ -232,7 +269,11 @@ mod tests {
             let d = (t - n * p).abs();
             let ds = (t - (n + 0.5) * p).abs().min((t - (n - 0.5) * p).abs());
             if d < 0.1 {
-                if (n as i64) % 2 == 0 { -0.01 } else { -0.006 }
+                if (n as i64) % 2 == 0 {
+                    -0.01
+                } else {
+                    -0.006
+                }
             } else if ds < 0.1 {
                 -0.002
             } else {
@@ -240,8 +281,16 @@ mod tests {
             }
         });
         let v = vet(&lc, p, 0.0, 0.2);
-        assert!((v.depth_even.depth - 0.01).abs() < 2e-4, "{:?}", v.depth_even);
-        assert!((v.depth_odd.depth - 0.006).abs() < 2e-4, "{:?}", v.depth_odd);
+        assert!(
+            (v.depth_even.depth - 0.01).abs() < 2e-4,
+            "{:?}",
+            v.depth_even
+        );
+        assert!(
+            (v.depth_odd.depth - 0.006).abs() < 2e-4,
+            "{:?}",
+            v.depth_odd
+        );
         assert!(v.odd_even_sigma > 50.0);
         assert!((v.depth_secondary.depth - 0.002).abs() < 2e-4);
         assert_eq!(v.n_transits, 34);

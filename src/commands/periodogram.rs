@@ -53,32 +53,57 @@ pub struct PeriodogramArgs {
 }
 
 fn read_periods(path: &PathBuf) -> anyhow::Result<Vec<f64>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .enumerate()
         .map(|(i, l)| {
-            l.parse::<f64>()
-                .map_err(|_| exoscreen::Error::invalid(format!("{}: line {}: {l:?} is not a period", path.display(), i + 1)).into())
+            l.parse::<f64>().map_err(|_| {
+                exoscreen::Error::invalid(format!(
+                    "{}: line {}: {l:?} is not a period",
+                    path.display(),
+                    i + 1
+                ))
+                .into()
+            })
         })
         .collect()
 }
 
 pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
-    let periods = match (&args.periods_file, args.period_min, args.period_max, args.n_periods) {
+    let periods = match (
+        &args.periods_file,
+        args.period_min,
+        args.period_max,
+        args.n_periods,
+    ) {
         (Some(f), ..) => read_periods(f)?,
         (None, Some(lo), Some(hi), Some(n)) => grid::even_frequency_periods(lo, hi, n)?,
-        _ => return Err(exoscreen::Error::invalid("give --periods-file or --period-min, --period-max and --n-periods").into()),
+        _ => {
+            return Err(exoscreen::Error::invalid(
+                "give --periods-file or --period-min, --period-max and --n-periods",
+            )
+            .into())
+        }
     };
-    let grid = Grid::new(periods, args.durations.clone(), args.oversample, DurationLimit::All)?;
+    let grid = Grid::new(
+        periods,
+        args.durations.clone(),
+        args.oversample,
+        DurationLimit::All,
+    )?;
     let engine: Box<dyn bls::Engine> = match (args.engine, args.threads) {
         (EngineKind::Cpu, Some(n)) => Box::new(bls::cpu::CpuEngine { threads: Some(n) }),
         (kind, _) => bls::engine(kind)?,
     };
     let loaded = args.read.load();
     if loaded.curves.len() != 1 {
-        bail!("periodogram takes the files of exactly one target; got {} target(s)", loaded.curves.len());
+        bail!(
+            "periodogram takes the files of exactly one target; got {} target(s)",
+            loaded.curves.len()
+        );
     }
     let lc = &loaded.curves[0];
     let mut series = lc.series();
@@ -97,7 +122,10 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         grid.oversample,
         engine.name()
     );
-    let job = Job { lc: &prepared, grid: &grid };
+    let job = Job {
+        lc: &prepared,
+        grid: &grid,
+    };
     let started = std::time::Instant::now();
     let pg = engine.periodograms(&[job], args.objective)?.remove(0);
     let secs = started.elapsed().as_secs_f64();
@@ -108,14 +136,35 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         secs / job.point_trials() * 1e9
     );
     let mut w = csv::Writer::from_writer(match &args.out {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?) as Box<dyn std::io::Write>,
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+                as Box<dyn std::io::Write>
+        }
         None => Box::new(std::io::stdout().lock()),
     });
-    w.write_record(["period", "power", "depth", "depth_err", "duration", "transit_time", "depth_snr", "log_likelihood"])?;
+    w.write_record([
+        "period",
+        "power",
+        "depth",
+        "depth_err",
+        "duration",
+        "transit_time",
+        "depth_snr",
+        "log_likelihood",
+    ])?;
     for i in 0..pg.len() {
         w.write_record(
-            [pg.period[i], pg.power[i], pg.depth[i], pg.depth_err[i], pg.duration[i], pg.transit_time[i], pg.depth_snr[i], pg.log_likelihood[i]]
-                .map(|v| v.to_string()),
+            [
+                pg.period[i],
+                pg.power[i],
+                pg.depth[i],
+                pg.depth_err[i],
+                pg.duration[i],
+                pg.transit_time[i],
+                pg.depth_snr[i],
+                pg.log_likelihood[i],
+            ]
+            .map(|v| v.to_string()),
         )?;
     }
     w.flush()?;

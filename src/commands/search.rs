@@ -121,11 +121,26 @@ pub fn row<'a>(lc: &'a LightCurve, c: &Candidate) -> Row<'a> {
         max_single_fraction: v.max_single_fraction,
         harmonic_amplitude_ppm: v.harmonic_amplitude * 1e6,
         harmonic_delta_log_likelihood: v.harmonic_delta_log_likelihood,
-        per_transit_depth_ppm: join(v.per_transit.iter().map(|t| format!("{:.0}", t.depth.depth * 1e6)).collect()),
-        per_transit_snr: join(v.per_transit.iter().map(|t| format!("{:.1}", t.depth.snr())).collect()),
+        per_transit_depth_ppm: join(
+            v.per_transit
+                .iter()
+                .map(|t| format!("{:.0}", t.depth.depth * 1e6))
+                .collect(),
+        ),
+        per_transit_snr: join(
+            v.per_transit
+                .iter()
+                .map(|t| format!("{:.1}", t.depth.snr()))
+                .collect(),
+        ),
         harmonics: join(c.harmonics.iter().map(|p| format!("{p:.5}")).collect()),
         period_aliases: join(c.period_aliases.iter().map(|p| format!("{p:.5}")).collect()),
-        source_files: join(lc.sources().iter().map(|p| p.display().to_string()).collect()),
+        source_files: join(
+            lc.sources()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        ),
     }
 }
 
@@ -154,7 +169,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let results = search::search_many(&series, engine.as_ref(), &sopts);
     let mut out = csv::Writer::from_writer(match &args.out {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?) as Box<dyn std::io::Write>,
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+                as Box<dyn std::io::Write>
+        }
         None => Box::new(std::io::stdout().lock()),
     });
     let mut n_candidates = 0;
@@ -173,7 +191,8 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
                     lc.meta,
                     res.candidates.len(),
                     res.n_periods,
-                    res.final_sde.map_or("n/a (max planets)".into(), |s| format!("{s:.2}"))
+                    res.final_sde
+                        .map_or("n/a (max planets)".into(), |s| format!("{s:.2}"))
                 );
             }
             Err(e) => {

@@ -2,7 +2,9 @@
 //! `EXOSCREEN_DATA`) and skip loudly when it is absent, unless `EXOSCREEN_REQUIRE_DATA=1`.
 
 mod bad_input;
+mod bls;
 mod cli;
 mod common;
 mod detrend_synth;
 mod real_data;
+mod search_real;

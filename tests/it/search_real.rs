@@ -1,0 +1,142 @@
+//! The search on real light curves: known planets come out with their periods; the quiet
+//! Kepler Q0 stars give nothing above the default SDE threshold.
+
+use exoscreen::bls::cpu::CpuEngine;
+use exoscreen::detrend::{detrend, DetrendOptions};
+use exoscreen::io::ReadOptions;
+use exoscreen::load;
+use exoscreen::search::{search_many, SearchOptions, SearchResult};
+
+use crate::common::data_dir;
+
+fn search(rels: &[&str], opts: &SearchOptions) -> Option<SearchResult> {
+    let dir = data_dir()?;
+    let paths: Vec<_> = rels.iter().map(|r| dir.join(r)).collect();
+    let loaded = load::load(&paths, &ReadOptions::default(), &[]);
+    assert!(loaded.failures.is_empty(), "{:?}", loaded.failures);
+    assert_eq!(loaded.curves.len(), 1);
+    let d = detrend(&loaded.curves[0].series(), &DetrendOptions::default()).unwrap();
+    let mut r = search_many(&[d.series], &CpuEngine::default(), opts);
+    Some(r.remove(0).unwrap())
+}
+
+fn assert_period(found: f64, truth: f64, rel: f64) {
+    assert!(
+        (found - truth).abs() <= rel * truth,
+        "period {found} vs {truth} (tolerance {rel})"
+    );
+}
+
+fn periods(r: &SearchResult) -> Vec<f64> {
+    r.candidates.iter().map(|c| c.period).collect()
+}
+
+#[test]
+fn kepler10b_is_candidate_1() {
+    let Some(r) = search(
+        &["kepler/ketu/kplr011904151-2012179063303_llc.fits"],
+        &SearchOptions::default(),
+    ) else {
+        return;
+    };
+    assert_period(r.candidates[0].period, 0.837491, 1e-3);
+    assert!(r.candidates[0].sde > 20.0);
+    assert!(r.candidates[0].vetting.n_transits > 100);
+}
+
+#[test]
+fn k2_3_b_c_d() {
+    let Some(r) = search(&["k2/tls/EPIC201367065.csv"], &SearchOptions::default()) else {
+        return;
+    };
+    let p = periods(&r);
+    assert!(p.len() >= 3, "{p:?}");
+    for truth in [10.054, 24.647, 44.556] {
+        let found = p
+            .iter()
+            .copied()
+            .min_by(|a, b| (a - truth).abs().total_cmp(&(b - truth).abs()))
+            .unwrap();
+        assert_period(found, truth, 1e-3);
+    }
+}
+
+#[test]
+fn hot_jupiters_tess_and_short_cadence() {
+    for (rel, truth) in [
+        (
+            "tess/tess2018234235059-s0002-0000000402026209-0121-s_lc.fits",
+            1.338231,
+        ),
+        (
+            "tess/hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
+            3.288790,
+        ),
+        (
+            "kepler/spacetelescope-notebooks/kplr011446443-2009131110544_slc.fits",
+            2.470613,
+        ),
+        (
+            "kepler/astropy-data/kplr010666592-2009131110544_slc.fits",
+            2.204735,
+        ),
+    ] {
+        let Some(r) = search(&[rel], &SearchOptions::default()) else {
+            return;
+        };
+        assert!(!r.candidates.is_empty(), "{rel}: nothing found");
+        assert_period(r.candidates[0].period, truth, 1e-3);
+    }
+}
+
+#[test]
+fn kepler90_planets_with_two_transits() {
+    let Some(r) = search(
+        &[
+            "kepler/exoplanet-ml/kplr011442793-2009350155506_llc.fits",
+            "kepler/exoplanet-ml/kplr011442793-2010009091648_llc.fits",
+            "kepler/exoplanet-ml/kplr011442793-2010174085026_llc.fits",
+        ],
+        &SearchOptions::default(),
+    ) else {
+        return;
+    };
+    // d (59.74 d) shows 4 transits; e (91.94 d) shows 2, at BKJD 318 and 502, the one in
+    // between (410) falls in the Q4-Q5 gap, so the data allow 183.9 d as well: the search
+    // reports the longest period and lists 91.9 d as an alias.
+    let d = &r.candidates[0];
+    assert_period(d.period, 59.737144, 1e-3);
+    assert_eq!(d.vetting.n_transits, 4);
+    let e = r
+        .candidates
+        .iter()
+        .find(|c| c.period_aliases.iter().any(|a| (a - 91.940125).abs() < 0.1))
+        .expect("e");
+    assert_period(e.period, 2.0 * 91.940125, 1e-3);
+    // g and h transit once each (BKJD 357.7 and 472.1): the pair is recognised as single
+    // events and skipped, not reported as a 114.6-d planet.
+    assert!(r.candidates.iter().all(|c| (c.period - 114.56).abs() > 0.5));
+    assert!(
+        r.skipped.iter().any(|s| s.contains("single event")),
+        "{:?}",
+        r.skipped
+    );
+}
+
+#[test]
+fn quiet_stars_give_no_candidates() {
+    let Some(dir) = data_dir() else { return };
+    let files: Vec<_> = std::fs::read_dir(dir.join("kepler/fits-parser"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 8);
+    for f in files {
+        let rel = f.strip_prefix(&dir).unwrap().to_str().unwrap().to_string();
+        let r = search(&[&rel], &SearchOptions::default()).unwrap();
+        assert!(r.candidates.is_empty(), "{rel}: {:?}", periods(&r));
+        let sde = r.final_sde.unwrap();
+        assert!(sde < 7.0, "{rel}: SDE {sde}");
+        eprintln!("{rel}: best peak SDE {sde:.2}");
+    }
+}
