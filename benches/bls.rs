@@ -1,0 +1,112 @@
+//! BLS throughput benchmark: `cargo bench --bench bls`.
+//!
+//! A seeded Kepler-like light curve (29.4-min cadence over 4 years with quarterly and
+//! monthly gaps, about 65,000 points) and a fixed grid (`N_PERIODS` periods evenly spaced in
+//! frequency between 1 and 100 d; durations 0.04, 0.08, 0.16 d; 10 bins per shortest
+//! duration, astropy's default). Reports the median of 5 runs, in ns per point-trial, for the
+//! CPU engine on 1 thread and on all cores, and for the GPU engine on whatever adapter wgpu
+//! finds. Writes the light curve, the periods and the figures to `target/bench-bls/` so
+//! `benches/astropy_bls.py` can run astropy on exactly the same input.
+//!
+//! `BENCH_PERIODS=n` changes the number of periods.
+
+use std::io::Write;
+use std::time::Instant;
+
+use exoscreen::bls::cpu::CpuEngine;
+use exoscreen::bls::gpu::GpuEngine;
+use exoscreen::bls::{grid, DurationLimit, Engine, Grid, Job, Objective, Prepared};
+use exoscreen::synth::{generate, BoxTransit, SynthOptions};
+
+fn median_seconds(engine: &dyn Engine, job: Job<'_>, runs: usize) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let pg = engine
+                .periodograms(&[job], Objective::Likelihood)
+                .expect("engine run");
+            std::hint::black_box(pg);
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+fn main() {
+    let n_periods: usize = std::env::var("BENCH_PERIODS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let series = generate(&SynthOptions {
+        seed: 2026,
+        days: 1460.0,
+        noise_ppm: 200.0,
+        transits: vec![BoxTransit {
+            period: 13.7,
+            epoch: 140.0,
+            duration: 0.15,
+            depth: 5e-4,
+        }],
+        ..Default::default()
+    });
+    let lc = Prepared::new(&series).expect("prepared");
+    let periods = grid::even_frequency_periods(1.0, 100.0, n_periods).expect("grid");
+    let g = Grid::new(
+        periods.clone(),
+        vec![0.04, 0.08, 0.16],
+        10,
+        DurationLimit::All,
+    )
+    .expect("grid");
+    let job = Job { lc: &lc, grid: &g };
+    let trials = job.point_trials();
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-bls");
+    std::fs::create_dir_all(&out).expect("bench folder");
+    exoscreen::synth::write_csv(&out.join("lc.csv"), &series).expect("write lc");
+    let mut pf = std::fs::File::create(out.join("periods.txt")).expect("periods");
+    for p in &periods {
+        writeln!(pf, "{p:.12}").expect("write");
+    }
+    println!(
+        "light curve: {} points over {:.0} d; grid: {} periods x 3 durations, oversample 10 ({:.3e} point-trials)",
+        lc.len(),
+        lc.baseline(),
+        g.len(),
+        trials
+    );
+    let mut figures = Vec::new();
+    let cores = rayon::current_num_threads();
+    for threads in [1, cores] {
+        let e = CpuEngine {
+            threads: Some(threads),
+        };
+        let s = median_seconds(&e, job, 5);
+        println!(
+            "{:<58} median {:>8.3} s  {:>6.2} ns/point-trial",
+            e.name(),
+            s,
+            s / trials * 1e9
+        );
+        figures.push((format!("cpu_{threads}_threads"), s / trials * 1e9));
+    }
+    match GpuEngine::new() {
+        Ok(gpu) => {
+            let _warm = median_seconds(&gpu, job, 1);
+            let s = median_seconds(&gpu, job, 5);
+            println!(
+                "{:<58} median {:>8.3} s  {:>6.2} ns/point-trial",
+                gpu.name(),
+                s,
+                s / trials * 1e9
+            );
+            figures.push(("gpu".into(), s / trials * 1e9));
+            figures.push((format!("gpu_adapter: {}", gpu.name()), 0.0));
+        }
+        Err(e) => println!("gpu: no adapter ({e})"),
+    }
+    let mut f = std::fs::File::create(out.join("figures.txt")).expect("figures");
+    for (k, v) in &figures {
+        writeln!(f, "{k}\t{v}").expect("write");
+    }
+}
