@@ -3,7 +3,8 @@
 // Each invocation folds its star's points into `m` equal phase bins (weights and weighted
 // fluxes) in a private slice of `scratch`, wraps the first `k_max` bins past the end, turns
 // the slice into cumulative sums, then scores every box of every length in its `boxes` range
-// starting at every bin, keeping the best. No atomics: every bin is written by one invocation
+// starting every `stride` bins (the host sets a stride proportional to the box length),
+// keeping the best. No atomics: every bin is written by one invocation
 // only, so this runs on any WebGPU adapter. Times are relative to the star's first point and
 // fluxes have the median removed (host-side conditioning), so f32 is safe.
 
@@ -45,7 +46,7 @@ struct Best {
 @group(0) @binding(1) var<storage, read> points: array<vec4<f32>>; // t, w, w*y, unused
 @group(0) @binding(2) var<storage, read> stars: array<Star>;
 @group(0) @binding(3) var<storage, read> trials: array<Trial>;
-@group(0) @binding(4) var<storage, read> boxes: array<u32>;
+@group(0) @binding(4) var<storage, read> boxes: array<vec2<u32>>; // length in bins, start stride
 @group(0) @binding(5) var<storage, read_write> scratch: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> results: array<Best>;
 
@@ -79,8 +80,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
     var best = Best(-1.0, 0u, 0u, 0.0, 0.0, 0u);
     for (var d = tr.box_off; d < tr.box_off + tr.box_count; d = d + 1u) {
-        let k = boxes[d];
-        for (var n = 0u; n < tr.m; n = n + 1u) {
+        let k = boxes[d].x;
+        let stride = boxes[d].y;
+        for (var n = 0u; n < tr.m; n = n + stride) {
             let c = scratch[base + n + k] - scratch[base + n];
             let w_out = star.sum_w - c.x;
             let num = c.x * star.sum_wy - c.y * star.sum_w;

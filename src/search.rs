@@ -66,8 +66,10 @@ pub fn default_durations() -> Vec<f64> {
 }
 
 impl SearchOptions {
-    /// The grid for a light curve of this baseline.
-    pub fn grid(&self, baseline: f64) -> Result<Grid> {
+    /// The grid for a light curve of this baseline and median cadence (days). Bins finer
+    /// than half a cadence add cost without resolution, so the bins per shortest duration
+    /// are lowered until a bin is at least half a cadence (never below 1).
+    pub fn grid(&self, baseline: f64, cadence: f64) -> Result<Grid> {
         let periods = grid::ofir_periods(
             baseline,
             self.star,
@@ -75,10 +77,17 @@ impl SearchOptions {
             self.period_min,
             self.period_max,
         )?;
+        let d_min = self.durations.first().copied().unwrap_or(0.0);
+        let by_cadence = if cadence > 0.0 {
+            (2.0 * d_min / cadence).floor() as u32
+        } else {
+            u32::MAX
+        };
+        let oversample = self.oversample.min(by_cadence).max(1);
         Grid::new(
             periods,
             self.durations.clone(),
-            self.oversample,
+            oversample,
             DurationLimit::Physical(self.star),
         )
     }
@@ -327,7 +336,7 @@ pub fn search_many(
             }
             let s = masked_series(st.series, &st.keep);
             let prepared = Prepared::new(&s).and_then(|lc| {
-                let g = opts.grid(lc.baseline())?;
+                let g = opts.grid(lc.baseline(), lc.cadence())?;
                 Ok((lc, g))
             });
             match prepared {
@@ -419,22 +428,26 @@ fn take_peak(
     // Transits with data only every g-th epoch: the period may be g times longer (the
     // epochs between fell in gaps). Report the longest period the data allow.
     let (mut period, mut epoch) = (period, epoch);
-    let mut period_aliases = Vec::new();
     if vetting.epoch_gcd > 1 {
         let g = vetting.epoch_gcd as f64;
         let first = vetting.per_transit.first().map_or(epoch, |t| t.time);
         st.result.skipped.push(format!(
             "P = {period:.5} d: transits with data only every {g} epochs; period multiplied by {g}"
         ));
-        let base = period;
         period *= g;
-        period_aliases = (1..vetting.epoch_gcd)
-            .filter(|k| vetting.epoch_gcd % k == 0)
-            .map(|k| base * k as f64)
-            .collect();
         epoch = first - ((first - t_first) / period).floor() * period;
         vetting = stats::vet(lc, period, epoch, duration);
     }
+    // Shorter periods P/n that put no transit on data the candidate's own transits miss.
+    let period_aliases: Vec<f64> = if vetting.n_transits <= 3 {
+        (2..=10)
+            .map(|n| period / f64::from(n))
+            .filter(|&p| p > 2.0 * duration)
+            .filter(|&p| stats::vet(lc, p, epoch, duration).n_transits == vetting.n_transits)
+            .collect()
+    } else {
+        Vec::new()
+    };
     // Mask this signal's transits in the full series for the next round.
     let half = opts.mask_half_widths * duration;
     for (i, &t) in st.series.time.iter().enumerate() {
@@ -466,6 +479,12 @@ fn take_peak(
         st.result.skipped.push(format!(
             "P = {period:.5} d at {epoch:.4}: one transit carries {:.0} % of the SNR^2 (single event), masked",
             100.0 * vetting.max_single_fraction
+        ));
+        return Ok(());
+    }
+    if vetting.harmonic_delta_log_likelihood > 0.0 {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: a sinusoid fits better than a box (stellar variability), masked"
         ));
         return Ok(());
     }

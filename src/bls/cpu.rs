@@ -113,7 +113,7 @@ pub fn fit_period(
     let period = grid.periods[index];
     let (m, bw) = grid.bins(period);
     let boxes = grid.box_bins(index);
-    let k_max = boxes.iter().copied().max().unwrap_or(1) as usize;
+    let k_max = boxes.iter().map(|b| b.0).max().unwrap_or(1) as usize;
     let len = m + k_max + 1;
     let bins = &mut s.bins;
     bins.clear();
@@ -133,15 +133,15 @@ pub fn fit_period(
         bins[j][0] += prev[0];
         bins[j][1] += prev[1];
     }
-    let mut best: Option<(f64, u32, usize)> = None;
-    let mut last_k = 0;
-    for &k in &boxes {
-        if k == last_k {
-            continue;
-        }
-        last_k = k;
+    // Both objectives rank boxes by num^2 / den (likelihood: den = w_in w_out^2; SNR:
+    // den = w_in w_out, the constant sum_w dropped); compare cross-multiplied, no division.
+    let likelihood = objective == Objective::Likelihood;
+    let (mut best_num2, mut best_den) = (0.0f64, 1.0f64);
+    let mut best: Option<(u32, usize)> = None;
+    for &(k, stride) in &boxes {
         let ku = k as usize;
-        for (n, (lo, hi)) in bins[..m].iter().zip(&bins[ku..]).enumerate() {
+        let starts = bins[..m].iter().zip(&bins[ku..]).enumerate();
+        for (n, (lo, hi)) in starts.step_by(stride as usize) {
             let w_in = hi[0] - lo[0];
             let wy_in = hi[1] - lo[1];
             let w_out = sum_w - w_in;
@@ -149,16 +149,19 @@ pub fn fit_period(
             if w_in <= 0.0 || w_out <= 0.0 || num <= 0.0 {
                 continue;
             }
-            let power = match objective {
-                Objective::Likelihood => 0.5 * num * num / (w_in * w_out * w_out),
-                Objective::Snr => num / (w_in * w_out * sum_w).sqrt(),
+            let num2 = num * num;
+            let den = if likelihood {
+                w_in * w_out * w_out
+            } else {
+                w_in * w_out
             };
-            if best.is_none_or(|(b, _, _)| power > b) {
-                best = Some((power, k, n));
+            if num2 * best_den > best_num2 * den || best.is_none() {
+                (best_num2, best_den) = (num2, den);
+                best = Some((k, n));
             }
         }
     }
-    let Some((_, k, n)) = best else {
+    let Some((k, n)) = best else {
         return BoxFit::default();
     };
     let ku = k as usize;

@@ -224,6 +224,9 @@ impl GpuEngine {
     }
 }
 
+/// A trial before chunking: job index, period index, the trial, its boxes (length, stride).
+type PlannedTrial = (usize, usize, GpuTrial, Vec<(u32, u32)>);
+
 /// A job conditioned for the kernel.
 struct Packed {
     points: Vec<[f32; 4]>,
@@ -307,13 +310,12 @@ impl GpuEngine {
         }
         // Every trial with its box lengths; then chunks within the scratch budget.
         let scratch_words = (self.max_binding().min(SCRATCH_BUDGET) / 8) as usize;
-        let mut all: Vec<(usize, usize, GpuTrial, Vec<u32>)> = Vec::new();
+        let mut all: Vec<PlannedTrial> = Vec::new();
         for (j, job) in jobs.iter().enumerate() {
             for i in 0..job.grid.len() {
                 let (m, _) = job.grid.bins(job.grid.periods[i]);
-                let mut ks = job.grid.box_bins(i);
-                ks.dedup();
-                let k_max = ks.iter().copied().max().unwrap_or(1);
+                let ks = job.grid.box_bins(i);
+                let k_max = ks.iter().map(|b| b.0).max().unwrap_or(1);
                 if m + k_max as usize + 1 > scratch_words {
                     return Err(Error::Gpu(format!(
                         "period {} d needs {m} bins, more than the scratch buffer holds",
@@ -355,7 +357,7 @@ impl GpuEngine {
         while c0 < all.len() {
             let (mut c1, mut words) = (c0, 0usize);
             let mut trials = Vec::new();
-            let mut boxes: Vec<u32> = Vec::new();
+            let mut boxes: Vec<[u32; 2]> = Vec::new();
             while c1 < all.len() && c1 - c0 < MAX_TRIALS_PER_DISPATCH {
                 let (_, _, t, ks) = &all[c1];
                 let need = (t.m + t.k_max + 1) as usize;
@@ -365,7 +367,7 @@ impl GpuEngine {
                 let mut t = *t;
                 t.scratch = words as u32;
                 t.box_off = boxes.len() as u32;
-                boxes.extend_from_slice(ks);
+                boxes.extend(ks.iter().map(|&(k, s)| [k, s]));
                 trials.push(t);
                 words += need;
                 c1 += 1;
@@ -417,7 +419,7 @@ impl GpuEngine {
         pts: &wgpu::Buffer,
         stars: &wgpu::Buffer,
         trials: &[GpuTrial],
-        boxes: &[u32],
+        boxes: &[[u32; 2]],
         scratch_words: usize,
         objective: Objective,
     ) -> Result<Vec<GpuBest>> {
@@ -447,7 +449,7 @@ impl GpuEngine {
             .write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
         let box_buf = bufs
             .boxes
-            .ensure(&self.device, (boxes.len() * 4) as u64)
+            .ensure(&self.device, (boxes.len() * 8) as u64)
             .clone();
         self.queue
             .write_buffer(&box_buf, 0, bytemuck::cast_slice(boxes));

@@ -105,6 +105,12 @@ impl Prepared {
             .sum()
     }
 
+    /// Median spacing of the points, days.
+    pub fn cadence(&self) -> f64 {
+        let d: Vec<f64> = self.t.windows(2).map(|w| w[1] - w[0]).collect();
+        robust::median(&d).unwrap_or(0.0)
+    }
+
     /// Time from first to last point, days.
     pub fn baseline(&self) -> f64 {
         self.t.last().copied().unwrap_or(0.0) - self.t.first().copied().unwrap_or(0.0)
@@ -193,13 +199,22 @@ impl Grid {
         (m, period / m as f64)
     }
 
-    /// Box lengths in bins at `period` for the durations it tries (each >= 1).
-    pub fn box_bins(&self, index: usize) -> Vec<u32> {
+    /// The boxes tried at period `index`: (length in bins, stride between start bins), one
+    /// per distinct length. Every box starts on a grid of `duration / oversample`: the
+    /// shortest at every bin, a box `s` times longer every `s` bins, so each duration gets
+    /// the same phase resolution relative to its length (long boxes need no finer steps, and
+    /// scoring them at every bin would dominate the cost at long periods).
+    pub fn box_bins(&self, index: usize) -> Vec<(u32, u32)> {
         let (m, bw) = self.bins(self.periods[index]);
-        self.durations[..self.n_durations[index] as usize]
-            .iter()
-            .map(|d| ((d / bw).round() as u32).clamp(1, (m as u32).max(1)))
-            .collect()
+        let mut out: Vec<(u32, u32)> = Vec::new();
+        for d in &self.durations[..self.n_durations[index] as usize] {
+            let k = ((d / bw).round() as u32).clamp(1, (m as u32).max(1));
+            if out.last().is_some_and(|&(last, _)| last == k) {
+                continue;
+            }
+            out.push((k, (k / self.oversample).max(1)));
+        }
+        out
     }
 
     /// Number of trial periods.

@@ -248,7 +248,7 @@ fn bad_inputs_give_errors_or_documented_results() {
     assert!(lc_of(vec![1.0, 2.0], vec![1.0, 1.0], vec![f64::NAN, 1e-3]).is_err());
     // Too short for two transits at the default grid: a clear error.
     let short = exoscreen::search::SearchOptions::default()
-        .grid(0.9)
+        .grid(0.9, 0.02)
         .unwrap_err();
     assert!(short.to_string().contains("two transits"), "{short}");
     // Bad grids.
