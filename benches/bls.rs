@@ -8,7 +8,8 @@
 //! finds. Writes the light curve, the periods and the figures to `target/bench-bls/` so
 //! `benches/astropy_bls.py` can run astropy on exactly the same input.
 //!
-//! `BENCH_PERIODS=n` changes the number of periods.
+//! `BENCH_PERIODS=n` changes the number of periods; `BENCH_DURATIONS=search` uses the
+//! search's 14 durations (0.5 h to 12 h, log-spaced) instead of the three above.
 
 use std::io::Write;
 use std::time::Instant;
@@ -52,13 +53,11 @@ fn main() {
     });
     let lc = Prepared::new(&series).expect("prepared");
     let periods = grid::even_frequency_periods(1.0, 100.0, n_periods).expect("grid");
-    let g = Grid::new(
-        periods.clone(),
-        vec![0.04, 0.08, 0.16],
-        10,
-        DurationLimit::All,
-    )
-    .expect("grid");
+    let durations = match std::env::var("BENCH_DURATIONS").as_deref() {
+        Ok("search") => exoscreen::search::default_durations(),
+        _ => vec![0.04, 0.08, 0.16],
+    };
+    let g = Grid::new(periods.clone(), durations.clone(), 10, DurationLimit::All).expect("grid");
     let job = Job { lc: &lc, grid: &g };
     let trials = job.point_trials();
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-bls");
@@ -68,11 +67,14 @@ fn main() {
     for p in &periods {
         writeln!(pf, "{p:.12}").expect("write");
     }
+    let ds: Vec<String> = durations.iter().map(|d| format!("{d:.12}")).collect();
+    std::fs::write(out.join("durations.txt"), ds.join("\n")).expect("durations");
     println!(
-        "light curve: {} points over {:.0} d; grid: {} periods x 3 durations, oversample 10 ({:.3e} point-trials)",
+        "light curve: {} points over {:.0} d; grid: {} periods x {} durations, oversample 10 ({:.3e} point-trials)",
         lc.len(),
         lc.baseline(),
         g.len(),
+        durations.len(),
         trials
     );
     let mut figures = Vec::new();
