@@ -16,8 +16,7 @@ pub fn cdpp_ppm(series: &Series, duration_hours: f64) -> Option<f64> {
     };
     let d = detrend::detrend(series, &opts).ok()?;
     let s = &d.series;
-    let steps: Vec<f64> = s.time.windows(2).map(|w| w[1] - w[0]).collect();
-    let cadence = robust::median(&steps)?;
+    let cadence = robust::median_step(&s.time)?;
     let n = ((duration_hours / 24.0) / cadence).round().max(1.0) as usize;
     // 5-sigma clip both ways before averaging, as lightkurve does.
     let med = robust::median(&s.flux)?;

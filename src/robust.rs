@@ -23,6 +23,17 @@ pub fn median(values: &[f64]) -> Option<f64> {
     median_in_place(&mut values.to_vec())
 }
 
+/// Median spacing of increasing `time` values (positive finite steps only), e.g. a cadence.
+/// `None` with fewer than two distinct times.
+pub fn median_step(time: &[f64]) -> Option<f64> {
+    let mut d: Vec<f64> = time
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .collect();
+    median_in_place(&mut d)
+}
+
 /// Median absolute deviation about `center`, scaled by 1.4826 so it estimates a Gaussian sigma.
 pub fn mad_std(values: &[f64], center: f64) -> Option<f64> {
     let mut dev: Vec<f64> = values.iter().map(|v| (v - center).abs()).collect();

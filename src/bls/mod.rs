@@ -107,8 +107,7 @@ impl Prepared {
 
     /// Median spacing of the points, days.
     pub fn cadence(&self) -> f64 {
-        let d: Vec<f64> = self.t.windows(2).map(|w| w[1] - w[0]).collect();
-        robust::median(&d).unwrap_or(0.0)
+        robust::median_step(&self.t).unwrap_or(0.0)
     }
 
     /// Time from first to last point, days.

@@ -29,12 +29,7 @@ pub struct ExportArgs {
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.read.load();
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = super::output(args.out.as_deref())?;
     let ExportFormat::Gts = args.format;
     let mut failures = loaded.failures.len();
     for lc in &loaded.curves {

@@ -98,6 +98,17 @@ impl ReadArgs {
     }
 }
 
+/// Where a command writes its table: the file named, or stdout.
+pub fn output(path: Option<&std::path::Path>) -> anyhow::Result<Box<dyn std::io::Write>> {
+    use anyhow::Context;
+    Ok(match path {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
 /// Exit code for a batch: 1 when any input failed.
 pub fn batch_exit(failures: usize) -> ExitCode {
     if failures > 0 {

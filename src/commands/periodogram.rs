@@ -135,13 +135,7 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         job.point_trials() / secs,
         secs / job.point_trials() * 1e9
     );
-    let mut w = csv::Writer::from_writer(match &args.out {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-                as Box<dyn std::io::Write>
-        }
-        None => Box::new(std::io::stdout().lock()),
-    });
+    let mut w = csv::Writer::from_writer(super::output(args.out.as_deref())?);
     w.write_record([
         "period",
         "power",

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use exoscreen::bls::{self, EngineKind, Objective};
 use exoscreen::detrend;
@@ -168,13 +167,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     }
     let started = std::time::Instant::now();
     let results = search::search_many(&series, engine.as_ref(), &sopts);
-    let mut out = csv::Writer::from_writer(match &args.out {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-                as Box<dyn std::io::Write>
-        }
-        None => Box::new(std::io::stdout().lock()),
-    });
+    let mut out = csv::Writer::from_writer(super::output(args.out.as_deref())?);
     let mut n_candidates = 0;
     for (lc, r) in targets.iter().zip(results) {
         match r {

@@ -86,15 +86,7 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
             .collect()
     });
     let mut meta = base_meta(mission, &target, None, None, path);
-    let step = {
-        let t = &cols[layout.time];
-        let d: Vec<f64> = t
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .filter(|d| *d > 0.0)
-            .collect();
-        crate::robust::median(&d).unwrap_or(0.0)
-    };
+    let step = crate::robust::median_step(&cols[layout.time]).unwrap_or(0.0);
     meta.labels
         .insert("cadence".into(), cadence_label(mission, step));
     let info = SegmentInfo {

@@ -132,7 +132,7 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         return Err(Error::file(path, "TIME and flux columns differ in length"));
     }
 
-    let cadence_days = timedel.or_else(|| median_step(&time));
+    let cadence_days = timedel.or_else(|| crate::robust::median_step(&time));
     let mut meta = base_meta(mission, &target, segment, object, path);
     let cadence = match obsmode.as_str() {
         "long cadence" => "long".to_string(),
@@ -154,15 +154,6 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         flux_name,
     };
     build_segment(path, info, raw, opts.quality.bits(mission))
-}
-
-fn median_step(time: &[f64]) -> Option<f64> {
-    let d: Vec<f64> = time
-        .windows(2)
-        .map(|w| w[1] - w[0])
-        .filter(|d| d.is_finite() && *d > 0.0)
-        .collect();
-    crate::robust::median(&d)
 }
 
 /// The `LIGHTCURVE` extension, or else the first binary table with a TIME column.

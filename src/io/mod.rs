@@ -221,7 +221,7 @@ pub(crate) fn build_segment(
     let cadence_days = info
         .cadence_days
         .filter(|c| c.is_finite() && *c > 0.0)
-        .unwrap_or_else(|| median_spacing(&time));
+        .unwrap_or_else(|| crate::robust::median_step(&time).unwrap_or(0.0));
     Ok(lightcurve::Segment {
         meta: info.meta,
         mission: info.mission,
@@ -234,11 +234,6 @@ pub(crate) fn build_segment(
         counts,
         source: source.to_path_buf(),
     })
-}
-
-fn median_spacing(time: &[f64]) -> f64 {
-    let d: Vec<f64> = time.windows(2).map(|w| w[1] - w[0]).collect();
-    crate::robust::median(&d).unwrap_or(0.0)
 }
 
 /// Cadence label: `long`/`short` for Kepler and K2, else the spacing in minutes or seconds.
