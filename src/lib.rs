@@ -18,6 +18,7 @@ pub mod noise;
 pub mod robust;
 pub mod search;
 pub mod synth;
+pub mod transit;
 
 pub use error::{Error, Result};
 pub use lightcurve::{LightCurve, Segment, Series, SeriesMeta};

@@ -8,3 +8,4 @@ mod common;
 mod detrend_synth;
 mod real_data;
 mod search_real;
+mod transit_model;
