@@ -190,7 +190,7 @@ impl Orbit {
                 1.0 + k
             )));
         }
-        if !(self.a_over_r > 1.0 + k) {
+        if self.a_over_r.is_nan() || self.a_over_r <= 1.0 + k {
             return Err(Error::invalid(format!(
                 "a/R* = {} puts the orbit inside the star (period below the Roche limit?)",
                 self.a_over_r
