@@ -17,6 +17,7 @@ pub mod load;
 pub mod noise;
 pub mod robust;
 pub mod search;
+pub mod simulate;
 pub mod synth;
 pub mod transit;
 

@@ -78,7 +78,10 @@ fn report(lc: &LightCurve) -> TargetReport {
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
     let loaded = args.read.load();
-    let targets: Vec<TargetReport> = loaded.curves.iter().map(report).collect();
+    let targets: Vec<TargetReport> = {
+        use rayon::prelude::*;
+        loaded.curves.par_iter().map(report).collect()
+    };
     if args.json {
         let errors: Vec<ErrorReport> = loaded
             .failures

@@ -7,6 +7,7 @@ mod export;
 mod inspect;
 mod periodogram;
 mod search;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Compute a BLS periodogram on exactly the grid given and print the throughput.
     Periodogram(periodogram::PeriodogramArgs),
+    /// Simulate labelled light curves (planets, eclipsing binaries, background binaries,
+    /// impostors) in the missions' FITS layout, with a truth table.
+    Simulate(simulate::SimulateArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
 }
@@ -125,6 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(a) => export::run(a),
         Command::Search(a) => search::run(a),
         Command::Periodogram(a) => periodogram::run(a),
+        Command::Simulate(a) => simulate::run(a),
         Command::Demo(a) => demo::run(a),
     }
 }

@@ -8,4 +8,5 @@ mod common;
 mod detrend_synth;
 mod real_data;
 mod search_real;
+mod simulate;
 mod transit_model;
