@@ -11,10 +11,12 @@
 pub mod bls;
 pub mod detrend;
 pub mod error;
+pub mod inject;
 pub mod io;
 pub mod lightcurve;
 pub mod load;
 pub mod noise;
+pub mod report;
 pub mod robust;
 pub mod search;
 pub mod simulate;

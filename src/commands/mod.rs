@@ -4,6 +4,7 @@
 mod demo;
 mod detrend;
 mod export;
+mod inject_recover;
 mod inspect;
 mod periodogram;
 mod search;
@@ -46,6 +47,8 @@ pub enum Command {
     /// Simulate labelled light curves (planets, eclipsing binaries, background binaries,
     /// impostors) in the missions' FITS layout, with a truth table.
     Simulate(simulate::SimulateArgs),
+    /// Inject planets into light curves, search them, and report completeness by SNR.
+    InjectRecover(inject_recover::InjectRecoverArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
 }
@@ -130,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(a) => search::run(a),
         Command::Periodogram(a) => periodogram::run(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::InjectRecover(a) => inject_recover::run(a),
         Command::Demo(a) => demo::run(a),
     }
 }

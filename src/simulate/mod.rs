@@ -41,6 +41,8 @@ pub struct Mix {
     pub eb: f64,
     pub beb: f64,
     pub junk: f64,
+    /// Noise only (for injection-recovery into simulated light curves).
+    pub quiet: f64,
 }
 
 impl Default for Mix {
@@ -50,6 +52,7 @@ impl Default for Mix {
             eb: 0.2,
             beb: 0.1,
             junk: 0.3,
+            quiet: 0.0,
         }
     }
 }
@@ -57,13 +60,15 @@ impl Default for Mix {
 impl std::str::FromStr for Mix {
     type Err = Error;
 
-    /// `planet=0.4,eb=0.2,beb=0.1,junk=0.3`; unnamed classes get 0; must sum to 1.
+    /// `planet=0.4,eb=0.2,beb=0.1,junk=0.3` (and `quiet`, noise only); unnamed classes get
+    /// 0; must sum to 1.
     fn from_str(s: &str) -> Result<Self> {
         let mut m = Mix {
             planet: 0.0,
             eb: 0.0,
             beb: 0.0,
             junk: 0.0,
+            quiet: 0.0,
         };
         for part in s.split(',').filter(|p| !p.trim().is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| {
@@ -82,14 +87,15 @@ impl std::str::FromStr for Mix {
                 "eb" => m.eb = v,
                 "beb" => m.beb = v,
                 "junk" => m.junk = v,
+                "quiet" => m.quiet = v,
                 other => {
                     return Err(Error::invalid(format!(
-                        "unknown class {other:?} in mix (planet, eb, beb, junk)"
+                        "unknown class {other:?} in mix (planet, eb, beb, junk, quiet)"
                     )))
                 }
             }
         }
-        let sum = m.planet + m.eb + m.beb + m.junk;
+        let sum = m.planet + m.eb + m.beb + m.junk + m.quiet;
         if (sum - 1.0).abs() > 1e-6 {
             return Err(Error::invalid(format!(
                 "mix probabilities sum to {sum}, not 1"
@@ -115,7 +121,7 @@ pub struct SimConfig {
 pub struct Truth {
     pub target_id: String,
     pub mission: &'static str,
-    /// planet, eb, beb or junk.
+    /// planet, eb, beb, junk or quiet.
     pub class: &'static str,
     /// Subtype: planet, eb, grazing_eb, beb, rotation, pulsation, single_event,
     /// momentum_dump, sensitivity_drop.
@@ -320,6 +326,14 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         return Ok(Model {
             truth: t,
             signal: Box::new(move |x| (1.0 - dilution) + dilution * b.flux(x)),
+            flagged: None,
+        });
+    }
+    if u >= m.planet + m.eb + m.beb + m.junk {
+        let t = nan_truth(id, mission, "quiet", "quiet");
+        return Ok(Model {
+            truth: t,
+            signal: Box::new(|_| 1.0),
             flagged: None,
         });
     }

@@ -6,6 +6,7 @@ mod bls;
 mod cli;
 mod common;
 mod detrend_synth;
+mod inject;
 mod real_data;
 mod search_real;
 mod simulate;

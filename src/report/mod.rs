@@ -1,0 +1,3 @@
+//! Figures (PNG, drawn with plotters and the bundled DejaVu Sans font).
+
+pub mod plot;
