@@ -22,6 +22,7 @@ pub mod search;
 pub mod simulate;
 pub mod synth;
 pub mod transit;
+pub mod views;
 
 pub use error::{Error, Result};
 pub use lightcurve::{LightCurve, Segment, Series, SeriesMeta};

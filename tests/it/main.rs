@@ -10,4 +10,5 @@ mod inject;
 mod real_data;
 mod search_real;
 mod simulate;
+mod tfrecord;
 mod transit_model;
