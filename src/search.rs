@@ -340,7 +340,22 @@ pub fn search_many(
                 Ok((lc, g))
             });
             match prepared {
-                Ok(p) => active.push((k, p)),
+                Ok(p) => {
+                    if st.rounds == 0 {
+                        let (lc, g) = &p;
+                        tracing::info!(
+                            "star {k}: {} points over {:.1} d; grid of {} periods ({:.3} to {:.1} d) x {} durations, {} bins per shortest duration",
+                            lc.len(),
+                            lc.baseline(),
+                            g.len(),
+                            g.periods[0],
+                            g.periods[g.len() - 1],
+                            g.durations.len(),
+                            g.oversample
+                        );
+                    }
+                    active.push((k, p))
+                }
                 Err(e) => {
                     if st.rounds == 0 {
                         errors[k] = Some(e);
