@@ -15,6 +15,7 @@ pub mod inject;
 pub mod io;
 pub mod lightcurve;
 pub mod load;
+pub mod metrics;
 pub mod noise;
 pub mod report;
 pub mod robust;
