@@ -196,3 +196,30 @@ fn sap_flux_and_gzip() {
     assert_eq!(z.time.len(), 4134);
     assert_eq!(z.meta.label("quarter"), Some("3"));
 }
+
+#[test]
+fn dr24_tce_table() {
+    let Some(dir) = data_dir() else { return };
+    let tces =
+        exoscreen::io::tce::read_dr24(&dir.join("labels/q1_q17_dr24_tce_av_training_set.csv"))
+            .unwrap();
+    assert_eq!(tces.len(), 20367);
+    let count = |l: &str| {
+        tces.iter()
+            .filter(|t| t.label.as_deref() == Some(l))
+            .count()
+    };
+    assert_eq!(
+        (count("PC"), count("AFP"), count("NTP"), count("UNK")),
+        (3600, 9596, 2541, 4630)
+    );
+    assert_eq!(
+        tces.iter().filter(|t| t.is_planet().is_some()).count(),
+        3600 + 9596 + 2541
+    );
+    // Kepler-90 h is a PC; durations are converted from hours.
+    let k90: Vec<_> = tces.iter().filter(|t| t.kepid == 11442793).collect();
+    assert!(k90.iter().any(|t| (t.period - 331.6).abs() < 0.1
+        && t.is_planet() == Some(true)
+        && (t.duration * 24.0 - 14.4).abs() < 1.5));
+}

@@ -1,0 +1,139 @@
+//! Threshold-crossing-event tables: the Kepler Q1-Q17 DR24 TCE table as AstroNet used it
+//! (`kepid`, `tce_plnt_num`, `tce_period` [d], `tce_time0bk` [BKJD], `tce_duration`
+//! [HOURS], `av_training_set`: PC planet candidate, AFP astrophysical false positive, NTP
+//! non-transiting phenomenon, UNK unknown). `#` lines are comments, as in archive exports.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// One TCE. Durations in days (converted from the table's hours).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tce {
+    pub kepid: u64,
+    pub planet: u32,
+    pub period: f64,
+    /// Mid-transit epoch, BKJD.
+    pub epoch: f64,
+    pub duration: f64,
+    /// `av_training_set` (PC, AFP, NTP, UNK), if the table has it.
+    pub label: Option<String>,
+}
+
+impl Tce {
+    /// AstroNet's binary label: PC = true, AFP and NTP = false, anything else (UNK) = none,
+    /// to be dropped.
+    pub fn is_planet(&self) -> Option<bool> {
+        match self.label.as_deref() {
+            Some("PC") => Some(true),
+            Some("AFP") | Some("NTP") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a DR24-style TCE table.
+pub fn read_dr24(path: &Path) -> Result<Vec<Tce>> {
+    let mut r = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+    let headers = r
+        .headers()
+        .map_err(|e| Error::file(path, format!("no header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::file(path, format!("no column {name} in the header")))
+    };
+    let (kepid, plnt, period, epoch, duration) = (
+        col("kepid")?,
+        col("tce_plnt_num")?,
+        col("tce_period")?,
+        col("tce_time0bk")?,
+        col("tce_duration")?,
+    );
+    let label = col("av_training_set").ok();
+    let mut out = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| Error::file(path, format!("row {}: {e}", i + 1)))?;
+        let num = |c: usize| -> Result<f64> {
+            let cell = rec.get(c).unwrap_or("");
+            cell.parse::<f64>().map_err(|_| {
+                Error::file(
+                    path,
+                    format!(
+                        "row {}, column {}: {cell:?} is not a number",
+                        i + 1,
+                        &headers[c]
+                    ),
+                )
+            })
+        };
+        let tce = Tce {
+            kepid: num(kepid)? as u64,
+            planet: num(plnt)? as u32,
+            period: num(period)?,
+            epoch: num(epoch)?,
+            duration: num(duration)? / 24.0,
+            label: label.and_then(|c| rec.get(c)).map(str::to_string),
+        };
+        if !(tce.period > 0.0 && tce.duration > 0.0 && tce.epoch.is_finite()) {
+            return Err(Error::file(
+                path,
+                format!("row {}: period and duration must be positive", i + 1),
+            ));
+        }
+        out.push(tce);
+    }
+    Ok(out)
+}
+
+/// Which split a star goes to, from a hash of its id: every TCE of a star lands in the same
+/// split (the Yu et al. 2019 shards share 293 stars between train and test; this cannot).
+/// `val` and `test` are fractions; the rest is training.
+pub fn split_of(star: &str, val: f64, test: f64, seed: u64) -> Split {
+    // FNV-1a, stable across platforms and versions.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in star.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+    if u < test {
+        Split::Test
+    } else if u < test + val {
+        Split::Val
+    } else {
+        Split::Train
+    }
+}
+
+/// A dataset split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_are_stable_and_proportional() {
+        assert_eq!(
+            split_of("11442793", 0.1, 0.1, 0),
+            split_of("11442793", 0.1, 0.1, 0)
+        );
+        let n = 20000;
+        let test = (0..n)
+            .filter(|i| split_of(&i.to_string(), 0.1, 0.1, 7) == Split::Test)
+            .count();
+        assert!((test as f64 / n as f64 - 0.1).abs() < 0.01, "{test}");
+    }
+}
