@@ -124,8 +124,8 @@ pub fn global_view(
     Ok(v)
 }
 
-/// The local view around the transit at `epoch` (or any phase offset of it).
-pub fn local_view(
+/// The local binning around `epoch`, before normalisation.
+fn local_bins(
     time: &[f64],
     flux: &[f64],
     period: f64,
@@ -135,14 +135,20 @@ pub fn local_view(
 ) -> Result<Vec<f64>> {
     let (x, y) = fold(time, flux, period, epoch);
     let reach = (spec.num_durations * duration).min(0.5 * period);
-    let mut v = median_bins(
-        &x,
-        &y,
-        spec.num_bins,
-        duration * spec.bin_width_factor,
-        -reach,
-        reach,
-    )?;
+    let width = duration * spec.bin_width_factor;
+    median_bins(&x, &y, spec.num_bins, width, -reach, reach)
+}
+
+/// The local view around the transit at `epoch` (or any phase offset of it).
+pub fn local_view(
+    time: &[f64],
+    flux: &[f64],
+    period: f64,
+    epoch: f64,
+    duration: f64,
+    spec: ViewSpec,
+) -> Result<Vec<f64>> {
+    let mut v = local_bins(time, flux, period, epoch, duration, spec)?;
     normalise(&mut v)?;
     Ok(v)
 }
@@ -171,12 +177,8 @@ pub fn secondary_view(
     duration: f64,
     spec: ViewSpec,
 ) -> Result<Vec<f64>> {
-    let (x, y) = fold(time, flux, period, epoch);
-    let reach = (spec.num_durations * duration).min(0.5 * period);
-    let width = duration * spec.bin_width_factor;
-    let primary = median_bins(&x, &y, spec.num_bins, width, -reach, reach)?;
-    let (xs, ys) = fold(time, flux, period, epoch + 0.5 * period);
-    let mut secondary = median_bins(&xs, &ys, spec.num_bins, width, -reach, reach)?;
+    let primary = local_bins(time, flux, period, epoch, duration, spec)?;
+    let mut secondary = local_bins(time, flux, period, epoch + 0.5 * period, duration, spec)?;
     let med = robust::median(&primary).unwrap_or(0.0);
     let depth = med - primary.iter().copied().fold(f64::INFINITY, f64::min);
     if depth <= 0.0 {

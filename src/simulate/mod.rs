@@ -143,6 +143,18 @@ pub struct Truth {
     pub snr: f64,
 }
 
+impl Truth {
+    /// Copies an orbit's period, epoch, duration, radius ratio, impact and a/R*.
+    fn set_orbit(&mut self, o: &Orbit) {
+        self.period = o.period;
+        self.epoch = o.epoch;
+        self.duration = o.duration();
+        self.radius_ratio = o.radius_ratio;
+        self.impact = o.impact;
+        self.a_over_r = o.a_over_r;
+    }
+}
+
 /// A simulated star: its truth and its segments (with quality flags).
 #[derive(Debug, Clone)]
 pub struct SimStar {
@@ -261,21 +273,7 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         orbit.validate()?;
         ld.validate()?;
         let mut t = nan_truth(id, mission, "planet", "planet");
-        (
-            t.period,
-            t.epoch,
-            t.duration,
-            t.radius_ratio,
-            t.impact,
-            t.a_over_r,
-        ) = (
-            period,
-            orbit.epoch,
-            orbit.duration(),
-            k,
-            impact,
-            orbit.a_over_r,
-        );
+        t.set_orbit(&orbit);
         t.depth = 1.0 - transit::flux(k, impact, ld);
         return Ok(Model {
             truth: t,
@@ -302,21 +300,7 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         let (d1, d2) = b.depths();
         let mut t = nan_truth(id, mission, if beb { "beb" } else { "eb" }, kind);
         let o = b.orbit;
-        (
-            t.period,
-            t.epoch,
-            t.duration,
-            t.radius_ratio,
-            t.impact,
-            t.a_over_r,
-        ) = (
-            o.period,
-            o.epoch,
-            o.duration(),
-            o.radius_ratio,
-            o.impact,
-            o.a_over_r,
-        );
+        t.set_orbit(&o);
         (t.depth, t.secondary_depth, t.dilution) = (
             d1 * dilution,
             d2 * dilution,
