@@ -16,12 +16,14 @@ pub mod io;
 pub mod lightcurve;
 pub mod load;
 pub mod metrics;
+pub mod model;
 pub mod noise;
 pub mod report;
 pub mod robust;
 pub mod search;
 pub mod simulate;
 pub mod synth;
+pub mod train;
 pub mod transit;
 pub mod views;
 

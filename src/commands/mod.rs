@@ -1,6 +1,7 @@
 //! Subcommands of the binary. Each module turns validated arguments into library calls and
 //! prints or writes the results.
 
+mod classifier;
 mod demo;
 mod detrend;
 mod export;
@@ -49,6 +50,10 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Inject planets into light curves, search them, and report completeness by SNR.
     InjectRecover(inject_recover::InjectRecoverArgs),
+    /// Train the AstroNet classifier on labelled views (TFRecord).
+    Train(classifier::TrainArgs),
+    /// Evaluate a trained classifier on labelled views: ROC AUC, average precision, ...
+    Evaluate(classifier::EvaluateArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
 }
@@ -134,6 +139,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Periodogram(a) => periodogram::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::InjectRecover(a) => inject_recover::run(a),
+        Command::Train(a) => classifier::run_train(a),
+        Command::Evaluate(a) => classifier::run_evaluate(a),
         Command::Demo(a) => demo::run(a),
     }
 }

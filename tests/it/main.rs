@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod bls;
+mod classifier;
 mod cli;
 mod common;
 mod detrend_synth;

@@ -1,0 +1,167 @@
+//! Labelled views for the network: read from TFRecord files of `tf.train.Example` records
+//! (AstroNet's and Yu et al. 2019's schemas; feature names configurable), labelled binary by
+//! a set of positive dispositions, and turned into batches of tensors.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use burn::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::io::tfrecord;
+
+/// One labelled example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    pub global: Vec<f32>,
+    pub local: Vec<f32>,
+    pub label: bool,
+    /// Star identifier (keeps each star in one split).
+    pub star: String,
+    /// The original disposition string.
+    pub disposition: String,
+}
+
+/// Feature names and the label map of a TFRecord source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub global: String,
+    pub local: String,
+    pub label: String,
+    pub star: String,
+    /// Dispositions counted as positive; every other disposition is negative.
+    pub positive: Vec<String>,
+}
+
+impl Schema {
+    /// Yu et al. (2019): `global_view`, `local_view`, `Disposition`, `tic_id`.
+    pub fn yu2019(positive: &[&str]) -> Self {
+        Schema {
+            global: "global_view".into(),
+            local: "local_view".into(),
+            label: "Disposition".into(),
+            star: "tic_id".into(),
+            positive: positive.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// A set of examples with fixed view lengths.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub examples: Vec<Example>,
+}
+
+impl Dataset {
+    /// Reads TFRecord files. Every record must carry the schema's features with the same
+    /// view lengths as the first; a record that does not is an error naming the file.
+    pub fn from_tfrecords(paths: &[PathBuf], schema: &Schema) -> Result<Self> {
+        let mut examples: Vec<Example> = Vec::new();
+        for path in paths {
+            for (i, ex) in tfrecord::read_examples(path)?.into_iter().enumerate() {
+                let get = |name: &str| {
+                    ex.get(name).ok_or_else(|| {
+                        Error::file(path, format!("record {i} has no feature {name:?}"))
+                    })
+                };
+                let floats = |name: &str| {
+                    get(name)?.floats().ok_or_else(|| {
+                        Error::file(path, format!("record {i}: {name:?} is not numeric"))
+                    })
+                };
+                let global = floats(&schema.global)?;
+                let local = floats(&schema.local)?;
+                if let Some(first) = examples.first() {
+                    if global.len() != first.global.len() || local.len() != first.local.len() {
+                        return Err(Error::file(
+                            path,
+                            format!(
+                                "record {i}: views of {} / {} bins, expected {} / {}",
+                                global.len(),
+                                local.len(),
+                                first.global.len(),
+                                first.local.len()
+                            ),
+                        ));
+                    }
+                }
+                if global.iter().chain(&local).any(|v| !v.is_finite()) {
+                    return Err(Error::file(
+                        path,
+                        format!("record {i}: a view holds a non-finite value"),
+                    ));
+                }
+                let disposition = get(&schema.label)?.text().unwrap_or_default();
+                let star = ex
+                    .get(&schema.star)
+                    .and_then(|f| f.text())
+                    .unwrap_or_else(|| format!("{}#{i}", path.display()));
+                examples.push(Example {
+                    label: schema.positive.contains(&disposition),
+                    global,
+                    local,
+                    star,
+                    disposition,
+                });
+            }
+        }
+        if examples.is_empty() {
+            return Err(Error::invalid("the dataset is empty"));
+        }
+        Ok(Dataset { examples })
+    }
+
+    /// View lengths (global, local).
+    pub fn bins(&self) -> (usize, usize) {
+        self.examples
+            .first()
+            .map_or((0, 0), |e| (e.global.len(), e.local.len()))
+    }
+
+    /// Drops examples of stars that `other` holds (so no star is in two splits); returns how
+    /// many were dropped.
+    pub fn drop_stars_of(&mut self, other: &Dataset) -> usize {
+        let stars: BTreeSet<&str> = other.examples.iter().map(|e| e.star.as_str()).collect();
+        let before = self.examples.len();
+        self.examples.retain(|e| !stars.contains(e.star.as_str()));
+        before - self.examples.len()
+    }
+
+    /// Positives and negatives.
+    pub fn counts(&self) -> (usize, usize) {
+        let p = self.examples.iter().filter(|e| e.label).count();
+        (p, self.examples.len() - p)
+    }
+}
+
+/// Tensors of a batch: global `[batch, 1, g]`, local `[batch, 1, l]`, labels `[batch, 1]`.
+pub fn batch(
+    examples: &[&Example],
+    reverse: &[bool],
+    device: &Device,
+) -> (Tensor<3>, Tensor<3>, Tensor<2, Int>) {
+    let n = examples.len();
+    let (g, l) = examples
+        .first()
+        .map_or((0, 0), |e| (e.global.len(), e.local.len()));
+    let mut gv: Vec<f32> = Vec::with_capacity(n * g);
+    let mut lv: Vec<f32> = Vec::with_capacity(n * l);
+    for (e, &rev) in examples
+        .iter()
+        .zip(reverse.iter().chain(std::iter::repeat(&false)))
+    {
+        if rev {
+            gv.extend(e.global.iter().rev());
+            lv.extend(e.local.iter().rev());
+        } else {
+            gv.extend(&e.global);
+            lv.extend(&e.local);
+        }
+    }
+    let labels: Vec<i64> = examples.iter().map(|e| i64::from(e.label)).collect();
+    (
+        Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
+        Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
+        Tensor::from_data(TensorData::new(labels, [n, 1]), device),
+    )
+}

@@ -1,0 +1,204 @@
+//! AstroNet (Shallue & Vanderburg 2018) in Burn: a global column of convolution blocks over
+//! the global view, a local column over the local view, their flattened outputs concatenated
+//! and passed through fully connected layers to one logit (sigmoid = planet probability).
+//! Sizes come from [`AstroNetConfig`] (AstroNet's Kepler sizes by default; Yu et al. 2019
+//! use 201 / 61 bins). The device is chosen at run time (`Device::flex()` on the CPU).
+
+pub mod data;
+
+use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig1d, Relu};
+use burn::prelude::*;
+
+/// Network sizes.
+#[derive(Config, Debug, PartialEq)]
+pub struct AstroNetConfig {
+    #[config(default = 2001)]
+    pub global_bins: usize,
+    #[config(default = 201)]
+    pub local_bins: usize,
+    /// Blocks of two convolutions and a max-pool in each column.
+    #[config(default = 5)]
+    pub global_blocks: usize,
+    #[config(default = 2)]
+    pub local_blocks: usize,
+    /// Filters of the first block; doubled each block (16, 32, ... 256).
+    #[config(default = 16)]
+    pub base_filters: usize,
+    #[config(default = 5)]
+    pub kernel: usize,
+    #[config(default = 5)]
+    pub global_pool: usize,
+    #[config(default = 7)]
+    pub local_pool: usize,
+    #[config(default = 2)]
+    pub pool_stride: usize,
+    #[config(default = 4)]
+    pub dense_layers: usize,
+    #[config(default = 512)]
+    pub dense_units: usize,
+}
+
+/// Two same-padded convolutions with ReLU, then a max-pool.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    conv1: Conv1d,
+    conv2: Conv1d,
+    pool: MaxPool1d,
+    relu: Relu,
+}
+
+impl ConvBlock {
+    fn new(
+        c_in: usize,
+        c_out: usize,
+        kernel: usize,
+        pool: usize,
+        stride: usize,
+        device: &Device,
+    ) -> Self {
+        let conv = |i| {
+            Conv1dConfig::new(i, c_out, kernel)
+                .with_padding(PaddingConfig1d::Same)
+                .init(device)
+        };
+        ConvBlock {
+            conv1: conv(c_in),
+            conv2: conv(c_out),
+            pool: MaxPool1dConfig::new(pool).with_stride(stride).init(),
+            relu: Relu::new(),
+        }
+    }
+
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let x = self.relu.forward(self.conv1.forward(x));
+        let x = self.relu.forward(self.conv2.forward(x));
+        self.pool.forward(x)
+    }
+}
+
+/// The network.
+#[derive(Module, Debug)]
+pub struct AstroNet {
+    global: Vec<ConvBlock>,
+    local: Vec<ConvBlock>,
+    dense: Vec<Linear>,
+    out: Linear,
+    relu: Relu,
+}
+
+/// Length after `blocks` valid max-pools of `pool` with `stride`; `None` when it vanishes.
+fn pooled_len(mut len: usize, blocks: usize, pool: usize, stride: usize) -> Option<usize> {
+    for _ in 0..blocks {
+        len = len.checked_sub(pool)? / stride + 1;
+    }
+    Some(len)
+}
+
+impl AstroNetConfig {
+    /// Builds the network on `device`. Errors when a view is too short for its pools.
+    pub fn init(&self, device: &Device) -> crate::Result<AstroNet> {
+        let column = |blocks: usize, pool: usize| -> Vec<ConvBlock> {
+            (0..blocks)
+                .map(|b| {
+                    let c_in = if b == 0 {
+                        1
+                    } else {
+                        self.base_filters << (b - 1)
+                    };
+                    ConvBlock::new(
+                        c_in,
+                        self.base_filters << b,
+                        self.kernel,
+                        pool,
+                        self.pool_stride,
+                        device,
+                    )
+                })
+                .collect()
+        };
+        let too_short = |what: &str| {
+            crate::Error::invalid(format!("the {what} view is too short for {what} pooling"))
+        };
+        let g = pooled_len(
+            self.global_bins,
+            self.global_blocks,
+            self.global_pool,
+            self.pool_stride,
+        )
+        .ok_or_else(|| too_short("global"))?;
+        let l = pooled_len(
+            self.local_bins,
+            self.local_blocks,
+            self.local_pool,
+            self.pool_stride,
+        )
+        .ok_or_else(|| too_short("local"))?;
+        let flat = g * (self.base_filters << (self.global_blocks - 1))
+            + l * (self.base_filters << (self.local_blocks - 1));
+        let dense = (0..self.dense_layers)
+            .map(|i| {
+                LinearConfig::new(
+                    if i == 0 { flat } else { self.dense_units },
+                    self.dense_units,
+                )
+                .init(device)
+            })
+            .collect();
+        let last = if self.dense_layers == 0 {
+            flat
+        } else {
+            self.dense_units
+        };
+        Ok(AstroNet {
+            global: column(self.global_blocks, self.global_pool),
+            local: column(self.local_blocks, self.local_pool),
+            dense,
+            out: LinearConfig::new(last, 1).init(device),
+            relu: Relu::new(),
+        })
+    }
+}
+
+impl AstroNet {
+    /// Logits `[batch, 1]` from global `[batch, 1, global_bins]` and local
+    /// `[batch, 1, local_bins]` views.
+    pub fn forward(&self, global: Tensor<3>, local: Tensor<3>) -> Tensor<2> {
+        let g = self.global.iter().fold(global, |x, b| b.forward(x)); // [batch, 256, g]
+        let l = self.local.iter().fold(local, |x, b| b.forward(x)); // [batch, 32, l]
+        let x = Tensor::cat(vec![g.flatten::<2>(1, 2), l.flatten::<2>(1, 2)], 1);
+        let x = self
+            .dense
+            .iter()
+            .fold(x, |x, d| self.relu.forward(d.forward(x)));
+        self.out.forward(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_lengths() {
+        // Yu et al. 2019 sizes: 201 -> 99 -> 48 -> 22 -> 9 -> 3; 61 -> 28 -> 11.
+        assert_eq!(pooled_len(201, 5, 5, 2), Some(3));
+        assert_eq!(pooled_len(61, 2, 7, 2), Some(11));
+        assert_eq!(pooled_len(2001, 5, 5, 2), Some(60));
+        assert_eq!(pooled_len(10, 3, 5, 2), None);
+    }
+
+    #[test]
+    fn forward_shape() {
+        let device = Device::flex();
+        let cfg = AstroNetConfig::new()
+            .with_global_bins(201)
+            .with_local_bins(61)
+            .with_dense_units(32);
+        let net = cfg.init(&device).unwrap();
+        let g = Tensor::<3>::zeros([3, 1, 201], &device);
+        let l = Tensor::<3>::zeros([3, 1, 61], &device);
+        assert_eq!(net.forward(g, l).dims(), [3, 1]);
+    }
+}

@@ -1,0 +1,207 @@
+//! Training the classifier: Adam, class-weighted binary cross-entropy, augmentation by
+//! reversing the views in time, early stopping on validation average precision; the best
+//! model is saved as `config.json` + `model.bpk` (Burn's burnpack) with a per-epoch
+//! `metrics.csv`. A fixed seed gives the same model on the same device.
+
+use std::path::Path;
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::error::{Error, Result};
+use crate::metrics::{self, Metrics};
+use crate::model::data::{batch, Dataset};
+use crate::model::{AstroNet, AstroNetConfig};
+
+/// Training settings (saved with the model).
+#[derive(Config, Debug)]
+pub struct TrainConfig {
+    pub model: AstroNetConfig,
+    #[config(default = 30)]
+    pub epochs: usize,
+    #[config(default = 64)]
+    pub batch_size: usize,
+    #[config(default = 1e-4)]
+    pub learning_rate: f64,
+    /// Stop after this many epochs without a better validation average precision.
+    #[config(default = 5)]
+    pub patience: usize,
+    /// Weight classes by inverse frequency in the loss.
+    #[config(default = true)]
+    pub class_weighting: bool,
+    /// Reverse each view in time with probability 1/2.
+    #[config(default = true)]
+    pub augment_reverse: bool,
+    #[config(default = 42)]
+    pub seed: u64,
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EpochRow {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub val_roc_auc: f64,
+    pub val_average_precision: f64,
+    pub val_accuracy: f64,
+    pub seconds: f64,
+}
+
+/// Mean binary cross-entropy of `logits` against 0/1 `targets` (both `[batch, 1]`), each
+/// example weighted by its class's weight; computed stably from the logits:
+/// max(z, 0) - z y + ln(1 + exp(-|z|)).
+pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, w_neg: f64, w_pos: f64) -> Tensor<1> {
+    let per = logits.clone().clamp_min(0.0) - logits.clone() * targets.clone()
+        + logits.abs().neg().exp().add_scalar(1.0).log();
+    let weights = targets.mul_scalar(w_pos - w_neg).add_scalar(w_neg);
+    (per * weights).mean()
+}
+
+/// Scores (probabilities) of a model over a dataset, in batches.
+pub fn predict(
+    model: &AstroNet,
+    data: &Dataset,
+    device: &Device,
+    batch_size: usize,
+) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(data.examples.len());
+    let refs: Vec<_> = data.examples.iter().collect();
+    for chunk in refs.chunks(batch_size.max(1)) {
+        let (g, l, _) = batch(chunk, &[], device);
+        let p = burn::tensor::activation::sigmoid(model.forward(g, l));
+        let v = p
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::invalid(format!("reading scores: {e:?}")))?;
+        out.extend(v.into_iter().map(f64::from));
+    }
+    Ok(out)
+}
+
+/// Evaluates scores of a dataset at a threshold.
+pub fn evaluate(
+    model: &AstroNet,
+    data: &Dataset,
+    device: &Device,
+    threshold: f64,
+) -> Result<(Metrics, Vec<f64>)> {
+    let scores = predict(model, data, device, 256)?;
+    let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
+    Ok((metrics::evaluate(&scores, &labels, threshold)?, scores))
+}
+
+/// Trains on `train`, picks on `val`, writes the best model to `out`. `progress` is called
+/// after every epoch.
+pub fn train(
+    train: &Dataset,
+    val: &Dataset,
+    cfg: &TrainConfig,
+    device: &Device,
+    out: &Path,
+    mut progress: impl FnMut(&EpochRow),
+) -> Result<(AstroNet, Vec<EpochRow>)> {
+    let (pos, neg) = train.counts();
+    if pos == 0 || neg == 0 {
+        return Err(Error::invalid(format!(
+            "training needs both classes ({pos} positive, {neg} negative)"
+        )));
+    }
+    if train.bins() != (cfg.model.global_bins, cfg.model.local_bins) {
+        return Err(Error::invalid(format!(
+            "the data's views have {:?} bins but the model expects {} / {}",
+            train.bins(),
+            cfg.model.global_bins,
+            cfg.model.local_bins
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    device.seed(cfg.seed);
+    let ad = device.clone().autodiff();
+    let mut model = cfg.model.init(&ad)?;
+    let mut optim = AdamConfig::new().init();
+    // Inverse-frequency class weights (each class weighs half of the loss), or 1 and 1.
+    let (w_neg, w_pos) = if cfg.class_weighting {
+        let n = (pos + neg) as f64;
+        (n / (2.0 * neg as f64), n / (2.0 * pos as f64))
+    } else {
+        (1.0, 1.0)
+    };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+    let mut rows = Vec::new();
+    let mut metrics_csv = csv::Writer::from_path(out.join("metrics.csv"))
+        .map_err(|e| Error::file(out.join("metrics.csv"), e.to_string()))?;
+    let (mut best_ap, mut since_best) = (f64::NEG_INFINITY, 0);
+    let mut best: Option<AstroNet> = None;
+    for epoch in 1..=cfg.epochs {
+        let started = std::time::Instant::now();
+        let mut order: Vec<usize> = (0..train.examples.len()).collect();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut batches) = (0.0, 0usize);
+        for chunk in order.chunks(cfg.batch_size.max(1)) {
+            let items: Vec<_> = chunk.iter().map(|&i| &train.examples[i]).collect();
+            let reverse: Vec<bool> = (0..items.len())
+                .map(|_| cfg.augment_reverse && rng.random::<bool>())
+                .collect();
+            let (g, l, y) = batch(&items, &reverse, &ad);
+            let loss = weighted_bce(model.forward(g, l), y.float(), w_neg, w_pos);
+            loss_sum += f64::from(loss.clone().into_scalar::<f32>());
+            batches += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(cfg.learning_rate, model, grads);
+        }
+        let valid = model.valid();
+        let (m, _) = evaluate(&valid, val, device, 0.5)?;
+        let row = EpochRow {
+            epoch,
+            train_loss: loss_sum / batches.max(1) as f64,
+            val_roc_auc: m.roc_auc,
+            val_average_precision: m.average_precision,
+            val_accuracy: m.accuracy,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        metrics_csv
+            .serialize(&row)
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        metrics_csv.flush().map_err(|source| Error::Io {
+            path: out.join("metrics.csv"),
+            source,
+        })?;
+        progress(&row);
+        rows.push(row);
+        if m.average_precision > best_ap {
+            best_ap = m.average_precision;
+            since_best = 0;
+            valid
+                .clone()
+                .save_file(out.join("model.bpk"))
+                .map_err(|e| Error::file(out.join("model.bpk"), format!("{e:?}")))?;
+            cfg.save(out.join("config.json"))
+                .map_err(|e| Error::file(out.join("config.json"), e.to_string()))?;
+            best = Some(valid);
+        } else {
+            since_best += 1;
+            if since_best >= cfg.patience {
+                break;
+            }
+        }
+    }
+    best.map(|b| (b, rows))
+        .ok_or_else(|| Error::invalid("no epoch was run"))
+}
+
+/// Loads a model saved by [`train`].
+pub fn load(dir: &Path, device: &Device) -> Result<(AstroNet, TrainConfig)> {
+    let cfg = TrainConfig::load(dir.join("config.json"))
+        .map_err(|e| Error::file(dir.join("config.json"), e.to_string()))?;
+    let model = cfg
+        .model
+        .init(device)?
+        .try_load_file(dir.join("model.bpk"))
+        .map_err(|e| Error::file(dir.join("model.bpk"), format!("{e:?}")))?;
+    Ok((model, cfg))
+}
