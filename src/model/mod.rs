@@ -185,7 +185,7 @@ mod tests {
         // Yu et al. 2019 sizes: 201 -> 99 -> 48 -> 22 -> 9 -> 3; 61 -> 28 -> 11.
         assert_eq!(pooled_len(201, 5, 5, 2), Some(3));
         assert_eq!(pooled_len(61, 2, 7, 2), Some(11));
-        assert_eq!(pooled_len(2001, 5, 5, 2), Some(60));
+        assert_eq!(pooled_len(2001, 5, 5, 2), Some(59));
         assert_eq!(pooled_len(10, 3, 5, 2), None);
     }
 
