@@ -34,8 +34,7 @@ pub struct TransitMask {
 impl TransitMask {
     /// Whether `t` falls inside a masked transit.
     pub fn contains(&self, t: f64) -> bool {
-        let phase = (t - self.epoch).rem_euclid(self.period);
-        phase.min(self.period - phase) <= 0.5 * self.duration
+        crate::lightcurve::phase_distance(t, self.epoch, self.period) <= 0.5 * self.duration
     }
 }
 

@@ -166,8 +166,7 @@ pub fn matches(inj: &Injection, c: &Candidate) -> bool {
     if (c.period - inj.period).abs() > PERIOD_TOLERANCE * inj.period {
         return false;
     }
-    let d = (c.epoch - inj.epoch).rem_euclid(inj.period);
-    d.min(inj.period - d) < inj.duration.max(c.duration)
+    crate::lightcurve::phase_distance(c.epoch, inj.epoch, inj.period) < inj.duration.max(c.duration)
 }
 
 /// Completeness per SNR bin: (lower edge, upper edge, injected, recovered).

@@ -213,6 +213,12 @@ pub struct Segment {
     pub source: PathBuf,
 }
 
+/// Time from `t` to the nearest of the instants `epoch + k period` (days, in [0, P/2]).
+pub fn phase_distance(t: f64, epoch: f64, period: f64) -> f64 {
+    let phase = (t - epoch).rem_euclid(period);
+    phase.min(period - phase)
+}
+
 /// Builds a segment from rows already cleaned of bad cadences, checking the time order.
 /// Errors name `source`.
 pub(crate) fn checked_times(source: &Path, time: &[f64]) -> Result<()> {

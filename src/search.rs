@@ -9,7 +9,7 @@ use crate::bls::grid::{self, Star};
 use crate::bls::stats::{self, Vetting};
 use crate::bls::{DurationLimit, Engine, Grid, Job, Objective, Periodogram, Prepared};
 use crate::error::{Error, Result};
-use crate::lightcurve::Series;
+use crate::lightcurve::{phase_distance, Series};
 use crate::robust;
 
 /// Default SDE threshold. TLS's false-alarm table puts SDE 7 at about 1 % false alarms and
@@ -285,15 +285,20 @@ fn refine(
     let periods = grid::even_frequency_periods(lo, hi, 400)?;
     let n_dur = grid.n_durations[i] as usize;
     let durations = grid.durations[..n_dur].to_vec();
-    let fine =
-        Grid::new(periods, durations, grid.oversample * 2, DurationLimit::All).or_else(|_| {
-            Grid::new(
-                grid::even_frequency_periods(lo, hi, 400)?,
-                grid.durations[..1].to_vec(),
-                grid.oversample * 2,
-                DurationLimit::All,
-            )
-        })?;
+    let fine = Grid::new(
+        periods.clone(),
+        durations,
+        grid.oversample * 2,
+        DurationLimit::All,
+    )
+    .or_else(|_| {
+        Grid::new(
+            periods,
+            grid.durations[..1].to_vec(),
+            grid.oversample * 2,
+            DurationLimit::All,
+        )
+    })?;
     let pg = engine.periodograms(&[Job { lc, grid: &fine }], objective)?;
     let pg = pg
         .into_iter()
@@ -418,11 +423,6 @@ fn take_peak(
     if st.result.first_periodogram.is_none() {
         st.result.n_periods = pg.len();
     }
-    let harmonics: Vec<f64> = peaks(&pg, 6)
-        .iter()
-        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
-        .map(|p| p.period)
-        .collect();
     if sde_value < opts.sde_threshold || pg.power[best] <= 0.0 {
         st.result.final_sde = Some(sde_value);
         st.done = true;
@@ -466,16 +466,12 @@ fn take_peak(
     // Mask this signal's transits in the full series for the next round.
     let half = opts.mask_half_widths * duration;
     for (i, &t) in st.series.time.iter().enumerate() {
-        let phase = (t - epoch).rem_euclid(period);
-        if phase.min(period - phase) < half {
+        if phase_distance(t, epoch, period) < half {
             st.keep[i] = false;
         }
     }
     let earlier = st.result.candidates.iter().find_map(|c| {
-        let aligned = {
-            let ph = (epoch - c.epoch).rem_euclid(c.period);
-            ph.min(c.period - ph) < c.duration
-        };
+        let aligned = { phase_distance(epoch, c.epoch, c.period) < c.duration };
         harmonic_ratio(period, c.period, 2e-3)
             .filter(|_| aligned)
             .map(|_| c.planet)
@@ -509,6 +505,11 @@ fn take_peak(
         ));
         return Ok(());
     }
+    let harmonics: Vec<f64> = peaks(&pg, 6)
+        .iter()
+        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
+        .map(|p| p.period)
+        .collect();
     st.result.candidates.push(Candidate {
         planet: st.result.candidates.len() + 1,
         period,

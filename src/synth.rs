@@ -23,8 +23,7 @@ pub struct BoxTransit {
 impl BoxTransit {
     /// Whether `t` is inside a transit.
     pub fn in_transit(&self, t: f64) -> bool {
-        let phase = (t - self.epoch).rem_euclid(self.period);
-        phase.min(self.period - phase) < 0.5 * self.duration
+        crate::lightcurve::phase_distance(t, self.epoch, self.period) < 0.5 * self.duration
     }
 }
 

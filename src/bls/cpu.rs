@@ -40,7 +40,7 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
         .enumerate()
         .flat_map(|(j, job)| (0..job.grid.len()).step_by(CHUNK).map(move |s| (j, s)))
         .collect();
-    let sums: Vec<(f64, f64)> = jobs.iter().map(|j| totals(j.lc)).collect();
+    let sums: Vec<(f64, f64)> = jobs.iter().map(|j| j.lc.totals()).collect();
     let points: Vec<Vec<Point>> = jobs.iter().map(|j| points(j.lc)).collect();
     let chunks: Vec<Vec<BoxFit>> = tasks
         .par_iter()
@@ -63,14 +63,6 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
         .zip(per_job)
         .map(|(job, fits)| Periodogram::from_fits(objective, job.grid, job.lc, &fits))
         .collect()
-}
-
-/// Total weight and weighted flux of a light curve.
-pub fn totals(lc: &Prepared) -> (f64, f64) {
-    lc.ivar
-        .iter()
-        .zip(&lc.y)
-        .fold((0.0, 0.0), |(w, wy), (iv, y)| (w + iv, wy + iv * y))
 }
 
 /// One point as the fold reads it: time relative to t_ref (>= 0), weight, weight x flux.
@@ -184,7 +176,7 @@ pub fn brute_force(
     objective: Objective,
     phase_step: f64,
 ) -> Periodogram {
-    let (sum_w, sum_wy) = totals(lc);
+    let (sum_w, sum_wy) = lc.totals();
     let fits: Vec<BoxFit> = (0..grid.len())
         .into_par_iter()
         .map(|i| {

@@ -90,13 +90,17 @@ impl Prepared {
         self.t.is_empty()
     }
 
-    /// Chi-square of the best constant model, sum w (y - weighted mean)^2; the SDE needs it.
-    pub fn chi2_constant(&self) -> f64 {
-        let (w, wy) = self
-            .ivar
+    /// Total weight and weighted flux, (sum w, sum w y).
+    pub fn totals(&self) -> (f64, f64) {
+        self.ivar
             .iter()
             .zip(&self.y)
-            .fold((0.0, 0.0), |(w, wy), (iv, y)| (w + iv, wy + iv * y));
+            .fold((0.0, 0.0), |(w, wy), (iv, y)| (w + iv, wy + iv * y))
+    }
+
+    /// Chi-square of the best constant model, sum w (y - weighted mean)^2; the SDE needs it.
+    pub fn chi2_constant(&self) -> f64 {
+        let (w, wy) = self.totals();
         let mean = if w > 0.0 { wy / w } else { 0.0 };
         self.ivar
             .iter()
