@@ -1,12 +1,42 @@
 #!/usr/bin/env bash
-# One-shot check for a machine with a GPU: builds in release mode, runs the GPU-vs-CPU tests
-# on the hardware adapter (failing if none is found), then the BLS benchmark, printing every
-# figure. Usage: bash benches/gpu_check.sh   (from the repository root)
+# One-shot check for a machine with a GPU. Runs the GPU-vs-CPU tests on the hardware adapter
+# (failing if none is found), the BLS benchmark, and a screen of a simulated field with the
+# GPU and the CPU engines, printing every figure.
+#
+#   bash benches/gpu_check.sh            builds in release mode with cargo, then runs
+#   PREBUILT=dir bash benches/gpu_check.sh   uses binaries built elsewhere: dir/exoscreen,
+#                                        dir/it (test binary), dir/bls (bench binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export EXOSCREEN_REQUIRE_GPU=1
 unset VK_ICD_FILENAMES WGPU_BACKEND || true
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null || true
-cargo build --release --benches --tests
-cargo test --release --test it bls:: -- --nocapture
-BENCH_PERIODS="${BENCH_PERIODS:-20000}" cargo bench --bench bls
+if [ -n "${PREBUILT:-}" ]; then
+  exo=$PREBUILT/exoscreen; it=$PREBUILT/it; bls=$PREBUILT/bls
+else
+  cargo build --release --benches --tests
+  exo=target/release/exoscreen
+  it=$(ls -t target/release/deps/it-* | grep -v '\.d$' | head -1)
+  bls=$(ls -t target/release/deps/bls-* | grep -v '\.d$' | head -1)
+fi
+nproc
+"$it" bls:: --nocapture --test-threads 1
+BENCH_PERIODS="${BENCH_PERIODS:-20000}" "$bls"
+BENCH_PERIODS="${BENCH_PERIODS:-20000}" BENCH_DURATIONS=search "$bls"
+# Screening throughput: the same simulated field on each engine (report pages off).
+field=$(mktemp -d)/field
+"$exo" simulate --n "${SCREEN_STARS:-4000}" --seed 11 --out "$field"
+for engine in gpu cpu; do
+  "$exo" screen "$field" --out "$(dirname "$field")/screen-$engine" --engine $engine --report-top 0 --force || true
+done
+cmp "$(dirname "$field")/screen-gpu/candidates.csv" "$(dirname "$field")/screen-cpu/candidates.csv" \
+  && echo "gpu and cpu catalogues identical" || echo "gpu and cpu catalogues differ (see above)"
+python3 - "$(dirname "$field")" <<'PY' || true
+import csv, sys
+d = sys.argv[1]
+rows = {e: list(csv.DictReader(open(f"{d}/screen-{e}/candidates.csv"))) for e in ("gpu", "cpu")}
+key = lambda r: (r["target_id"], r["planet"])
+g = {key(r): r for r in rows["gpu"]}; c = {key(r): r for r in rows["cpu"]}
+same = [k for k in g if k in c and abs(float(g[k]["period"]) - float(c[k]["period"])) < 1e-6 * float(c[k]["period"])]
+print(f"candidates gpu {len(g)} cpu {len(c)}; same (target, planet, period) {len(same)}")
+PY

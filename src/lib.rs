@@ -9,8 +9,12 @@
 //! in days, depths as fractions (ppm only in outputs).
 
 pub mod bls;
+pub mod catalogue;
+pub mod classify;
+pub mod dataset;
 pub mod detrend;
 pub mod error;
+pub mod hash;
 pub mod inject;
 pub mod io;
 pub mod lightcurve;
@@ -18,8 +22,10 @@ pub mod load;
 pub mod metrics;
 pub mod model;
 pub mod noise;
+pub mod pipeline;
 pub mod report;
 pub mod robust;
+pub mod screen;
 pub mod search;
 pub mod simulate;
 pub mod synth;

@@ -316,9 +316,18 @@ pub fn search_many(
     engine: &dyn Engine,
     opts: &SearchOptions,
 ) -> Vec<Result<SearchResult>> {
+    search_many_refs(&stars.iter().collect::<Vec<_>>(), engine, opts)
+}
+
+/// [`search_many`] over borrowed series.
+pub fn search_many_refs(
+    stars: &[&Series],
+    engine: &dyn Engine,
+    opts: &SearchOptions,
+) -> Vec<Result<SearchResult>> {
     let mut states: Vec<StarState<'_>> = stars
         .iter()
-        .map(|s| StarState {
+        .map(|&s| StarState {
             series: s,
             keep: vec![true; s.len()],
             result: SearchResult::default(),

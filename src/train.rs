@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
-use crate::model::data::{batch, Dataset};
+use crate::model::data::{batch, view_tensors, Dataset};
 use crate::model::{AstroNet, AstroNetConfig};
 
 /// Training settings (saved with the model).
@@ -38,6 +38,16 @@ pub struct TrainConfig {
     pub seed: u64,
 }
 
+impl TrainConfig {
+    /// The view sizes the model takes.
+    pub fn view_bins(&self) -> crate::pipeline::ViewBins {
+        crate::pipeline::ViewBins {
+            global: self.model.global_bins,
+            local: self.model.local_bins,
+        }
+    }
+}
+
 /// One epoch's figures.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EpochRow {
@@ -59,17 +69,16 @@ pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, w_neg: f64, w_pos: f6
     (per * weights).mean()
 }
 
-/// Scores (probabilities) of a model over a dataset, in batches.
-pub fn predict(
+/// Scores (probabilities) of a model for views `(global, local)`, in batches.
+pub fn predict_views(
     model: &AstroNet,
-    data: &Dataset,
+    views: &[(&[f32], &[f32])],
     device: &Device,
     batch_size: usize,
 ) -> Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(data.examples.len());
-    let refs: Vec<_> = data.examples.iter().collect();
-    for chunk in refs.chunks(batch_size.max(1)) {
-        let (g, l, _) = batch(chunk, &[], device);
+    let mut out = Vec::with_capacity(views.len());
+    for chunk in views.chunks(batch_size.max(1)) {
+        let (g, l) = view_tensors(chunk, &[], device);
         let p = burn::tensor::activation::sigmoid(model.forward(g, l));
         let v = p
             .into_data()
@@ -78,6 +87,21 @@ pub fn predict(
         out.extend(v.into_iter().map(f64::from));
     }
     Ok(out)
+}
+
+/// Scores (probabilities) of a model over a dataset, in batches.
+pub fn predict(
+    model: &AstroNet,
+    data: &Dataset,
+    device: &Device,
+    batch_size: usize,
+) -> Result<Vec<f64>> {
+    let views: Vec<(&[f32], &[f32])> = data
+        .examples
+        .iter()
+        .map(|e| (e.global.as_slice(), e.local.as_slice()))
+        .collect();
+    predict_views(model, &views, device, batch_size)
 }
 
 /// Evaluates scores of a dataset at a threshold.

@@ -1,20 +1,32 @@
-//! `exoscreen train` and `exoscreen evaluate`: the AstroNet classifier on labelled views from
-//! TFRecord files (AstroNet / Yu et al. 2019 schema), on Burn's CPU backend.
+//! `exoscreen dataset`, `train` and `evaluate`: the AstroNet classifier on labelled views from
+//! any source (TFRecord files, a simulator output folder, a TCE table with light curves), on
+//! Burn's CPU backend.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use burn::prelude::{Config, Device};
+use burn::prelude::Config;
 use clap::Args;
+use exoscreen::bls::{self, EngineKind};
+use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
 use exoscreen::model::data::{Dataset, Schema};
-use exoscreen::model::AstroNetConfig;
+use exoscreen::model::{AstroNetConfig, ModelDevice};
+use exoscreen::pipeline::ViewBins;
+use exoscreen::search::SearchOptions;
 use exoscreen::train::{self, TrainConfig};
 
-/// Where the labelled views come from.
+/// View sizes used when folding light curves for a new model (Yu et al. 2019's).
+pub const DEFAULT_BINS: ViewBins = ViewBins {
+    global: 201,
+    local: 61,
+};
+
+/// How labelled views are read from the sources.
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// Dispositions counted as positive (triage: PC,EB; vetting: PC); all others negative.
+    /// Simulations give PC, ALIAS, EB, BEB and FA; TCE tables PC, AFP and NTP.
     #[arg(long, value_delimiter = ',', default_value = "PC,EB")]
     pub positive: Vec<String>,
     /// Feature names: global view, local view, disposition, star id.
@@ -26,6 +38,12 @@ pub struct DataArgs {
     pub label_feature: String,
     #[arg(long, default_value = "tic_id")]
     pub star_feature: String,
+    /// Folder of light curves for TCE-table sources (searched recursively).
+    #[arg(long)]
+    pub fits: Option<PathBuf>,
+    /// BLS engine for simulation sources.
+    #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
+    pub engine: EngineKind,
 }
 
 impl DataArgs {
@@ -38,16 +56,131 @@ impl DataArgs {
             positive: self.positive.clone(),
         }
     }
+
+    /// Reads every source: a folder holding `truth.csv` is a simulation, a `.csv` file a TCE
+    /// table (needs `--fits`), anything else TFRecord. Light-curve sources are folded with
+    /// `bins`. Inputs that gave no example are reported on stderr.
+    pub fn load(&self, paths: &[PathBuf], bins: ViewBins) -> anyhow::Result<Dataset> {
+        let mut out = Dataset::default();
+        let mut records = Vec::new();
+        let mut engine = None;
+        for p in paths {
+            let built = if p.join("truth.csv").is_file() {
+                if engine.is_none() {
+                    engine = Some(bls::engine(self.engine)?);
+                }
+                let e = engine.as_deref().context("no engine")?;
+                let opts = SearchOptions {
+                    sde_threshold: DATASET_SDE_THRESHOLD,
+                    max_planets: 3,
+                    ..Default::default()
+                };
+                dataset::from_simulation(p, bins, &self.positive, e, &opts)?
+            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+                let fits = self.fits.as_deref().with_context(|| {
+                    format!("{} is a TCE table: give --fits FOLDER too", p.display())
+                })?;
+                dataset::from_tce_table(p, fits, bins, &self.positive)?
+            } else {
+                records.push(p.clone());
+                continue;
+            };
+            report(p, &built);
+            out.examples.extend(built.dataset.examples);
+        }
+        if !records.is_empty() {
+            out.examples
+                .extend(Dataset::from_tfrecords(&records, &self.schema())?.examples);
+        }
+        if out.examples.is_empty() {
+            anyhow::bail!("no labelled examples in {}", list(paths));
+        }
+        let bins = out.bins();
+        if out
+            .examples
+            .iter()
+            .any(|e| (e.global.len(), e.local.len()) != bins)
+        {
+            anyhow::bail!("the sources give views of different lengths; fold them alike");
+        }
+        Ok(out)
+    }
+}
+
+fn list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prints what a light-curve source gave: dispositions, skips and failures.
+fn report(path: &Path, built: &Built) {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for e in &built.dataset.examples {
+        *counts.entry(e.disposition.as_str()).or_default() += 1;
+    }
+    let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    eprintln!(
+        "{}: {} examples ({})",
+        path.display(),
+        built.dataset.examples.len(),
+        counts.join(", ")
+    );
+    for (why, n) in &built.skipped {
+        eprintln!("  skipped: {n} {why}");
+    }
+    for (what, e) in &built.failures {
+        eprintln!("  error: {what}: {e}");
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// Sources: simulator output folders, TCE tables (with --fits) or TFRecord files.
+    #[arg(required = true)]
+    pub sources: Vec<PathBuf>,
+    #[command(flatten)]
+    pub labels: DataArgs,
+    /// Global and local view bins for light-curve sources.
+    #[arg(long, default_value_t = DEFAULT_BINS.global)]
+    pub global_bins: usize,
+    #[arg(long, default_value_t = DEFAULT_BINS.local)]
+    pub local_bins: usize,
+    /// Output TFRecord file (the on-disk dataset format).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn run_dataset(args: DatasetArgs) -> anyhow::Result<ExitCode> {
+    let bins = ViewBins {
+        global: args.global_bins,
+        local: args.local_bins,
+    };
+    let data = args.labels.load(&args.sources, bins)?;
+    dataset::write(&args.out, &data.examples)?;
+    let (p, n) = data.counts();
+    println!(
+        "wrote {} examples ({p} positive, {n} negative) to {}",
+        data.examples.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// Training TFRecord files.
+    /// Training data: TFRecord files, simulator output folders or TCE tables (with --fits).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
-    /// Validation TFRecord files (stars also in the training set are dropped from them).
-    #[arg(long, required = true, num_args = 1..)]
+    /// Validation data, any source (stars also in the training set are dropped from it).
+    /// Without it, a star-disjoint share of the training data (--val-fraction) is held out.
+    #[arg(long, num_args = 1..)]
     pub val: Vec<PathBuf>,
+    /// Share of the training stars held out for validation when --val is not given.
+    #[arg(long, default_value_t = 0.2)]
+    pub val_fraction: f64,
     #[command(flatten)]
     pub labels: DataArgs,
     /// Training configuration (JSON of TrainConfig); default AstroNet sizes fitted to the data.
@@ -57,6 +190,9 @@ pub struct TrainArgs {
     pub epochs: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Where the network trains: cpu, or gpu (builds with the gpu-train feature).
+    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    pub device: ModelDevice,
     /// Output folder: config.json, model.bpk, metrics.csv.
     #[arg(long)]
     pub out: PathBuf,
@@ -67,7 +203,7 @@ pub struct EvaluateArgs {
     /// Model folder written by `train`.
     #[arg(long)]
     pub model: PathBuf,
-    /// TFRecord files to evaluate on.
+    /// Data to evaluate on: TFRecord files, simulator output folders or TCE tables.
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
     #[command(flatten)]
@@ -77,18 +213,34 @@ pub struct EvaluateArgs {
     /// Print the metrics as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Write the ROC and precision-recall curves (roc.png, pr.png) in this folder.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
+    /// Where the network runs: cpu, or gpu (builds with the gpu-train feature).
+    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    pub device: ModelDevice,
 }
 
 pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let schema = args.labels.schema();
-    let train_set = Dataset::from_tfrecords(&args.data, &schema)?;
-    let mut val_set = Dataset::from_tfrecords(&args.val, &schema)?;
+    let given = match &args.config {
+        Some(p) => Some(TrainConfig::load(p).with_context(|| format!("reading {}", p.display()))?),
+        None => None,
+    };
+    let bins = given.as_ref().map_or(DEFAULT_BINS, |c| ViewBins {
+        global: c.model.global_bins,
+        local: c.model.local_bins,
+    });
+    let mut train_set = args.labels.load(&args.data, bins)?;
+    let mut val_set = if args.val.is_empty() {
+        train_set.split_off_stars(args.val_fraction, 0)
+    } else {
+        args.labels.load(&args.val, bins)?
+    };
     let dropped = val_set.drop_stars_of(&train_set);
     let (g, l) = train_set.bins();
-    let mut cfg = match &args.config {
-        Some(p) => TrainConfig::load(p).with_context(|| format!("reading {}", p.display()))?,
-        None => TrainConfig::new(AstroNetConfig::new().with_global_bins(g).with_local_bins(l)),
-    };
+    let mut cfg = given.unwrap_or_else(|| {
+        TrainConfig::new(AstroNetConfig::new().with_global_bins(g).with_local_bins(l))
+    });
     if let Some(e) = args.epochs {
         cfg.epochs = e;
     }
@@ -98,9 +250,10 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let (tp, tn) = train_set.counts();
     let (vp, vn) = val_set.counts();
     eprintln!(
-        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; CPU (flex)"
+        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; {}",
+        args.device.name()
     );
-    let device = Device::flex();
+    let device = args.device.device()?;
     let (_, rows) = train::train(&train_set, &val_set, &cfg, &device, &args.out, |r| {
         eprintln!(
             "epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
@@ -129,10 +282,15 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
-    let device = Device::flex();
-    let (model, _) = train::load(&args.model, &device)?;
-    let data = Dataset::from_tfrecords(&args.data, &args.labels.schema())?;
-    let (m, _) = train::evaluate(&model, &data, &device, args.threshold)?;
+    let device = args.device.device()?;
+    let (model, cfg) = train::load(&args.model, &device)?;
+    let data = args.labels.load(&args.data, cfg.view_bins())?;
+    let (m, scores) = train::evaluate(&model, &data, &device, args.threshold)?;
+    if let Some(dir) = &args.plots {
+        let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
+        let (roc, pr) = exoscreen::report::plot::roc_and_pr(dir, &scores, &labels)?;
+        eprintln!("curves: {} {}", roc.display(), pr.display());
+    }
     if args.json {
         println!(
             "{}",

@@ -2,12 +2,14 @@
 //! prints or writes the results.
 
 mod classifier;
+mod classify;
 mod demo;
 mod detrend;
 mod export;
 mod inject_recover;
 mod inspect;
 mod periodogram;
+mod screen;
 mod search;
 mod simulate;
 
@@ -50,10 +52,19 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Inject planets into light curves, search them, and report completeness by SNR.
     InjectRecover(inject_recover::InjectRecoverArgs),
-    /// Train the AstroNet classifier on labelled views (TFRecord).
+    /// Build a labelled dataset (TFRecord) from simulations, a TCE table with light curves,
+    /// or TFRecord files.
+    Dataset(classifier::DatasetArgs),
+    /// Train the AstroNet classifier on labelled views from any dataset source.
     Train(classifier::TrainArgs),
     /// Evaluate a trained classifier on labelled views: ROC AUC, average precision, ...
     Evaluate(classifier::EvaluateArgs),
+    /// Score candidates (a search CSV, or labelled views) with a trained network.
+    Classify(classify::ClassifyArgs),
+    /// Screen light curves end to end: ranked candidates, status of every file, a report.
+    Screen(screen::ScreenArgs),
+    /// Combine the outputs of screen shards into one catalogue and status log.
+    Merge(screen::MergeArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
 }
@@ -139,7 +150,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Periodogram(a) => periodogram::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::InjectRecover(a) => inject_recover::run(a),
+        Command::Dataset(a) => classifier::run_dataset(a),
         Command::Train(a) => classifier::run_train(a),
+        Command::Classify(a) => classify::run(a),
+        Command::Screen(a) => screen::run(a),
+        Command::Merge(a) => screen::run_merge(a),
         Command::Evaluate(a) => classifier::run_evaluate(a),
         Command::Demo(a) => demo::run(a),
     }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use exoscreen::bls::{self, EngineKind, Objective};
+use exoscreen::catalogue;
 use exoscreen::detrend;
-use exoscreen::lightcurve::LightCurve;
-use exoscreen::search::{self, Candidate, SearchOptions};
+use exoscreen::search::{self, SearchOptions};
 
 use super::detrend::DetrendFlags;
 use super::ReadArgs;
@@ -66,83 +66,6 @@ pub struct SearchArgs {
     pub out: Option<PathBuf>,
 }
 
-/// One output row. Units in the names; epoch in the time system of `time_system`.
-#[derive(Debug, serde::Serialize)]
-pub struct Row<'a> {
-    pub target_id: &'a str,
-    pub mission: &'a str,
-    pub planet: usize,
-    pub period: f64,
-    pub epoch: f64,
-    pub time_system: String,
-    pub duration_hours: f64,
-    pub depth_ppm: f64,
-    pub depth_snr: f64,
-    pub sde: f64,
-    pub power: f64,
-    pub n_transits: usize,
-    pub depth_odd_ppm: f64,
-    pub depth_even_ppm: f64,
-    pub odd_even_sigma: f64,
-    pub depth_secondary_ppm: f64,
-    pub secondary_snr: f64,
-    pub max_single_fraction: f64,
-    pub harmonic_amplitude_ppm: f64,
-    pub harmonic_delta_log_likelihood: f64,
-    pub per_transit_depth_ppm: String,
-    pub per_transit_snr: String,
-    pub harmonics: String,
-    pub period_aliases: String,
-    pub source_files: String,
-}
-
-pub fn row<'a>(lc: &'a LightCurve, c: &Candidate) -> Row<'a> {
-    let v = &c.vetting;
-    let join = |it: Vec<String>| it.join(";");
-    Row {
-        target_id: lc.target_id(),
-        mission: lc.mission.name(),
-        planet: c.planet,
-        period: c.period,
-        epoch: c.epoch,
-        time_system: lc.time_system.short_name().to_uppercase(),
-        duration_hours: c.duration * 24.0,
-        depth_ppm: c.depth * 1e6,
-        depth_snr: c.depth_snr,
-        sde: c.sde,
-        power: c.power,
-        n_transits: v.n_transits,
-        depth_odd_ppm: v.depth_odd.depth * 1e6,
-        depth_even_ppm: v.depth_even.depth * 1e6,
-        odd_even_sigma: v.odd_even_sigma,
-        depth_secondary_ppm: v.depth_secondary.depth * 1e6,
-        secondary_snr: v.depth_secondary.snr(),
-        max_single_fraction: v.max_single_fraction,
-        harmonic_amplitude_ppm: v.harmonic_amplitude * 1e6,
-        harmonic_delta_log_likelihood: v.harmonic_delta_log_likelihood,
-        per_transit_depth_ppm: join(
-            v.per_transit
-                .iter()
-                .map(|t| format!("{:.0}", t.depth.depth * 1e6))
-                .collect(),
-        ),
-        per_transit_snr: join(
-            v.per_transit
-                .iter()
-                .map(|t| format!("{:.1}", t.depth.snr()))
-                .collect(),
-        ),
-        harmonics: join(c.harmonics.iter().map(|p| format!("{p:.5}")).collect()),
-        period_aliases: join(c.period_aliases.iter().map(|p| format!("{p:.5}")).collect()),
-        source_files: join(
-            lc.sources()
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-        ),
-    }
-}
-
 pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let dopts = args.detrend.options();
     dopts.validate()?;
@@ -173,7 +96,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
         match r {
             Ok(res) => {
                 for c in &res.candidates {
-                    out.serialize(row(lc, c))?;
+                    out.serialize(catalogue::row(lc, c, None))?;
                     n_candidates += 1;
                 }
                 for s in &res.skipped {

@@ -4,10 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use exoscreen::simulate::{self, cadence::Cadence, Mix, SimConfig};
-use rayon::prelude::*;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SimMission {
@@ -58,24 +56,8 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         mix: args.mix,
         seed: args.seed,
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let started = std::time::Instant::now();
-    let truths: Vec<simulate::Truth> = (0..args.n)
-        .into_par_iter()
-        .map(|i| {
-            let star = simulate::simulate_star(&cfg, i)?;
-            simulate::write_star(&args.out, &star)?;
-            Ok(star.truth)
-        })
-        .collect::<exoscreen::Result<_>>()?;
-    let path = args.out.join("truth.csv");
-    let mut w =
-        csv::Writer::from_path(&path).with_context(|| format!("creating {}", path.display()))?;
-    for t in &truths {
-        w.serialize(t)?;
-    }
-    w.flush()?;
+    let truths = simulate::simulate_field(&cfg, args.n, &args.out)?;
     let count = |c: &str| truths.iter().filter(|t| t.class == c).count();
     eprintln!(
         "simulated {} stars ({} planet, {} eb, {} beb, {} junk) x {} segment(s) in {:.1} s: {}",

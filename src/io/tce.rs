@@ -96,13 +96,9 @@ pub fn read_dr24(path: &Path) -> Result<Vec<Tce>> {
 /// split (the Yu et al. 2019 shards share 293 stars between train and test; this cannot).
 /// `val` and `test` are fractions; the rest is training.
 pub fn split_of(star: &str, val: f64, test: f64, seed: u64) -> Split {
-    // FNV-1a, stable across platforms and versions.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in star.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let u = (h >> 11) as f64 / (1u64 << 53) as f64;
+    let mut h = crate::hash::Fnv::seeded(seed);
+    h.write(star.as_bytes());
+    let u = (h.finish() >> 11) as f64 / (1u64 << 53) as f64;
     if u < test {
         Split::Test
     } else if u < test + val {

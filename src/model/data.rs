@@ -20,6 +20,9 @@ pub struct Example {
     pub star: String,
     /// The original disposition string.
     pub disposition: String,
+    /// Period [d], epoch, duration [d], depth [fraction] and SNR of the signal, NaN where
+    /// the source does not give them (see [`crate::dataset::SCALARS`]).
+    pub scalars: [f64; 5],
 }
 
 /// Feature names and the label map of a TFRecord source.
@@ -92,11 +95,20 @@ impl Dataset {
                     ));
                 }
                 let disposition = get(&schema.label)?.text().unwrap_or_default();
+                // Our own format names the star `star_id`.
                 let star = ex
                     .get(&schema.star)
+                    .or_else(|| ex.get("star_id"))
                     .and_then(|f| f.text())
                     .unwrap_or_else(|| format!("{}#{i}", path.display()));
+                let scalars = crate::dataset::SCALARS.map(|name| {
+                    ex.get(name)
+                        .and_then(|f| f.floats())
+                        .and_then(|v| v.first().copied())
+                        .map_or(f64::NAN, f64::from)
+                });
                 examples.push(Example {
+                    scalars,
                     label: schema.positive.contains(&disposition),
                     global,
                     local,
@@ -127,6 +139,17 @@ impl Dataset {
         before - self.examples.len()
     }
 
+    /// Moves the examples of a `fraction` of the stars (chosen by a hash of the star id and
+    /// `seed`, so every example of a star goes the same way) into a new dataset.
+    pub fn split_off_stars(&mut self, fraction: f64, seed: u64) -> Dataset {
+        use crate::io::tce::{split_of, Split};
+        let (held, kept): (Vec<Example>, Vec<Example>) = std::mem::take(&mut self.examples)
+            .into_iter()
+            .partition(|e| split_of(&e.star, fraction, 0.0, seed) == Split::Val);
+        self.examples = kept;
+        Dataset { examples: held }
+    }
+
     /// Positives and negatives.
     pub fn counts(&self) -> (usize, usize) {
         let p = self.examples.iter().filter(|e| e.label).count();
@@ -134,34 +157,51 @@ impl Dataset {
     }
 }
 
-/// Tensors of a batch: global `[batch, 1, g]`, local `[batch, 1, l]`, labels `[batch, 1]`.
+/// Tensors of a batch of views: global `[batch, 1, g]`, local `[batch, 1, l]`; views whose
+/// `reverse` entry is true are reversed in time (missing entries: false).
+pub fn view_tensors(
+    views: &[(&[f32], &[f32])],
+    reverse: &[bool],
+    device: &Device,
+) -> (Tensor<3>, Tensor<3>) {
+    let n = views.len();
+    let (g, l) = views.first().map_or((0, 0), |v| (v.0.len(), v.1.len()));
+    let mut gv: Vec<f32> = Vec::with_capacity(n * g);
+    let mut lv: Vec<f32> = Vec::with_capacity(n * l);
+    for (&(global, local), &rev) in views
+        .iter()
+        .zip(reverse.iter().chain(std::iter::repeat(&false)))
+    {
+        if rev {
+            gv.extend(global.iter().rev());
+            lv.extend(local.iter().rev());
+        } else {
+            gv.extend(global);
+            lv.extend(local);
+        }
+    }
+    (
+        Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
+        Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
+    )
+}
+
+/// Tensors of a batch of examples: the views (see [`view_tensors`]) and labels `[batch, 1]`.
 pub fn batch(
     examples: &[&Example],
     reverse: &[bool],
     device: &Device,
 ) -> (Tensor<3>, Tensor<3>, Tensor<2, Int>) {
-    let n = examples.len();
-    let (g, l) = examples
-        .first()
-        .map_or((0, 0), |e| (e.global.len(), e.local.len()));
-    let mut gv: Vec<f32> = Vec::with_capacity(n * g);
-    let mut lv: Vec<f32> = Vec::with_capacity(n * l);
-    for (e, &rev) in examples
+    let views: Vec<(&[f32], &[f32])> = examples
         .iter()
-        .zip(reverse.iter().chain(std::iter::repeat(&false)))
-    {
-        if rev {
-            gv.extend(e.global.iter().rev());
-            lv.extend(e.local.iter().rev());
-        } else {
-            gv.extend(&e.global);
-            lv.extend(&e.local);
-        }
-    }
+        .map(|e| (e.global.as_slice(), e.local.as_slice()))
+        .collect();
+    let (g, l) = view_tensors(&views, reverse, device);
     let labels: Vec<i64> = examples.iter().map(|e| i64::from(e.label)).collect();
+    let n = labels.len();
     (
-        Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
-        Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
+        g,
+        l,
         Tensor::from_data(TensorData::new(labels, [n, 1]), device),
     )
 }

@@ -11,6 +11,38 @@ use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig1d, Relu};
 use burn::prelude::*;
 
+/// Where the network runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ModelDevice {
+    /// Burn's pure-Rust CPU backend (flex, rayon threads).
+    #[default]
+    Cpu,
+    /// Burn's wgpu backend on the default adapter (needs the `gpu-train` cargo feature).
+    Gpu,
+}
+
+impl ModelDevice {
+    /// The Burn device, or an error saying how to get the GPU one.
+    pub fn device(self) -> crate::Result<Device> {
+        match self {
+            ModelDevice::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "gpu-train")]
+            ModelDevice::Gpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "gpu-train"))]
+            ModelDevice::Gpu => Err(crate::Error::invalid(
+                "this build has no GPU backend for the network: rebuild with --features gpu-train",
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelDevice::Cpu => "CPU (Burn flex)",
+            ModelDevice::Gpu => "GPU (Burn wgpu)",
+        }
+    }
+}
+
 /// Network sizes.
 #[derive(Config, Debug, PartialEq)]
 pub struct AstroNetConfig {

@@ -511,6 +511,35 @@ pub fn write_star(dir: &Path, star: &SimStar) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
+/// Simulates stars `0..n` into `dir` (created; in parallel) with their truth table
+/// `dir/truth.csv`; returns the truths.
+pub fn simulate_field(cfg: &SimConfig, n: usize, dir: &Path) -> Result<Vec<Truth>> {
+    use rayon::prelude::*;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let truths: Vec<Truth> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let star = simulate_star(cfg, i)?;
+            write_star(dir, &star)?;
+            Ok(star.truth)
+        })
+        .collect::<Result<_>>()?;
+    let path = dir.join("truth.csv");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for t in &truths {
+        w.serialize(t)
+            .map_err(|e| Error::file(&path, e.to_string()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::file(&path, e.to_string()))?;
+    crate::io::write_atomic(&path, &bytes)?;
+    Ok(truths)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

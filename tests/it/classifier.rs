@@ -39,6 +39,7 @@ fn dataset(n: usize, seed: u64) -> Dataset {
                 label,
                 star: format!("{seed}-{i}"),
                 disposition: if label { "PC".into() } else { "J".into() },
+                scalars: [f64::NAN; 5],
             }
         })
         .collect();

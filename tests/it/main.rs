@@ -9,6 +9,7 @@ mod common;
 mod detrend_synth;
 mod inject;
 mod real_data;
+mod screen;
 mod search_real;
 mod simulate;
 mod tfrecord;

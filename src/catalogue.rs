@@ -1,0 +1,90 @@
+//! The candidate catalogue: one CSV row per candidate (units in the column names), as
+//! `search`, `screen` and `merge` write it, and the ranking `screen` and `merge` apply.
+
+use crate::lightcurve::LightCurve;
+use crate::search::Candidate;
+
+/// One output row. Units in the names; epoch in the time system of `time_system`.
+#[derive(Debug, serde::Serialize)]
+pub struct Row<'a> {
+    pub target_id: &'a str,
+    pub mission: &'a str,
+    pub planet: usize,
+    pub period: f64,
+    pub epoch: f64,
+    pub time_system: String,
+    pub duration_hours: f64,
+    pub depth_ppm: f64,
+    pub depth_snr: f64,
+    pub sde: f64,
+    pub power: f64,
+    pub n_transits: usize,
+    pub depth_odd_ppm: f64,
+    pub depth_even_ppm: f64,
+    pub odd_even_sigma: f64,
+    pub depth_secondary_ppm: f64,
+    pub secondary_snr: f64,
+    pub max_single_fraction: f64,
+    pub harmonic_amplitude_ppm: f64,
+    pub harmonic_delta_log_likelihood: f64,
+    pub per_transit_depth_ppm: String,
+    pub per_transit_snr: String,
+    pub harmonics: String,
+    pub period_aliases: String,
+    pub source_files: String,
+    /// Planet probability from the classifier (absent from `search` output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<&'a str>,
+}
+
+/// The catalogue row of a candidate; `scored` is the classifier's (score, model name).
+pub fn row<'a>(lc: &'a LightCurve, c: &Candidate, scored: Option<(f64, &'a str)>) -> Row<'a> {
+    let v = &c.vetting;
+    let join = |it: Vec<String>| it.join(";");
+    Row {
+        target_id: lc.target_id(),
+        mission: lc.mission.name(),
+        planet: c.planet,
+        period: c.period,
+        epoch: c.epoch,
+        time_system: lc.time_system.short_name().to_uppercase(),
+        duration_hours: c.duration * 24.0,
+        depth_ppm: c.depth * 1e6,
+        depth_snr: c.depth_snr,
+        sde: c.sde,
+        power: c.power,
+        n_transits: v.n_transits,
+        depth_odd_ppm: v.depth_odd.depth * 1e6,
+        depth_even_ppm: v.depth_even.depth * 1e6,
+        odd_even_sigma: v.odd_even_sigma,
+        depth_secondary_ppm: v.depth_secondary.depth * 1e6,
+        secondary_snr: v.depth_secondary.snr(),
+        max_single_fraction: v.max_single_fraction,
+        harmonic_amplitude_ppm: v.harmonic_amplitude * 1e6,
+        harmonic_delta_log_likelihood: v.harmonic_delta_log_likelihood,
+        per_transit_depth_ppm: join(
+            v.per_transit
+                .iter()
+                .map(|t| format!("{:.0}", t.depth.depth * 1e6))
+                .collect(),
+        ),
+        per_transit_snr: join(
+            v.per_transit
+                .iter()
+                .map(|t| format!("{:.1}", t.depth.snr()))
+                .collect(),
+        ),
+        harmonics: join(c.harmonics.iter().map(|p| format!("{p:.5}")).collect()),
+        period_aliases: join(c.period_aliases.iter().map(|p| format!("{p:.5}")).collect()),
+        source_files: join(
+            lc.sources()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        ),
+        score: scored.map(|s| s.0),
+        model: scored.map(|s| s.1),
+    }
+}

@@ -1,0 +1,97 @@
+//! Ranking candidates with a trained network: a model folder written by `train`
+//! (`config.json` + `model.bpk`) or the shipped model (embedded in the binary, from
+//! `models/astronet-sim/`).
+
+use std::path::Path;
+
+use burn::prelude::Device;
+
+use crate::error::{Error, Result};
+use crate::model::AstroNet;
+use crate::pipeline::{ViewBins, Views};
+use crate::train::{self, TrainConfig};
+
+/// The shipped model's name and files.
+pub const SHIPPED_NAME: &str = "astronet-sim";
+const SHIPPED_CONFIG: &[u8] = include_bytes!("../models/astronet-sim/config.json");
+const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../models/astronet-sim/model.bpk");
+
+/// A loaded network and what it expects.
+#[derive(Debug)]
+pub struct Classifier {
+    model: AstroNet,
+    pub config: TrainConfig,
+    device: Device,
+    /// The folder it came from, or the shipped model's name.
+    pub name: String,
+    /// Where the shipped model's files were unpacked: Burn reads weights lazily from the
+    /// file, so the folder lives as long as the model.
+    _unpacked: Option<tempfile::TempDir>,
+}
+
+impl Classifier {
+    /// Loads a model folder written by `train`.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let (model, config) = train::load(dir, device)?;
+        Ok(Classifier {
+            model,
+            config,
+            device: device.clone(),
+            name: dir.display().to_string(),
+            _unpacked: None,
+        })
+    }
+
+    /// The model shipped in `models/astronet-sim` (trained on simulations).
+    pub fn shipped(device: &Device) -> Result<Self> {
+        let dir = tempfile::tempdir().map_err(|source| Error::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        for (name, bytes) in [
+            ("config.json", SHIPPED_CONFIG),
+            ("model.bpk", SHIPPED_WEIGHTS),
+        ] {
+            crate::io::write_atomic(&dir.path().join(name), bytes)?;
+        }
+        let mut c = Self::load(dir.path(), device)?;
+        c.name = SHIPPED_NAME.to_string();
+        c._unpacked = Some(dir);
+        Ok(c)
+    }
+
+    /// `dir`, or the shipped model when `None`.
+    pub fn open(dir: Option<&Path>, device: &Device) -> Result<Self> {
+        match dir {
+            Some(d) => Self::load(d, device),
+            None => Self::shipped(device),
+        }
+    }
+
+    /// The view sizes the network takes.
+    pub fn bins(&self) -> ViewBins {
+        self.config.view_bins()
+    }
+
+    /// Planet probabilities of views, in order.
+    pub fn score(&self, views: &[&Views]) -> Result<Vec<f64>> {
+        let bins = self.bins();
+        if let Some(v) = views
+            .iter()
+            .find(|v| v.global.len() != bins.global || v.local.len() != bins.local)
+        {
+            return Err(Error::invalid(format!(
+                "views of {} / {} bins, but the model takes {} / {}",
+                v.global.len(),
+                v.local.len(),
+                bins.global,
+                bins.local
+            )));
+        }
+        let pairs: Vec<(&[f32], &[f32])> = views
+            .iter()
+            .map(|v| (v.global.as_slice(), v.local.as_slice()))
+            .collect();
+        train::predict_views(&self.model, &pairs, &self.device, 256)
+    }
+}

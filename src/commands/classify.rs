@@ -1,0 +1,183 @@
+//! `exoscreen classify`: scores candidates with a trained network (the shipped one by
+//! default). Input is a candidates CSV as `search` writes it (each row's `source_files` are
+//! read again, detrended with the star's candidates masked and folded), written back with a
+//! `score` column; or labelled views from any dataset source, written as
+//! `star_id,disposition,label,score`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use exoscreen::classify::Classifier;
+use exoscreen::detrend::DetrendOptions;
+use exoscreen::io::ReadOptions;
+use exoscreen::model::ModelDevice;
+use exoscreen::pipeline::{self, Views};
+
+use super::classifier::DataArgs;
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// A candidates CSV from `search` (columns target_id, period, epoch, duration_hours,
+    /// source_files), or dataset sources (TFRecord files, simulator folders, TCE tables).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Model folder written by `train` (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub labels: DataArgs,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    pub device: ModelDevice,
+    /// Output CSV (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Whether a file is a candidates table (has the columns `classify` needs).
+fn is_candidates_csv(path: &Path) -> bool {
+    let Ok(mut r) = csv::Reader::from_path(path) else {
+        return false;
+    };
+    r.headers()
+        .is_ok_and(|h| h.iter().any(|c| c == "source_files") && h.iter().any(|c| c == "period"))
+}
+
+pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let device = args.device.device()?;
+    let clf = Classifier::open(args.model.as_deref(), &device)?;
+    eprintln!("model: {} on {}", clf.name, args.device.name());
+    match args.inputs.as_slice() {
+        [one] if is_candidates_csv(one) => classify_candidates(&clf, one, args.out.as_deref()),
+        inputs => {
+            let data = args.labels.load(inputs, clf.bins())?;
+            let views: Vec<Views> = data
+                .examples
+                .iter()
+                .map(|e| Views {
+                    global: e.global.clone(),
+                    local: e.local.clone(),
+                })
+                .collect();
+            let scores = clf.score(&views.iter().collect::<Vec<_>>())?;
+            let mut w = csv::Writer::from_writer(super::output(args.out.as_deref())?);
+            w.write_record(["star_id", "disposition", "label", "score"])?;
+            for (e, s) in data.examples.iter().zip(scores) {
+                w.write_record([
+                    e.star.as_str(),
+                    &e.disposition,
+                    if e.label { "1" } else { "0" },
+                    &format!("{s:.6}"),
+                ])?;
+            }
+            w.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn classify_candidates(
+    clf: &Classifier,
+    path: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = r.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: no column {name}", path.display()))
+    };
+    let (c_target, c_period, c_epoch, c_dur, c_files) = (
+        col("target_id")?,
+        col("period")?,
+        col("epoch")?,
+        col("duration_hours")?,
+        col("source_files")?,
+    );
+    let rows: Vec<csv::StringRecord> = r
+        .records()
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading {}", path.display()))?;
+    // Rows grouped by star (target and files), in order of first appearance.
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let key = (
+            row.get(c_target).unwrap_or("").to_string(),
+            row.get(c_files).unwrap_or("").to_string(),
+        );
+        groups.entry(key).or_default().push(i);
+    }
+    let mut views: Vec<Option<Views>> = vec![None; rows.len()];
+    let mut failures = 0usize;
+    for ((target, files), idx) in &groups {
+        let signals: Vec<(f64, f64, f64)> = idx
+            .iter()
+            .map(|&i| {
+                let num = |c: usize| rows[i].get(c).and_then(|v| v.parse::<f64>().ok());
+                match (num(c_period), num(c_epoch), num(c_dur)) {
+                    (Some(p), Some(e), Some(d)) if p > 0.0 && d > 0.0 => Ok((p, e, d / 24.0)),
+                    _ => Err(anyhow::anyhow!(
+                        "{}: row {}: period, epoch or duration_hours is not a positive number",
+                        path.display(),
+                        i + 2
+                    )),
+                }
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let paths: Vec<PathBuf> = files.split(';').map(PathBuf::from).collect();
+        let loaded = exoscreen::load::load(&paths, &ReadOptions::default(), &[]);
+        for (p, e) in &loaded.failures {
+            eprintln!("error: {}: {e:#}", p.display());
+        }
+        let Some(lc) = loaded.curves.iter().find(|lc| lc.target_id() == target) else {
+            eprintln!("error: {target}: no light curve of this target in {files}");
+            failures += idx.len();
+            continue;
+        };
+        match pipeline::signal_views(
+            &lc.series(),
+            &signals,
+            &DetrendOptions::default(),
+            clf.bins(),
+        ) {
+            Ok(vs) => {
+                for (&i, v) in idx.iter().zip(vs) {
+                    match v {
+                        Ok(v) => views[i] = Some(v),
+                        Err(e) => {
+                            eprintln!("error: {target} row {}: {e:#}", i + 2);
+                            failures += 1;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {target}: {e:#}");
+                failures += idx.len();
+            }
+        }
+    }
+    let have: Vec<&Views> = views.iter().flatten().collect();
+    let mut scores = clf.score(&have)?.into_iter();
+    let mut w = csv::Writer::from_writer(super::output(out)?);
+    let mut h = headers.clone();
+    h.push_field("score");
+    w.write_record(&h)?;
+    for (row, v) in rows.iter().zip(&views) {
+        let mut row = row.clone();
+        let score = v
+            .as_ref()
+            .and_then(|_| scores.next())
+            .map_or(String::new(), |s| format!("{s:.6}"));
+        row.push_field(&score);
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(super::batch_exit(failures))
+}

@@ -1,0 +1,265 @@
+//! `exoscreen screen` and `exoscreen merge`: a folder of light curves to a ranked catalogue,
+//! a status log and a report; shards combined.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use exoscreen::bls;
+use exoscreen::classify::Classifier;
+use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
+use exoscreen::model::ModelDevice;
+use exoscreen::screen::{self, report, Existing, Options, Shard, Summary};
+
+use super::detrend::DetrendFlags;
+use super::search::SearchFlags;
+
+#[derive(Debug, Args)]
+pub struct ScreenArgs {
+    /// Light-curve files, folders (searched recursively) or glob patterns.
+    pub inputs: Vec<PathBuf>,
+    /// A file listing one input per line (`-` for stdin).
+    #[arg(long)]
+    pub manifest: Option<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Continue a run that was interrupted (refuses a folder holding a different run).
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Discard whatever run the output folder holds.
+    #[arg(long)]
+    pub force: bool,
+    /// Take shard K of N of the targets (by target id), e.g. 3/16 for a job array.
+    #[arg(long, default_value = "1/1", value_parser = parse_shard)]
+    pub shard: Shard,
+    /// Targets per batch (default: 256 on a GPU engine, 32 per CPU thread otherwise).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Draw summary pages for the best K candidates.
+    #[arg(long, default_value_t = 50)]
+    pub report_top: usize,
+    /// Model folder written by `train` (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    pub device: ModelDevice,
+    /// Flux column.
+    #[arg(long, value_enum, default_value_t = FluxColumn::Pdcsap)]
+    pub flux: FluxColumn,
+    /// Quality mask: none, default, hard, hardest or an integer bitmask.
+    #[arg(long, default_value = "default", value_parser = parse_quality)]
+    pub quality: QualityMask,
+    #[command(flatten)]
+    pub detrend: DetrendFlags,
+    #[command(flatten)]
+    pub search: SearchFlags,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse().map_err(|e: exoscreen::Error| e.to_string())
+}
+
+fn parse_quality(s: &str) -> Result<QualityMask, String> {
+    s.parse().map_err(|e: exoscreen::Error| e.to_string())
+}
+
+fn manifest_lines(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?,
+        ))
+    };
+    Ok(reader.lines().collect::<Result<_, _>>()?)
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} targets, {msg} [{elapsed_precise}, ETA {eta}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let detrend = args.detrend.options();
+    detrend.validate()?;
+    let search = args.search.options();
+    let manifest = match &args.manifest {
+        Some(m) => manifest_lines(m)?,
+        None => Vec::new(),
+    };
+    if args.inputs.is_empty() && manifest.is_empty() {
+        anyhow::bail!("nothing to screen: give files, folders, patterns or --manifest");
+    }
+    let (files, missing) = screen::inputs::expand(&args.inputs, &manifest);
+    let targets: Vec<screen::Target> = screen::inputs::group(&files)
+        .into_iter()
+        .filter(|t| args.shard.takes(&t.key))
+        .collect();
+    let shard_files: Vec<PathBuf> = targets.iter().flat_map(|t| t.files.clone()).collect();
+
+    let engine = bls::engine(args.search.engine)?;
+    let device = args.device.device()?;
+    let clf = Classifier::open(args.model.as_deref(), &device)?;
+    let batch = args.batch.unwrap_or_else(|| {
+        if engine.name().starts_with("gpu") {
+            256
+        } else {
+            32 * rayon::current_num_threads()
+        }
+    });
+    let read = ReadOptions {
+        flux: args.flux,
+        quality: args.quality,
+    };
+    let settings = format!(
+        "{read:?} {detrend:?} {search:?} shard {:?} batch {batch} model {}",
+        args.shard, clf.name
+    );
+    let fp = screen::fingerprint(&shard_files, &settings);
+    let existing = match (args.resume, args.force) {
+        (true, _) => Existing::Resume,
+        (_, true) => Existing::Force,
+        _ => Existing::Refuse,
+    };
+    let resumed = screen::open_output(&args.out, &fp, existing)?;
+    let mut run_json = serde_json::json!({
+        "exoscreen": env!("CARGO_PKG_VERSION"),
+        "fingerprint": fp,
+        "state": "running",
+        "inputs": args.inputs,
+        "manifest": args.manifest,
+        "files": shard_files.len(),
+        "targets": targets.len(),
+        "shard": format!("{}/{}", args.shard.index, args.shard.count),
+        "engine": engine.name(),
+        "model": clf.name,
+        "model_device": args.device.name(),
+        "batch_targets": batch,
+        "options": {
+            "read": format!("{read:?}"),
+            "detrend": format!("{detrend:?}"),
+            "search": format!("{search:?}"),
+        },
+        "resumed": resumed,
+    });
+    let run_path = args.out.join("run.json");
+    exoscreen::io::write_atomic(
+        &run_path,
+        serde_json::to_string_pretty(&run_json)?.as_bytes(),
+    )?;
+    eprintln!(
+        "screening {} file(s) of {} target(s) (shard {}/{}) with {}; model {} on {}{}",
+        shard_files.len(),
+        targets.len(),
+        args.shard.index,
+        args.shard.count,
+        engine.name(),
+        clf.name,
+        args.device.name(),
+        if resumed { "; resuming" } else { "" }
+    );
+
+    let opts = Options {
+        read,
+        detrend: detrend.clone(),
+        search: search.clone(),
+        batch_targets: batch,
+        shard: args.shard,
+    };
+    let bar = progress_bar();
+    bar.set_length(targets.len() as u64);
+    let mut summary: Summary =
+        screen::run(&targets, &args.out, engine.as_ref(), &clf, &opts, |p| {
+            bar.set_position(p.targets_done as u64);
+            bar.set_message(format!(
+                "{} files, {} candidates, batch {}/{}",
+                p.files_done, p.candidates, p.batches_done, p.batches_total
+            ));
+        })?;
+    bar.finish_and_clear();
+    let combined = screen::assemble(&args.out, &missing)?;
+    summary.files = shard_files.len() + missing.len();
+    summary.files_ok = combined.files("ok");
+    summary.files_failed = combined.files("error");
+    summary.files_skipped = combined.files("skipped");
+    summary.candidates = combined.candidates;
+    let t_report = Instant::now();
+    let pages = report::write(
+        &args.out,
+        &report::ReportSettings {
+            engine: engine.as_ref(),
+            read,
+            detrend,
+            search,
+            bins: clf.bins(),
+            top: args.report_top,
+        },
+    )?;
+    summary.seconds_total = started.elapsed().as_secs_f64();
+    run_json["state"] = "complete".into();
+    run_json["summary"] = serde_json::to_value(&summary)?;
+    run_json["seconds_report"] = t_report.elapsed().as_secs_f64().into();
+    exoscreen::io::write_atomic(
+        &run_path,
+        serde_json::to_string_pretty(&run_json)?.as_bytes(),
+    )?;
+    println!(
+        "{} files ({} ok, {} failed, {} skipped), {} targets searched, {} candidates; {:.2} stars/s; read+detrend {:.1} s, search+fold {:.1} s, classify {:.1} s, total {:.1} s; peak memory {:.0} MiB",
+        summary.files,
+        summary.files_ok,
+        summary.files_failed,
+        summary.files_skipped,
+        summary.targets_searched,
+        summary.candidates,
+        summary.stars_per_second,
+        summary.seconds_read_detrend,
+        summary.seconds_search_fold,
+        summary.seconds_classify,
+        summary.seconds_total,
+        summary.peak_rss_mib
+    );
+    println!(
+        "catalogue: {}  status: {}  report: {} ({pages} pages)",
+        args.out.join("candidates.csv").display(),
+        args.out.join("status.csv").display(),
+        args.out.join("report").join("index.html").display()
+    );
+    Ok(super::batch_exit(summary.files_failed))
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of finished screen runs (shards).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the combined candidates.csv and status.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let c = screen::merge(&args.dirs, &args.out)?;
+    println!(
+        "merged {} run(s): {} candidates; files {:?}; in {}",
+        args.dirs.len(),
+        c.candidates,
+        c.by_status,
+        args.out.display()
+    );
+    Ok(super::batch_exit(c.files("error")))
+}

@@ -1,0 +1,352 @@
+//! Labelled views for the classifier from every source, and the one on-disk format they
+//! convert to.
+//!
+//! Sources:
+//! - TFRecord files of `tf.train.Example` records (AstroNet / Yu et al. 2019 schemas);
+//! - a simulator output folder (`truth.csv` + light curves): each star is detrended and
+//!   searched as `screen` would, and each candidate is labelled by matching it to the truth;
+//! - a TCE table (Kepler DR24 columns) with a folder of light curves: each labelled TCE is
+//!   folded at its catalogued period, epoch and duration (UNK rows dropped, as AstroNet did).
+//!
+//! The on-disk format is TFRecord with one `tf.train.Example` per signal: `global_view` and
+//! `local_view` (floats), `Disposition` (bytes), `star_id` (bytes), and `period` [d],
+//! `epoch`, `duration` [d], `depth` [fraction], `snr` (floats; NaN where unknown). The default
+//! schema reads it back, and AstroNet-era tools read it too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::bls::Engine;
+use crate::detrend::DetrendOptions;
+use crate::error::{Error, Result};
+use crate::io::tce;
+use crate::io::tfrecord::{self, Feature};
+use crate::io::ReadOptions;
+use crate::lightcurve::phase_distance;
+use crate::model::data::{Dataset, Example};
+use crate::pipeline::{self, ViewBins};
+use crate::search::{self, SearchOptions};
+
+/// The SDE down to which the dataset builders keep candidates: lower than the search's
+/// default (9) so the classifier also learns the marginal false alarms it will meet.
+pub const DATASET_SDE_THRESHOLD: f64 = 7.0;
+
+/// One row of a simulator's `truth.csv` (the columns the labelling needs).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthRow {
+    pub target_id: String,
+    pub class: String,
+    pub kind: String,
+    pub period: f64,
+    pub epoch: f64,
+    pub duration: f64,
+}
+
+/// Reads a simulator's truth table.
+pub fn read_truth(path: &Path) -> Result<Vec<TruthRow>> {
+    let mut r =
+        csv::Reader::from_path(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+    r.deserialize()
+        .enumerate()
+        .map(|(i, row)| row.map_err(|e| Error::file(path, format!("row {}: {e}", i + 1))))
+        .collect()
+}
+
+/// The disposition of a search candidate given the truth of its star:
+/// - `PC`: a planet found at its period (within 1 %) and transit time (within a duration);
+/// - `ALIAS`: a planet found at a harmonic of its period (m/n, up to 4);
+/// - `EB` / `BEB`: an eclipsing binary (or background one) at its period, half or twice it;
+/// - `FA`: anything else (noise, stellar variability, instrumental events, or a period
+///   unrelated to the star's signal).
+pub fn label_signal(truth: &TruthRow, period: f64, epoch: f64, duration: f64) -> &'static str {
+    let tol = 0.01;
+    let same = |p: f64| (period - p).abs() <= tol * p;
+    match truth.class.as_str() {
+        "planet" => {
+            if same(truth.period)
+                && phase_distance(epoch, truth.epoch, truth.period) <= truth.duration.max(duration)
+            {
+                "PC"
+            } else if same(truth.period)
+                || search::harmonic_ratio(period, truth.period, tol).is_some()
+            {
+                "ALIAS"
+            } else {
+                "FA"
+            }
+        }
+        "eb" | "beb"
+            if same(truth.period) || same(0.5 * truth.period) || same(2.0 * truth.period) =>
+        {
+            if truth.class == "eb" {
+                "EB"
+            } else {
+                "BEB"
+            }
+        }
+        _ => "FA",
+    }
+}
+
+/// What a builder made and what it could not use.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub dataset: Dataset,
+    /// Inputs (files, stars, rows) that gave no example, with why.
+    pub failures: Vec<(String, Error)>,
+    /// Inputs left out on purpose, with why (e.g. UNK TCEs, stars with no candidate).
+    pub skipped: BTreeMap<String, usize>,
+}
+
+fn example(
+    star: String,
+    disposition: &str,
+    positive: &[String],
+    views: pipeline::Views,
+    scalars: [f64; 5],
+) -> Example {
+    Example {
+        global: views.global,
+        local: views.local,
+        label: positive.iter().any(|p| p == disposition),
+        star,
+        disposition: disposition.to_string(),
+        scalars,
+    }
+}
+
+fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).map_err(|source| Error::Io {
+            path: d.clone(),
+            source,
+        })?;
+        for e in entries {
+            let p = e
+                .map_err(|source| Error::Io {
+                    path: d.clone(),
+                    source,
+                })?
+                .path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Light curve files of a folder (anything but CSV tables and Markdown).
+fn light_curve_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    Ok(files_in(dir)?
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.contains(".fits") || name.ends_with("_lc.csv") || name.ends_with("llc.csv")
+        })
+        .collect())
+}
+
+/// Searches a simulator's output folder as `screen` does (down to
+/// [`DATASET_SDE_THRESHOLD`]) and labels each candidate against `truth.csv`. Star ids are
+/// `folder/target` so folders simulated with different seeds never share a star.
+pub fn from_simulation(
+    dir: &Path,
+    bins: ViewBins,
+    positive: &[String],
+    engine: &dyn Engine,
+    search_opts: &SearchOptions,
+) -> Result<Built> {
+    let truth = read_truth(&dir.join("truth.csv"))?;
+    let by_id: BTreeMap<&str, &TruthRow> =
+        truth.iter().map(|t| (t.target_id.as_str(), t)).collect();
+    let folder = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let loaded = crate::load::load(&light_curve_files(dir)?, &ReadOptions::default(), &[]);
+    let mut built = Built::default();
+    for (p, e) in loaded.failures {
+        built.failures.push((p.display().to_string(), e));
+    }
+    let raw: Vec<_> = loaded.curves.iter().map(|lc| lc.series()).collect();
+    let outcomes = pipeline::run(&raw, engine, &DetrendOptions::default(), search_opts, bins);
+    for (lc, outcome) in loaded.curves.iter().zip(outcomes) {
+        let id = lc.target_id();
+        let Some(t) = by_id.get(id) else {
+            built.failures.push((
+                id.to_string(),
+                Error::file(dir.join("truth.csv"), format!("no truth row for {id}")),
+            ));
+            continue;
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                built.failures.push((id.to_string(), e));
+                continue;
+            }
+        };
+        if outcome.search.candidates.is_empty() {
+            *built
+                .skipped
+                .entry("stars with no candidate".into())
+                .or_default() += 1;
+        }
+        for (c, v) in outcome.search.candidates.iter().zip(outcome.views) {
+            match v {
+                Ok(v) => built.dataset.examples.push(example(
+                    format!("{folder}/{id}"),
+                    label_signal(t, c.period, c.epoch, c.duration),
+                    positive,
+                    v,
+                    [c.period, c.epoch, c.duration, c.depth, c.depth_snr],
+                )),
+                Err(e) => built
+                    .failures
+                    .push((format!("{id} candidate {}", c.planet), e)),
+            }
+        }
+    }
+    Ok(built)
+}
+
+/// Folds each labelled TCE of `table` (DR24 columns) whose star has light curves in
+/// `fits_dir` (searched recursively, Kepler file names) at its catalogued ephemeris.
+pub fn from_tce_table(
+    table: &Path,
+    fits_dir: &Path,
+    bins: ViewBins,
+    positive: &[String],
+) -> Result<Built> {
+    let tces = tce::read_dr24(table)?;
+    let mut by_star: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
+    for p in light_curve_files(fits_dir)? {
+        let (_, id) = crate::io::identity_from_name(&p);
+        if let Ok(k) = id.parse::<u64>() {
+            by_star.entry(k).or_default().push(p);
+        }
+    }
+    let mut built = Built::default();
+    let mut per_star: BTreeMap<u64, Vec<&tce::Tce>> = BTreeMap::new();
+    for t in &tces {
+        if t.is_planet().is_none() {
+            *built
+                .skipped
+                .entry("TCEs without a PC/AFP/NTP label".into())
+                .or_default() += 1;
+        } else if !by_star.contains_key(&t.kepid) {
+            *built
+                .skipped
+                .entry("TCEs with no light curve in the folder".into())
+                .or_default() += 1;
+        } else {
+            per_star.entry(t.kepid).or_default().push(t);
+        }
+    }
+    for (kepid, star_tces) in per_star {
+        let files = &by_star[&kepid];
+        let loaded = crate::load::load(files, &ReadOptions::default(), &[]);
+        for (p, e) in loaded.failures {
+            built.failures.push((p.display().to_string(), e));
+        }
+        let Some(lc) = loaded.curves.first() else {
+            continue;
+        };
+        let signals: Vec<_> = star_tces
+            .iter()
+            .map(|t| (t.period, t.epoch, t.duration))
+            .collect();
+        let views = match pipeline::signal_views(
+            &lc.series(),
+            &signals,
+            &DetrendOptions::default(),
+            bins,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                built.failures.push((format!("KIC {kepid}"), e));
+                continue;
+            }
+        };
+        for (t, v) in star_tces.iter().zip(views) {
+            match v {
+                Ok(v) => built.dataset.examples.push(example(
+                    kepid.to_string(),
+                    t.label.as_deref().unwrap_or(""),
+                    positive,
+                    v,
+                    [t.period, t.epoch, t.duration, f64::NAN, f64::NAN],
+                )),
+                Err(e) => built
+                    .failures
+                    .push((format!("KIC {kepid} TCE {}", t.planet), e)),
+            }
+        }
+    }
+    Ok(built)
+}
+
+/// Writes examples in the on-disk format (see the module's documentation).
+pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
+    let records: Vec<Vec<u8>> = examples
+        .iter()
+        .map(|e| {
+            let mut ex = tfrecord::Example::new();
+            ex.insert("global_view".into(), Feature::Floats(e.global.clone()));
+            ex.insert("local_view".into(), Feature::Floats(e.local.clone()));
+            ex.insert(
+                "Disposition".into(),
+                Feature::Bytes(vec![e.disposition.as_bytes().to_vec()]),
+            );
+            ex.insert(
+                "star_id".into(),
+                Feature::Bytes(vec![e.star.as_bytes().to_vec()]),
+            );
+            for (name, v) in SCALARS.iter().zip(e.scalars) {
+                ex.insert((*name).into(), Feature::Floats(vec![v as f32]));
+            }
+            tfrecord::encode_example(&ex)
+        })
+        .collect();
+    tfrecord::write_records(path, &records)
+}
+
+/// Names of the scalar features written beside the views.
+pub const SCALARS: [&str; 5] = ["period", "epoch", "duration", "depth", "snr"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn truth(class: &str, period: f64) -> TruthRow {
+        TruthRow {
+            target_id: "1".into(),
+            class: class.into(),
+            kind: class.into(),
+            period,
+            epoch: 100.0,
+            duration: 0.12,
+        }
+    }
+
+    #[test]
+    fn candidates_are_labelled_against_the_truth() {
+        let t = truth("planet", 5.0);
+        assert_eq!(label_signal(&t, 5.01, 105.05, 0.1), "PC");
+        // Right period, wrong transit time.
+        assert_eq!(label_signal(&t, 5.0, 102.5, 0.1), "ALIAS");
+        assert_eq!(label_signal(&t, 10.0, 100.0, 0.1), "ALIAS");
+        assert_eq!(label_signal(&t, 7.3, 100.0, 0.1), "FA");
+        let eb = truth("eb", 3.0);
+        assert_eq!(label_signal(&eb, 1.5, 100.0, 0.1), "EB");
+        assert_eq!(label_signal(&truth("beb", 3.0), 3.0, 1.0, 0.1), "BEB");
+        assert_eq!(label_signal(&eb, 2.2, 100.0, 0.1), "FA");
+        assert_eq!(label_signal(&truth("junk", f64::NAN), 2.2, 1.0, 0.1), "FA");
+    }
+}

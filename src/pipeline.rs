@@ -1,0 +1,239 @@
+//! The per-star chain shared by `screen`, `classify` and the dataset builders: detrend,
+//! search (many stars through one engine call per round), then fold each candidate into the
+//! classifier's views on a light curve re-detrended with every candidate's transits masked
+//! (so the trend filter does not eat into the transits the views show).
+
+use rayon::prelude::*;
+
+use crate::bls::Engine;
+use crate::detrend::{self, DetrendOptions, TransitMask};
+use crate::error::{Error, Result};
+use crate::lightcurve::Series;
+use crate::search::{self, Candidate, SearchOptions, SearchResult};
+use crate::views::{self, ViewSpec};
+
+/// A periodic signal: period [d], epoch (mid-transit time), duration [d].
+pub type Signal = (f64, f64, f64);
+
+/// View sizes: bins of the global and of the local view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewBins {
+    pub global: usize,
+    pub local: usize,
+}
+
+impl ViewBins {
+    /// The global view's binning: `global` bins of period / `global`.
+    pub fn global_spec(self) -> ViewSpec {
+        ViewSpec {
+            num_bins: self.global,
+            bin_width_factor: 1.0 / self.global as f64,
+            num_durations: 0.0,
+        }
+    }
+
+    /// The local view's binning: `local` bins of 0.16 durations over +- 4 durations.
+    pub fn local_spec(self) -> ViewSpec {
+        ViewSpec {
+            num_bins: self.local,
+            ..ViewSpec::LOCAL
+        }
+    }
+}
+
+/// A candidate's views, as the network takes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Views {
+    pub global: Vec<f32>,
+    pub local: Vec<f32>,
+}
+
+/// Global and local views of one signal.
+pub fn views_of(
+    series: &Series,
+    period: f64,
+    epoch: f64,
+    duration: f64,
+    bins: ViewBins,
+) -> Result<Views> {
+    let to_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+    let global = views::global_view(
+        &series.time,
+        &series.flux,
+        period,
+        epoch,
+        bins.global_spec(),
+    )?;
+    let local = views::local_view(
+        &series.time,
+        &series.flux,
+        period,
+        epoch,
+        duration,
+        bins.local_spec(),
+    )?;
+    Ok(Views {
+        global: to_f32(global),
+        local: to_f32(local),
+    })
+}
+
+/// Masks of signals (period, epoch, duration), each widened to twice its duration.
+pub fn masks<'a>(signals: impl IntoIterator<Item = Signal> + 'a) -> Vec<TransitMask> {
+    signals
+        .into_iter()
+        .map(|(period, epoch, duration)| TransitMask {
+            period,
+            epoch,
+            duration: 2.0 * duration,
+        })
+        .collect()
+}
+
+/// `raw` detrended with `signals` masked from the trend fit. When the masks leave less than
+/// half the points (short periods with long durations can cover everything), the plain
+/// detrending instead.
+pub fn masked_detrend(
+    raw: &Series,
+    signals: &[Signal],
+    detrend_opts: &DetrendOptions,
+) -> Result<Series> {
+    let opts = DetrendOptions {
+        mask: masks(signals.iter().copied()),
+        ..detrend_opts.clone()
+    };
+    match detrend::detrend(raw, &opts) {
+        Ok(d) if 2 * d.series.len() >= raw.len() => Ok(d.series),
+        _ => Ok(detrend::detrend(raw, detrend_opts)?.series),
+    }
+}
+
+/// Computes each signal's views on `raw` detrended with every signal masked (one result per
+/// signal, in order).
+pub fn signal_views(
+    raw: &Series,
+    signals: &[Signal],
+    detrend_opts: &DetrendOptions,
+    bins: ViewBins,
+) -> Result<Vec<Result<Views>>> {
+    if signals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let flat = masked_detrend(raw, signals, detrend_opts)?;
+    Ok(signals
+        .iter()
+        .map(|&(p, e, d)| views_of(&flat, p, e, d, bins))
+        .collect())
+}
+
+/// What the chain gave for one star.
+#[derive(Debug)]
+pub struct StarOutcome {
+    pub search: SearchResult,
+    /// One entry per candidate, in order.
+    pub views: Vec<Result<Views>>,
+}
+
+fn signal(c: &Candidate) -> Signal {
+    (c.period, c.epoch, c.duration)
+}
+
+/// Detrends every star (in parallel); a star that fails gives its error.
+pub fn detrend_all(raw: &[Series], detrend_opts: &DetrendOptions) -> Vec<Result<Series>> {
+    raw.par_iter()
+        .map(|s| detrend::detrend(s, detrend_opts).map(|d| d.series))
+        .collect()
+}
+
+/// Searches the detrended stars (one engine call per round for all of them) and folds each
+/// candidate on its raw light curve re-detrended with the candidates masked. `raw` and
+/// `flat` are parallel; a star whose detrending failed keeps its error.
+pub fn search_and_fold(
+    raw: &[Series],
+    flat: Vec<Result<Series>>,
+    engine: &dyn Engine,
+    detrend_opts: &DetrendOptions,
+    search_opts: &SearchOptions,
+    bins: ViewBins,
+) -> Vec<Result<StarOutcome>> {
+    let ok: Vec<&Series> = flat.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mut searched = search::search_many_refs(&ok, engine, search_opts).into_iter();
+    let results: Vec<Result<SearchResult>> = flat
+        .into_iter()
+        .map(|r| match r {
+            Ok(_) => searched
+                .next()
+                .unwrap_or_else(|| Err(Error::invalid("the search returned too few results"))),
+            Err(e) => Err(e),
+        })
+        .collect();
+    raw.par_iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let search = r?;
+            let signals: Vec<_> = search.candidates.iter().map(signal).collect();
+            let views = signal_views(s, &signals, detrend_opts, bins)?;
+            Ok(StarOutcome { search, views })
+        })
+        .collect()
+}
+
+/// Detrends, searches and folds every star (`raw`: stitched, normalised light curves). A
+/// star that fails gives its error; the others go on.
+pub fn run(
+    raw: &[Series],
+    engine: &dyn Engine,
+    detrend_opts: &DetrendOptions,
+    search_opts: &SearchOptions,
+    bins: ViewBins,
+) -> Vec<Result<StarOutcome>> {
+    let flat = detrend_all(raw, detrend_opts);
+    search_and_fold(raw, flat, engine, detrend_opts, search_opts, bins)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bls::cpu::CpuEngine;
+    use crate::synth::{generate, BoxTransit, SynthOptions};
+
+    #[test]
+    fn a_transit_gives_views_with_the_dip_in_the_middle() {
+        let tr = BoxTransit {
+            period: 3.3,
+            epoch: 1.2,
+            duration: 0.15,
+            depth: 2e-3,
+        };
+        let s = generate(&SynthOptions {
+            seed: 5,
+            days: 60.0,
+            noise_ppm: 200.0,
+            transits: vec![tr],
+            ..Default::default()
+        });
+        let bins = ViewBins {
+            global: 201,
+            local: 61,
+        };
+        let out = run(
+            &[s],
+            &CpuEngine::default(),
+            &DetrendOptions::default(),
+            &SearchOptions {
+                max_planets: 1,
+                ..Default::default()
+            },
+            bins,
+        );
+        let star = out.into_iter().next().unwrap().unwrap();
+        let c = &star.search.candidates[0];
+        assert!((c.period - 3.3).abs() < 0.01, "{}", c.period);
+        let v = star.views[0].as_ref().unwrap();
+        assert_eq!((v.global.len(), v.local.len()), (201, 61));
+        // Normalised: minimum -1 at the centre, about 0 far from it.
+        assert!(v.local[30] < -0.8, "{}", v.local[30]);
+        assert!(v.global[100] < -0.8, "{}", v.global[100]);
+        assert!(v.local[0].abs() < 0.3 && v.global[0].abs() < 0.3);
+    }
+}

@@ -1,0 +1,209 @@
+//! What a screen reads: files, folders (recursive), glob patterns and manifests expanded to
+//! a sorted file list, grouped by target from the file names (no file is opened), and the
+//! deterministic share of the targets a shard takes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::hash::Fnv;
+use crate::io::identity_from_name;
+
+use super::StatusRow;
+
+/// Shard `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 1, count: 1 }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = Error;
+
+    /// `K/N` with 1 <= K <= N.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || Error::invalid(format!("shard {s:?} is not K/N with 1 <= K <= N"));
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            k.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// Whether this shard takes the target with key `key`.
+    pub fn takes(&self, key: &str) -> bool {
+        let mut h = Fnv::default();
+        h.write(key.as_bytes());
+        (h.finish() % self.count as u64) as usize == self.index - 1
+    }
+}
+
+/// One target's files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Mission and id from the file names (`kepler:11442793`), or `file:<stem>` when the
+    /// names carry no id.
+    pub key: String,
+    pub id: String,
+    pub files: Vec<PathBuf>,
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<StatusRow>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            bad.push(StatusRow::new(
+                dir,
+                "",
+                "error",
+                format!("cannot list: {e}"),
+            ));
+            return;
+        }
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out, bad);
+        } else if is_light_curve_name(&p) {
+            out.push(p);
+        }
+    }
+}
+
+/// Files a folder walk picks up: FITS (also gzip'd) and CSV light curves; tables such as a
+/// simulator's `truth.csv` or a screen's own outputs are left alone.
+fn is_light_curve_name(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let table = ["truth.csv", "candidates.csv", "status.csv"].contains(&name.as_str());
+    !table
+        && (name.ends_with(".fits")
+            || name.ends_with(".fits.gz")
+            || name.ends_with(".fit")
+            || name.ends_with(".csv"))
+}
+
+/// Expands inputs (files, folders, glob patterns) and manifest lines into a sorted,
+/// deduplicated file list. Inputs that name nothing come back as error rows.
+pub fn expand(inputs: &[PathBuf], manifest: &[String]) -> (Vec<PathBuf>, Vec<StatusRow>) {
+    let mut files = Vec::new();
+    let mut bad = Vec::new();
+    let all = inputs.iter().cloned().chain(
+        manifest
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(PathBuf::from),
+    );
+    for p in all {
+        let s = p.to_string_lossy();
+        if p.is_dir() {
+            walk(&p, &mut files, &mut bad);
+        } else if p.exists() {
+            files.push(p);
+        } else if s.contains(['*', '?', '[']) {
+            match glob::glob(&s) {
+                Ok(paths) => {
+                    let before = files.len();
+                    for m in paths.flatten() {
+                        if m.is_dir() {
+                            walk(&m, &mut files, &mut bad);
+                        } else {
+                            files.push(m);
+                        }
+                    }
+                    if files.len() == before {
+                        bad.push(StatusRow::new(
+                            &p,
+                            "",
+                            "error",
+                            "the pattern matches no file",
+                        ));
+                    }
+                }
+                Err(e) => bad.push(StatusRow::new(&p, "", "error", format!("bad pattern: {e}"))),
+            }
+        } else {
+            bad.push(StatusRow::new(&p, "", "error", "no such file or folder"));
+        }
+    }
+    files.sort();
+    files.dedup();
+    (files, bad)
+}
+
+/// Groups files by the target their names give; targets sorted by key.
+pub fn group(files: &[PathBuf]) -> Vec<Target> {
+    let mut map: BTreeMap<String, Target> = BTreeMap::new();
+    for f in files {
+        let (mission, id) = identity_from_name(f);
+        let key = match mission {
+            crate::lightcurve::Mission::Unknown => format!("file:{id}"),
+            m => format!("{}:{id}", m.name().to_ascii_lowercase()),
+        };
+        map.entry(key.clone())
+            .or_insert_with(|| Target {
+                key,
+                id,
+                files: Vec::new(),
+            })
+            .files
+            .push(f.clone());
+    }
+    map.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_targets_deterministically() {
+        let keys: Vec<String> = (0..3000).map(|i| format!("kepler:{i}")).collect();
+        let shards: Vec<Shard> = (1..=3).map(|k| Shard { index: k, count: 3 }).collect();
+        for k in &keys {
+            assert_eq!(shards.iter().filter(|s| s.takes(k)).count(), 1);
+        }
+        let first = keys.iter().filter(|k| shards[0].takes(k)).count();
+        assert!((900..1100).contains(&first), "{first}");
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 4 }
+        );
+        assert!("0/4".parse::<Shard>().is_err() && "5/4".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn files_group_by_target_name() {
+        let files: Vec<PathBuf> = [
+            "a/kplr011442793-2009350155506_llc.fits",
+            "b/kplr011442793-2010078095331_llc.fits",
+            "tess2018234235059-s0002-0000000402026209-0121-s_lc.fits",
+            "mystery.csv",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let g = group(&files);
+        let keys: Vec<&str> = g.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["file:mystery", "kepler:11442793", "tess:402026209"]);
+        assert_eq!(g[1].files.len(), 2);
+    }
+}

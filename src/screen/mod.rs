@@ -1,0 +1,643 @@
+//! Screening at survey scale: any number of light-curve files streamed through read →
+//! detrend → batched search → views → classifier into a ranked catalogue, in bounded memory
+//! (one batch of targets in flight while the next is read and detrended), resumable after a
+//! crash and splittable across machines.
+//!
+//! State lives in the output folder: `run.json` (what was asked, so a resume can refuse a
+//! different run) and `parts/`, one candidates part and one status part per finished batch,
+//! each written atomically; a batch is done when its status part exists. The final
+//! `candidates.csv` and `status.csv` are rebuilt from the parts, so a killed-and-resumed run
+//! ends with the same catalogue as an uninterrupted one, and [`merge`] combines shards the
+//! same way.
+
+pub mod inputs;
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::bls::Engine;
+use crate::catalogue;
+use crate::classify::Classifier;
+use crate::detrend::DetrendOptions;
+use crate::error::{Error, Result};
+use crate::io::{self, ReadOptions};
+use crate::lightcurve::{self, LightCurve, Segment, Series};
+use crate::pipeline;
+use crate::search::SearchOptions;
+pub use inputs::{Shard, Target};
+
+/// One row of `status.csv`: what happened to one input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusRow {
+    pub file: String,
+    pub target_id: String,
+    /// ok, error or skipped.
+    pub status: String,
+    /// Why (errors and skips), or the number of candidates of the target (ok).
+    pub detail: String,
+}
+
+impl StatusRow {
+    fn new(file: &Path, target: &str, status: &str, detail: impl Into<String>) -> Self {
+        StatusRow {
+            file: file.display().to_string(),
+            target_id: target.to_string(),
+            status: status.to_string(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// How to screen.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub read: ReadOptions,
+    pub detrend: DetrendOptions,
+    pub search: SearchOptions,
+    /// Targets per batch (one engine call per search round covers a batch).
+    pub batch_targets: usize,
+    pub shard: Shard,
+}
+
+/// Counts and timings of a run (stage times are summed over batches; reading and detrending
+/// overlap the search).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub files: usize,
+    pub files_ok: usize,
+    pub files_failed: usize,
+    pub files_skipped: usize,
+    pub targets: usize,
+    pub targets_searched: usize,
+    pub candidates: usize,
+    pub batches: usize,
+    pub batches_resumed: usize,
+    pub seconds_total: f64,
+    pub seconds_read_detrend: f64,
+    pub seconds_search_fold: f64,
+    pub seconds_classify: f64,
+    pub stars_per_second: f64,
+    /// Peak resident memory of the process, MiB (Linux; 0 elsewhere).
+    pub peak_rss_mib: f64,
+}
+
+/// Progress after each batch.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub batches_done: usize,
+    pub batches_total: usize,
+    pub files_done: usize,
+    pub targets_done: usize,
+    pub candidates: usize,
+}
+
+/// Peak resident set size of this process in MiB, from /proc (0 where unavailable).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn parts_dir(out: &Path) -> PathBuf {
+    out.join("parts")
+}
+
+fn part_path(out: &Path, batch: usize, kind: &str) -> PathBuf {
+    parts_dir(out).join(format!("{batch:06}.{kind}.csv"))
+}
+
+/// Serializes rows as CSV (header included) into memory.
+fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)
+            .map_err(|e| Error::invalid(format!("writing CSV: {e}")))?;
+    }
+    w.into_inner()
+        .map_err(|e| Error::invalid(format!("writing CSV: {e}")))
+}
+
+/// A batch read and detrended, ready for the search.
+struct Prepared {
+    index: usize,
+    curves: Vec<LightCurve>,
+    raw: Vec<Series>,
+    flat: Vec<Result<Series>>,
+    status: Vec<StatusRow>,
+    /// Every file of the batch with its target id (so each gets a status row).
+    files: Vec<(PathBuf, String)>,
+    seconds: f64,
+}
+
+/// Reads a batch's files. Of two files of one target that overlap in time (the same
+/// quarter, campaign or sector twice, say) the first by path is kept and the other skipped.
+fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<StatusRow>) {
+    let files: Vec<(&Target, &PathBuf)> = targets
+        .iter()
+        .flat_map(|t| t.files.iter().map(move |f| (t, f)))
+        .collect();
+    let read: Vec<(&Target, &PathBuf, Result<Segment>)> = files
+        .par_iter()
+        .map(|&(t, f)| (t, f, io::read_segment(f, &opts.read)))
+        .collect();
+    let mut status = Vec::new();
+    // Kept segments' spans by target id: (first time, last time, file).
+    let mut kept: BTreeMap<String, Vec<(f64, f64, PathBuf)>> = BTreeMap::new();
+    let mut segments = Vec::new();
+    for (t, f, r) in read {
+        let seg = match r {
+            Ok(seg) => seg,
+            Err(e) => {
+                status.push(StatusRow::new(f, &t.id, "error", e.to_string()));
+                continue;
+            }
+        };
+        let id = seg
+            .meta
+            .label(seg.mission.target_key())
+            .unwrap_or(&t.id)
+            .to_string();
+        let (a, b) = (
+            seg.time.first().copied().unwrap_or(f64::NAN),
+            seg.time.last().copied().unwrap_or(f64::NAN),
+        );
+        let spans = kept.entry(id.clone()).or_default();
+        if let Some((_, _, first)) = spans.iter().find(|(x, y, _)| a <= *y && *x <= b) {
+            status.push(StatusRow::new(
+                f,
+                &id,
+                "skipped",
+                format!(
+                    "overlaps {} in time: a duplicate of the same target and segment",
+                    first.display()
+                ),
+            ));
+            continue;
+        }
+        spans.push((a, b, f.clone()));
+        segments.push(seg);
+    }
+    let mut curves = Vec::new();
+    for r in lightcurve::stitch(segments) {
+        match r {
+            Ok(lc) => curves.push(lc),
+            Err(e) => {
+                // Overlapping segments without segment labels: the whole target fails.
+                let path = match &e {
+                    Error::File { path, .. } => path.clone(),
+                    _ => PathBuf::new(),
+                };
+                status.push(StatusRow::new(&path, "", "error", e.to_string()));
+            }
+        }
+    }
+    (curves, status)
+}
+
+fn prepare(index: usize, targets: &[Target], opts: &Options) -> Prepared {
+    let t0 = Instant::now();
+    let (curves, status) = read_batch(targets, opts);
+    let raw: Vec<Series> = curves.iter().map(LightCurve::series).collect();
+    let flat = pipeline::detrend_all(&raw, &opts.detrend);
+    Prepared {
+        index,
+        curves,
+        raw,
+        flat,
+        status,
+        files: targets
+            .iter()
+            .flat_map(|t| t.files.iter().map(|f| (f.clone(), t.id.clone())))
+            .collect(),
+        seconds: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// A finished batch's figures.
+struct BatchDone {
+    targets: usize,
+    candidates: usize,
+    seconds_search: f64,
+    seconds_classify: f64,
+}
+
+fn finish(
+    p: Prepared,
+    out: &Path,
+    engine: &dyn Engine,
+    clf: &Classifier,
+    opts: &Options,
+) -> Result<BatchDone> {
+    let t0 = Instant::now();
+    let Prepared {
+        index,
+        curves,
+        raw,
+        flat,
+        mut status,
+        files: batch_files,
+        ..
+    } = p;
+    let outcomes =
+        pipeline::search_and_fold(&raw, flat, engine, &opts.detrend, &opts.search, clf.bins());
+    let seconds_search = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let views: Vec<&pipeline::Views> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .flat_map(|o| o.views.iter().filter_map(|v| v.as_ref().ok()))
+        .collect();
+    let mut scores = clf.score(&views)?.into_iter();
+    let seconds_classify = t1.elapsed().as_secs_f64();
+    let mut rows = Vec::new();
+    for (lc, outcome) in curves.iter().zip(&outcomes) {
+        let files = lc.sources();
+        match outcome {
+            Ok(o) => {
+                let mut notes = Vec::new();
+                for (c, v) in o.search.candidates.iter().zip(&o.views) {
+                    let score = match v {
+                        Ok(_) => scores.next().map(|s| (s * 1e6).round() / 1e6),
+                        Err(e) => {
+                            notes.push(format!("candidate {} not folded: {e}", c.planet));
+                            None
+                        }
+                    };
+                    rows.push(catalogue::row(
+                        lc,
+                        c,
+                        Some((score.unwrap_or(f64::NAN), &clf.name)),
+                    ));
+                }
+                let detail = if notes.is_empty() {
+                    format!("{} candidate(s)", o.search.candidates.len())
+                } else {
+                    format!(
+                        "{} candidate(s); {}",
+                        o.search.candidates.len(),
+                        notes.join("; ")
+                    )
+                };
+                for f in files {
+                    status.push(StatusRow::new(f, lc.target_id(), "ok", detail.clone()));
+                }
+            }
+            Err(e) => {
+                for f in files {
+                    status.push(StatusRow::new(f, lc.target_id(), "error", e.to_string()));
+                }
+            }
+        }
+    }
+    // Files of a target whose segments could not be stitched have no row yet.
+    let stitch_errors: Vec<String> = status
+        .iter()
+        .filter(|s| s.status == "error" && s.target_id.is_empty())
+        .map(|s| s.detail.clone())
+        .collect();
+    let seen: std::collections::BTreeSet<String> = status.iter().map(|s| s.file.clone()).collect();
+    for (f, id) in &batch_files {
+        if !seen.contains(&f.display().to_string()) {
+            let why = format!(
+                "its target could not be assembled: {}",
+                stitch_errors.join("; ")
+            );
+            status.push(StatusRow::new(f, id, "error", why));
+        }
+    }
+    let candidates = rows.len();
+    io::write_atomic(&part_path(out, index, "candidates"), &csv_bytes(&rows)?)?;
+    // The status part last: its presence marks the batch done.
+    io::write_atomic(&part_path(out, index, "status"), &csv_bytes(&status)?)?;
+    Ok(BatchDone {
+        targets: curves.len(),
+        candidates,
+        seconds_search,
+        seconds_classify,
+    })
+}
+
+/// What `run.json` records to recognise the same run on `--resume`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Fingerprint {
+    pub files: usize,
+    /// FNV-1a of the sorted file list, options, shard and model.
+    pub hash: String,
+}
+
+/// A run's identity from its inputs and settings.
+pub fn fingerprint(files: &[PathBuf], settings: &str) -> Fingerprint {
+    let mut h = crate::hash::Fnv::default();
+    for f in files {
+        h.write(f.to_string_lossy().as_bytes());
+        h.write(b"\n");
+    }
+    h.write(settings.as_bytes());
+    Fingerprint {
+        files: files.len(),
+        hash: format!("{:016x}", h.finish()),
+    }
+}
+
+/// How an existing output folder is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse a folder that holds a run.
+    Refuse,
+    /// Continue the same run (refuse a different one).
+    Resume,
+    /// Discard what is there.
+    Force,
+}
+
+/// Prepares the output folder: creates it, checks it is writable, and applies `existing`.
+/// Returns whether a previous run of the same fingerprint is being resumed.
+pub fn open_output(out: &Path, fp: &Fingerprint, existing: Existing) -> Result<bool> {
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    io::write_atomic(&out.join(".write-test"), b"")
+        .map_err(|e| Error::file(out, format!("the output folder is not writable: {e}")))?;
+    std::fs::remove_file(out.join(".write-test")).map_err(io_err(out))?;
+    let run_json = out.join("run.json");
+    let previous: Option<Fingerprint> = std::fs::read(&run_json)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v.get("fingerprint")?.clone()).ok());
+    let holds_run = run_json.exists() || parts_dir(out).exists();
+    let resumed =
+        match (existing, holds_run) {
+            (_, false) => false,
+            (Existing::Force, true) => {
+                if parts_dir(out).exists() {
+                    std::fs::remove_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
+                }
+                false
+            }
+            (Existing::Resume, true) if previous.as_ref() == Some(fp) => true,
+            (Existing::Resume, true) => return Err(Error::file(
+                out,
+                "holds a different run (other inputs or options): use another folder or --force",
+            )),
+            (Existing::Refuse, true) => {
+                return Err(Error::file(
+                    out,
+                    "already holds a run: --resume to continue it, --force to start over",
+                ))
+            }
+        };
+    std::fs::create_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
+    Ok(resumed)
+}
+
+/// Screens `targets` (already sharded) into `out`, batch by batch; batches whose status part
+/// exists are skipped (resume). `progress` is called after every batch. Returns the
+/// summary; `candidates.csv` and `status.csv` are written by [`assemble`].
+pub fn run(
+    targets: &[Target],
+    out: &Path,
+    engine: &dyn Engine,
+    clf: &Classifier,
+    opts: &Options,
+    mut progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    let started = Instant::now();
+    let batches: Vec<&[Target]> = targets.chunks(opts.batch_targets.max(1)).collect();
+    let pending: Vec<usize> = (0..batches.len())
+        .filter(|&i| !part_path(out, i, "status").exists())
+        .collect();
+    let mut summary = Summary {
+        batches: batches.len(),
+        batches_resumed: batches.len() - pending.len(),
+        targets: targets.len(),
+        ..Default::default()
+    };
+    let mut prog = Progress {
+        batches_total: batches.len(),
+        batches_done: summary.batches_resumed,
+        ..Default::default()
+    };
+    for i in (0..batches.len()).filter(|i| !pending.contains(i)) {
+        prog.files_done += batches[i].iter().map(|t| t.files.len()).sum::<usize>();
+        prog.targets_done += batches[i].len();
+    }
+    progress(prog);
+    // Reading and detrending run one batch ahead of the search on another thread.
+    let result: Result<()> = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared>(1);
+        let producer = scope.spawn({
+            let pending = pending.clone();
+            let batches = &batches;
+            move || {
+                for i in pending {
+                    if tx.send(prepare(i, batches[i], opts)).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        for p in rx {
+            summary.seconds_read_detrend += p.seconds;
+            let files = p.files.len();
+            let done = finish(p, out, engine, clf, opts)?;
+            summary.targets_searched += done.targets;
+            summary.seconds_search_fold += done.seconds_search;
+            summary.seconds_classify += done.seconds_classify;
+            prog.batches_done += 1;
+            prog.files_done += files;
+            prog.targets_done += done.targets;
+            prog.candidates += done.candidates;
+            progress(prog);
+        }
+        producer
+            .join()
+            .map_err(|_| Error::invalid("the reading thread panicked"))
+    });
+    result?;
+    summary.seconds_total = started.elapsed().as_secs_f64();
+    summary.stars_per_second = if summary.seconds_total > 0.0 {
+        summary.targets_searched as f64 / summary.seconds_total
+    } else {
+        0.0
+    };
+    summary.peak_rss_mib = peak_rss_mib();
+    Ok(summary)
+}
+
+/// Reads every CSV part of one kind as records (header of the first).
+fn read_parts(paths: &[PathBuf]) -> Result<(Option<csv::StringRecord>, Vec<csv::StringRecord>)> {
+    let mut header = None;
+    let mut rows = Vec::new();
+    for p in paths {
+        let mut r = csv::Reader::from_path(p).map_err(|e| Error::file(p, e.to_string()))?;
+        let h = r
+            .headers()
+            .map_err(|e| Error::file(p, e.to_string()))?
+            .clone();
+        if !h.is_empty() {
+            match &header {
+                None => header = Some(h),
+                Some(first) if first != &h => {
+                    return Err(Error::file(p, "its columns differ from the other parts"))
+                }
+                _ => {}
+            }
+        }
+        for rec in r.records() {
+            rows.push(rec.map_err(|e| Error::file(p, e.to_string()))?);
+        }
+    }
+    Ok((header, rows))
+}
+
+fn write_records(
+    path: &Path,
+    header: &csv::StringRecord,
+    rows: &[csv::StringRecord],
+) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| Error::file(path, e.to_string());
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(r).map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::file(path, e.to_string()))?;
+    io::write_atomic(path, &bytes)
+}
+
+/// Status columns, for an empty run.
+const STATUS_HEADER: [&str; 4] = ["file", "target_id", "status", "detail"];
+
+/// Combines candidate and status CSVs (parts of one run, or the outputs of shards) into
+/// `out/candidates.csv`, ranked by score (highest first; ties by target and planet), and
+/// `out/status.csv`, sorted by file.
+pub fn combine(
+    candidate_files: &[PathBuf],
+    status_files: &[PathBuf],
+    extra_status: &[StatusRow],
+    out: &Path,
+) -> Result<Combined> {
+    let (ch, mut cands) = read_parts(candidate_files)?;
+    let header =
+        ch.unwrap_or_else(|| csv::StringRecord::from(vec!["target_id", "planet", "score"]));
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (score, target, planet) = (col("score"), col("target_id"), col("planet"));
+    let num = |r: &csv::StringRecord, c: Option<usize>| {
+        c.and_then(|c| r.get(c))
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    cands.sort_by(|a, b| {
+        num(b, score)
+            .total_cmp(&num(a, score))
+            .then_with(|| {
+                let t =
+                    |r: &csv::StringRecord| target.and_then(|c| r.get(c)).unwrap_or("").to_string();
+                t(a).cmp(&t(b))
+            })
+            .then_with(|| num(a, planet).total_cmp(&num(b, planet)))
+    });
+    write_records(&out.join("candidates.csv"), &header, &cands)?;
+    let (sh, mut status) = read_parts(status_files)?;
+    for s in extra_status {
+        status.push(csv::StringRecord::from(vec![
+            s.file.as_str(),
+            &s.target_id,
+            &s.status,
+            &s.detail,
+        ]));
+    }
+    status.sort_by(|a, b| {
+        a.get(0)
+            .cmp(&b.get(0))
+            .then_with(|| a.get(2).cmp(&b.get(2)))
+    });
+    let sh = sh.unwrap_or_else(|| csv::StringRecord::from(STATUS_HEADER.to_vec()));
+    write_records(&out.join("status.csv"), &sh, &status)?;
+    let mut by_status = BTreeMap::new();
+    for r in &status {
+        *by_status
+            .entry(r.get(2).unwrap_or("").to_string())
+            .or_default() += 1;
+    }
+    Ok(Combined {
+        candidates: cands.len(),
+        by_status,
+    })
+}
+
+/// What [`combine`] wrote.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Combined {
+    pub candidates: usize,
+    /// Status rows by status (ok, error, skipped).
+    pub by_status: BTreeMap<String, usize>,
+}
+
+impl Combined {
+    pub fn files(&self, status: &str) -> usize {
+        self.by_status.get(status).copied().unwrap_or(0)
+    }
+}
+
+/// Rebuilds `candidates.csv` and `status.csv` of a run from its parts (plus status rows for
+/// inputs that never reached a batch: missing files, say).
+pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
+    let mut cands = Vec::new();
+    let mut status = Vec::new();
+    let dir = parts_dir(out);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    names.sort();
+    for p in names {
+        let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if n.ends_with(".status.csv") {
+            // Only batches whose status part exists are complete.
+            let c = p.with_file_name(n.replace(".status.csv", ".candidates.csv"));
+            cands.push(c);
+            status.push(p);
+        }
+    }
+    combine(&cands, &status, extra_status, out)
+}
+
+/// Combines the outputs of several runs (shards) into `out`.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Combined> {
+    for d in dirs {
+        for f in ["candidates.csv", "status.csv"] {
+            if !d.join(f).is_file() {
+                return Err(Error::file(
+                    d,
+                    format!("has no {f}: not a finished screen run"),
+                ));
+            }
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let c: Vec<PathBuf> = dirs.iter().map(|d| d.join("candidates.csv")).collect();
+    let s: Vec<PathBuf> = dirs.iter().map(|d| d.join("status.csv")).collect();
+    combine(&c, &s, &[], out)
+}

@@ -1,0 +1,537 @@
+//! The screen's report: `report/index.html`, a sortable table of every candidate, and for
+//! the top K a page with a one-page summary image in the spirit of Kepler's DV one-page
+//! summary: the detrended light curve with the transits marked, the periodogram, the folded
+//! transit, the global and local views, odd and even transits, the secondary eclipse, and
+//! the numbers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::bls::{Engine, Job, Prepared};
+use crate::detrend::DetrendOptions;
+use crate::error::{Error, Result};
+use crate::io::ReadOptions;
+use crate::lightcurve::{phase_distance, Series};
+use crate::pipeline::{self, Signal, ViewBins};
+use crate::search::SearchOptions;
+use crate::views;
+
+/// One catalogue row, by column name.
+type Row = BTreeMap<String, String>;
+
+fn read_catalogue(path: &Path) -> Result<Vec<Row>> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| Error::file(path, e.to_string()))?;
+    let h = r
+        .headers()
+        .map_err(|e| Error::file(path, e.to_string()))?
+        .clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| Error::file(path, e.to_string()))?;
+            Ok(h.iter()
+                .zip(rec.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect())
+        })
+        .collect()
+}
+
+fn num(r: &Row, k: &str) -> f64 {
+    r.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
+}
+
+fn text<'a>(r: &'a Row, k: &str) -> &'a str {
+    r.get(k).map_or("", String::as_str)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page_stem(rank: usize, r: &Row) -> String {
+    let id: String = text(r, "target_id")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{rank:04}-{id}-{}", text(r, "planet"))
+}
+
+/// Settings the report needs to redo a star's light curve and periodogram.
+pub struct ReportSettings<'a> {
+    pub engine: &'a dyn Engine,
+    pub read: ReadOptions,
+    pub detrend: DetrendOptions,
+    pub search: SearchOptions,
+    pub bins: ViewBins,
+    /// Pages drawn for the best `top` candidates.
+    pub top: usize,
+}
+
+/// Writes `out/report/` from `out/candidates.csv`; returns the number of pages drawn.
+/// A candidate whose page cannot be drawn is listed without one, with why, in the index.
+pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
+    let rows = read_catalogue(&out.join("candidates.csv"))?;
+    let dir = out.join("report");
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    // Signals of every star, so a page's light curve is detrended with all of them masked.
+    let mut by_star: BTreeMap<(String, String), Vec<Signal>> = BTreeMap::new();
+    for r in &rows {
+        by_star
+            .entry((text(r, "target_id").into(), text(r, "source_files").into()))
+            .or_default()
+            .push((
+                num(r, "period"),
+                num(r, "epoch"),
+                num(r, "duration_hours") / 24.0,
+            ));
+    }
+    let mut pages: Vec<std::result::Result<String, String>> = Vec::new();
+    for (rank, r) in rows.iter().enumerate().take(s.top) {
+        let stem = page_stem(rank + 1, r);
+        let key = (
+            text(r, "target_id").to_string(),
+            text(r, "source_files").to_string(),
+        );
+        let drawn = draw_page(&dir, &stem, r, &by_star[&key], s)
+            .map(|_| stem)
+            .map_err(|e| e.to_string());
+        pages.push(drawn);
+    }
+    let n = pages.iter().filter(|p| p.is_ok()).count();
+    let html = index_html(&rows, &pages);
+    crate::io::write_atomic(&dir.join("index.html"), html.as_bytes())?;
+    Ok(n)
+}
+
+const COLUMNS: [(&str, &str); 10] = [
+    ("target_id", "target"),
+    ("planet", "planet"),
+    ("score", "score"),
+    ("period", "period [d]"),
+    ("duration_hours", "duration [h]"),
+    ("depth_ppm", "depth [ppm]"),
+    ("depth_snr", "SNR"),
+    ("sde", "SDE"),
+    ("n_transits", "transits"),
+    ("odd_even_sigma", "odd/even [σ]"),
+];
+
+fn index_html(rows: &[Row], pages: &[std::result::Result<String, String>]) -> String {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>exoscreen candidates</title>
+<style>
+body {{ font-family: sans-serif; margin: 1.5em; }}
+table {{ border-collapse: collapse; font-size: 14px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 7px; text-align: right; }}
+th {{ background: #eef; cursor: pointer; position: sticky; top: 0; }}
+td:first-child, th:first-child {{ text-align: left; }}
+img.thumb {{ width: 180px; display: block; }}
+</style></head>
+<body data-rows="{}" data-images-total="0" data-images-loaded="0">
+<h1>exoscreen: {} candidate(s)</h1>
+<p>Ranked by the classifier's score (planet probability). Click a column to sort; pages
+are drawn for the top {}.</p>
+<table id="candidates"><thead><tr><th>rank</th>"#,
+        rows.len(),
+        rows.len(),
+        pages.len()
+    );
+    for (_, label) in COLUMNS {
+        let _ = write!(h, "<th>{}</th>", html_escape(label));
+    }
+    h.push_str("<th>summary</th></tr></thead><tbody>\n");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = write!(h, "<tr><td>{}</td>", i + 1);
+        for (k, _) in COLUMNS {
+            let v = text(r, k);
+            let shown = match v.parse::<f64>() {
+                Ok(x) if k != "target_id" && k != "planet" && k != "n_transits" => {
+                    if x.abs() >= 100.0 {
+                        format!("{x:.1}")
+                    } else {
+                        format!("{x:.4}")
+                    }
+                }
+                _ => v.to_string(),
+            };
+            let _ = write!(h, "<td>{}</td>", html_escape(&shown));
+        }
+        match pages.get(i) {
+            Some(Ok(stem)) => {
+                let _ = write!(
+                    h,
+                    r#"<td><a href="{stem}.html"><img class="thumb" src="{stem}.png" alt="summary of {}"></a></td>"#,
+                    html_escape(text(r, "target_id"))
+                );
+            }
+            Some(Err(why)) => {
+                let _ = write!(h, "<td>not drawn: {}</td>", html_escape(why));
+            }
+            None => h.push_str("<td></td>"),
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str(
+        r#"</tbody></table>
+<script>
+// Sortable columns (numbers numerically).
+document.querySelectorAll('#candidates th').forEach(function (th, col) {
+  th.addEventListener('click', function () {
+    var body = document.querySelector('#candidates tbody');
+    var rows = Array.from(body.rows);
+    var asc = th.dataset.asc !== '1';
+    th.dataset.asc = asc ? '1' : '0';
+    rows.sort(function (a, b) {
+      var x = a.cells[col].textContent, y = b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+// Record how many images loaded (read by the report test).
+window.addEventListener('load', function () {
+  var imgs = Array.from(document.images);
+  document.body.dataset.imagesTotal = imgs.length;
+  document.body.dataset.imagesLoaded = imgs.filter(function (i) {
+    return i.complete && i.naturalWidth > 0;
+  }).length;
+});
+</script>
+</body></html>
+"#,
+    );
+    h
+}
+
+fn page_html(stem: &str, r: &Row) -> String {
+    let mut h = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{t} planet {p}</title>
+<style>body {{ font-family: sans-serif; margin: 1.5em; }} td {{ padding: 2px 8px; }}</style>
+</head><body><p><a href="index.html">all candidates</a></p>
+<h1>{t}, candidate {p}</h1>
+<img src="{stem}.png" alt="one-page summary" style="max-width: 100%">
+<table>"#,
+        t = html_escape(text(r, "target_id")),
+        p = html_escape(text(r, "planet")),
+    );
+    for (k, v) in r {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            html_escape(k),
+            html_escape(v)
+        );
+    }
+    h.push_str("</table></body></html>\n");
+    h
+}
+
+/// Data of one summary page.
+struct PageData {
+    flat: Series,
+    period_grid: Vec<f64>,
+    power: Vec<f64>,
+    global: Vec<f64>,
+    local: Vec<f64>,
+    odd: Vec<f64>,
+    even: Vec<f64>,
+    secondary: Vec<f64>,
+}
+
+fn page_data(r: &Row, signals: &[Signal], s: &ReportSettings<'_>) -> Result<PageData> {
+    let files: Vec<PathBuf> = text(r, "source_files")
+        .split(';')
+        .map(PathBuf::from)
+        .collect();
+    let loaded = crate::load::load(&files, &s.read, &[]);
+    let lc = loaded
+        .curves
+        .iter()
+        .find(|lc| lc.target_id() == text(r, "target_id"))
+        .ok_or_else(|| Error::invalid("its light curve could not be read again"))?;
+    let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
+    let prepared = Prepared::new(&flat)?;
+    let grid = s.search.grid(prepared.baseline(), prepared.cadence())?;
+    let pg = s
+        .engine
+        .periodograms(
+            &[Job {
+                lc: &prepared,
+                grid: &grid,
+            }],
+            s.search.objective,
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid("the engine returned no periodogram"))?;
+    let (p, e, d) = (
+        num(r, "period"),
+        num(r, "epoch"),
+        num(r, "duration_hours") / 24.0,
+    );
+    let (t, f) = (&flat.time, &flat.flux);
+    let local_spec = s.bins.local_spec();
+    let (odd, even) = views::odd_even_views(t, f, p, e, d, local_spec)?;
+    Ok(PageData {
+        global: views::global_view(t, f, p, e, s.bins.global_spec())?,
+        local: views::local_view(t, f, p, e, d, local_spec)?,
+        odd,
+        even,
+        secondary: views::secondary_view(t, f, p, e, d, local_spec).unwrap_or_default(),
+        period_grid: pg.period,
+        power: pg.power,
+        flat,
+    })
+}
+
+fn draw_page(
+    dir: &Path,
+    stem: &str,
+    r: &Row,
+    signals: &[Signal],
+    s: &ReportSettings<'_>,
+) -> Result<()> {
+    let data = page_data(r, signals, s)?;
+    let png = dir.join(format!("{stem}.png"));
+    draw_summary(&png, r, &data)?;
+    crate::io::write_atomic(
+        &dir.join(format!("{stem}.html")),
+        page_html(stem, r).as_bytes(),
+    )
+}
+
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = v
+        .filter(|x| x.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+/// A panel of points (grey) with optional highlighted points (red) and a line (blue).
+fn panel(
+    area: &Area<'_>,
+    title: &str,
+    x_desc: &str,
+    points: &[(f64, f64)],
+    highlight: &[(f64, f64)],
+    line: &[(f64, f64)],
+    line2: &[(f64, f64)],
+) -> std::result::Result<(), String> {
+    let (x0, x1) = range(points.iter().chain(highlight).chain(line).map(|p| p.0));
+    let (y0, y1) = range(
+        points
+            .iter()
+            .chain(highlight)
+            .chain(line)
+            .chain(line2)
+            .map(|p| p.1),
+    );
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(8)
+        .x_label_area_size(34)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .label_style(("sans-serif", 12))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 1, RGBColor(120, 120, 120).filled())),
+        )
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(highlight.iter().map(|&p| Circle::new(p, 1, RED.filled())))
+        .map_err(|e| e.to_string())?;
+    if !line.is_empty() {
+        chart
+            .draw_series(LineSeries::new(line.iter().copied(), BLUE.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+    }
+    if !line2.is_empty() {
+        chart
+            .draw_series(LineSeries::new(line2.iter().copied(), RED.stroke_width(2)))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn view_line(v: &[f64]) -> Vec<(f64, f64)> {
+    let n = v.len().max(2) as f64 - 1.0;
+    v.iter()
+        .enumerate()
+        .map(|(i, &y)| (i as f64 / n - 0.5, y))
+        .collect()
+}
+
+fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
+    crate::report::plot::register_font()?;
+    let err = |e: String| Error::file(path, format!("cannot draw the summary: {e}"));
+    let root = BitMapBackend::new(path, (1500, 1150)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let (p, e, dur) = (
+        num(r, "period"),
+        num(r, "epoch"),
+        num(r, "duration_hours") / 24.0,
+    );
+    let title = format!(
+        "{} candidate {}: P = {:.5} d, depth {:.0} ppm, duration {:.2} h, SNR {:.1}, SDE {:.1}, score {}",
+        text(r, "target_id"),
+        text(r, "planet"),
+        p,
+        num(r, "depth_ppm"),
+        num(r, "duration_hours"),
+        num(r, "depth_snr"),
+        num(r, "sde"),
+        text(r, "score")
+    );
+    let root = root
+        .titled(&title, ("sans-serif", 22))
+        .map_err(|e| err(e.to_string()))?;
+    let rows = root.split_evenly((4, 1));
+    // 1: the light curve, transits in red.
+    let t = &d.flat.time;
+    let stride = (t.len() / 20000).max(1);
+    let (mut pts, mut hi) = (Vec::new(), Vec::new());
+    for i in (0..t.len()).step_by(stride) {
+        let pt = (t[i], d.flat.flux[i]);
+        if phase_distance(t[i], e, p) <= 0.5 * dur {
+            hi.push(pt);
+        } else {
+            pts.push(pt);
+        }
+    }
+    let time_desc = format!("time [{}]", text(r, "time_system"));
+    panel(
+        &rows[0],
+        "detrended light curve (transits in red)",
+        &time_desc,
+        &pts,
+        &hi,
+        &[],
+        &[],
+    )
+    .map_err(err)?;
+    // 2: periodogram | folded transit.
+    let mid = rows[1].split_evenly((1, 2));
+    let pg: Vec<(f64, f64)> = d
+        .period_grid
+        .iter()
+        .copied()
+        .zip(d.power.iter().copied())
+        .collect();
+    let mark = [
+        (p, range(d.power.iter().copied()).0),
+        (p, range(d.power.iter().copied()).1),
+    ];
+    panel(
+        &mid[0],
+        "periodogram (candidate's period in red)",
+        "period [d]",
+        &[],
+        &[],
+        &pg,
+        &mark,
+    )
+    .map_err(err)?;
+    let reach = 3.0 * dur;
+    let folded: Vec<(f64, f64)> = t
+        .iter()
+        .zip(&d.flat.flux)
+        .map(|(&ti, &f)| ((ti - e + 0.5 * p).rem_euclid(p) - 0.5 * p, f))
+        .filter(|(x, _)| x.abs() <= reach)
+        .map(|(x, f)| (x * 24.0, f))
+        .collect();
+    panel(
+        &mid[1],
+        "folded at the period",
+        "hours from mid-transit",
+        &folded,
+        &[],
+        &[],
+        &[],
+    )
+    .map_err(err)?;
+    // 3: global | local views.
+    let views_row = rows[2].split_evenly((1, 2));
+    panel(
+        &views_row[0],
+        "global view",
+        "phase",
+        &[],
+        &[],
+        &view_line(&d.global),
+        &[],
+    )
+    .map_err(err)?;
+    panel(
+        &views_row[1],
+        "local view",
+        "phase (view widths)",
+        &[],
+        &[],
+        &view_line(&d.local),
+        &[],
+    )
+    .map_err(err)?;
+    // 4: odd (blue) vs even (red) | secondary eclipse.
+    let last = rows[3].split_evenly((1, 2));
+    panel(
+        &last[0],
+        "odd (blue) and even (red) transits",
+        "phase (view widths)",
+        &[],
+        &[],
+        &view_line(&d.odd),
+        &view_line(&d.even),
+    )
+    .map_err(err)?;
+    let sec_title = format!(
+        "secondary eclipse (depth {:.0} ppm, SNR {:.1})",
+        num(r, "depth_secondary_ppm"),
+        num(r, "secondary_snr")
+    );
+    panel(
+        &last[1],
+        &sec_title,
+        "phase 0.5 (view widths)",
+        &[],
+        &[],
+        &view_line(&d.secondary),
+        &[],
+    )
+    .map_err(err)?;
+    root.present().map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
