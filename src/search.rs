@@ -3,6 +3,7 @@
 //! the best peak, record it, mask its transits, search again) over many stars at once, so an
 //! engine sees every still-active star in one call per round.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::bls::grid::{self, Star};
@@ -268,15 +269,9 @@ fn masked_series(s: &Series, keep: &[bool]) -> Series {
     out
 }
 
-/// Refines a peak: a 400-period grid, even in frequency, between the neighbouring trial
-/// periods, with twice the phase resolution.
-fn refine(
-    engine: &dyn Engine,
-    lc: &Prepared,
-    grid: &Grid,
-    i: usize,
-    objective: Objective,
-) -> Result<Option<(f64, f64, f64)>> {
+/// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
+/// trial periods, with twice the phase resolution (`None` at the edge of a degenerate grid).
+fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
     let lo = grid.periods[i.saturating_sub(1)];
     let hi = grid.periods[(i + 1).min(grid.len() - 1)];
     if hi <= lo {
@@ -285,7 +280,7 @@ fn refine(
     let periods = grid::even_frequency_periods(lo, hi, 400)?;
     let n_dur = grid.n_durations[i] as usize;
     let durations = grid.durations[..n_dur].to_vec();
-    let fine = Grid::new(
+    Grid::new(
         periods.clone(),
         durations,
         grid.oversample * 2,
@@ -298,15 +293,29 @@ fn refine(
             grid.oversample * 2,
             DurationLimit::All,
         )
-    })?;
-    let pg = engine.periodograms(&[Job { lc, grid: &fine }], objective)?;
-    let pg = pg
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid("engine returned nothing"))?;
-    Ok(pg
-        .best()
-        .map(|b| (pg.period[b], pg.transit_time[b], pg.duration[b])))
+    })
+    .map(Some)
+}
+
+/// A refined peak: period, mid-transit time, duration.
+type Peak3 = (f64, f64, f64);
+
+/// A star's periodogram with its SDE and, above the threshold, its best peak and the grid
+/// that refines it.
+struct Judged {
+    star: usize,
+    pg: Periodogram,
+    sde: f64,
+    best: Option<usize>,
+    fine: Result<Option<Grid>>,
+}
+
+/// A peak above the threshold, waiting for its refinement.
+struct Pending {
+    star: usize,
+    best: usize,
+    sde: f64,
+    fine: Option<Grid>,
 }
 
 /// Searches many stars (each a detrended series) for up to `max_planets` transit signals.
@@ -338,22 +347,29 @@ pub fn search_many_refs(
     let mut errors: Vec<Option<Error>> = (0..stars.len()).map(|_| None).collect();
     let max_rounds = opts.max_planets * 2 + 2;
     loop {
-        // Prepare every active star.
-        let mut active = Vec::new();
-        for (k, st) in states.iter_mut().enumerate() {
-            if st.done {
-                continue;
-            }
+        for st in states.iter_mut() {
             if st.result.candidates.len() >= opts.max_planets || st.rounds >= max_rounds {
                 st.done = true;
-                continue;
             }
-            let s = masked_series(st.series, &st.keep);
-            let prepared = Prepared::new(&s).and_then(|lc| {
-                let g = opts.grid(lc.baseline(), lc.cadence())?;
-                Ok((lc, g))
-            });
-            match prepared {
+        }
+        // Prepare every active star (in parallel: masking, conditioning, grid).
+        let prepared: Vec<(usize, Result<(Prepared, Grid)>)> = states
+            .par_iter()
+            .enumerate()
+            .filter(|(_, st)| !st.done)
+            .map(|(k, st)| {
+                let s = masked_series(st.series, &st.keep);
+                let p = Prepared::new(&s).and_then(|lc| {
+                    let g = opts.grid(lc.baseline(), lc.cadence())?;
+                    Ok((lc, g))
+                });
+                (k, p)
+            })
+            .collect();
+        let mut active = Vec::new();
+        for (k, p) in prepared {
+            let st = &mut states[k];
+            match p {
                 Ok(p) => {
                     if st.rounds == 0 {
                         let (lc, g) = &p;
@@ -397,14 +413,117 @@ pub fn search_many_refs(
                 break;
             }
         };
-        for ((k, (lc, g)), pg) in active.iter().zip(pgs) {
-            let st = &mut states[*k];
+        // SDE and refinement grids, in parallel; then the peaks above the threshold are
+        // refined together: one engine call for every star.
+        let judged: Vec<Judged> = active
+            .par_iter()
+            .zip(pgs)
+            .map(|((k, (_, g)), pg)| {
+                let (_, sde_value) = sde(&pg);
+                let best = pg
+                    .best()
+                    .filter(|&b| sde_value >= opts.sde_threshold && pg.power[b] > 0.0);
+                let fine = best.map_or(Ok(None), |b| refine_grid(g, b));
+                Judged {
+                    star: *k,
+                    pg,
+                    sde: sde_value,
+                    best,
+                    fine,
+                }
+            })
+            .collect();
+        let mut pending: Vec<(Pending, Periodogram)> = Vec::new();
+        for Judged {
+            star: k,
+            pg,
+            sde: sde_value,
+            best,
+            fine,
+        } in judged
+        {
+            let st = &mut states[k];
             st.rounds += 1;
-            if let Err(e) = take_peak(st, lc, g, pg, engine, opts) {
-                errors[*k] = Some(e);
-                st.done = true;
+            if st.result.first_periodogram.is_none() {
+                st.result.n_periods = pg.len();
+            }
+            match (best, fine) {
+                (Some(best), Ok(fine)) => pending.push((
+                    Pending {
+                        star: k,
+                        best,
+                        sde: sde_value,
+                        fine,
+                    },
+                    pg,
+                )),
+                (_, Err(e)) => {
+                    errors[k] = Some(e);
+                    st.done = true;
+                }
+                (None, Ok(_)) => {
+                    st.result.final_sde = Some(sde_value);
+                    st.done = true;
+                    if st.result.first_periodogram.is_none() {
+                        st.result.first_periodogram = Some(pg);
+                    }
+                }
             }
         }
+        let mut lcs: Vec<Option<&Prepared>> = vec![None; states.len()];
+        for (k, (lc, _)) in &active {
+            lcs[*k] = Some(lc);
+        }
+        let fine_jobs: Vec<Job<'_>> = pending
+            .iter()
+            .filter_map(|(p, _)| {
+                Some(Job {
+                    lc: lcs[p.star]?,
+                    grid: p.fine.as_ref()?,
+                })
+            })
+            .collect();
+        let mut refined = match engine.periodograms(&fine_jobs, opts.objective) {
+            Ok(r) => r.into_iter(),
+            Err(e) => {
+                for (p, _) in &pending {
+                    errors[p.star] = Some(Error::invalid(format!("search engine failed: {e}")));
+                    states[p.star].done = true;
+                }
+                break;
+            }
+        };
+        // Each star's peak, in parallel.
+        let mut work: Vec<Option<(Pending, Periodogram, Peak3)>> =
+            (0..states.len()).map(|_| None).collect();
+        for (p, pg) in pending {
+            let fine = if p.fine.is_some() {
+                refined.next()
+            } else {
+                None
+            };
+            let peak = fine
+                .and_then(|f| {
+                    f.best()
+                        .map(|b| (f.period[b], f.transit_time[b], f.duration[b]))
+                })
+                .unwrap_or((
+                    pg.period[p.best],
+                    pg.transit_time[p.best],
+                    pg.duration[p.best],
+                ));
+            let k = p.star;
+            work[k] = Some((p, pg, peak));
+        }
+        states
+            .par_iter_mut()
+            .zip(work)
+            .zip(lcs)
+            .for_each(|((st, w), lc)| {
+                if let (Some((p, pg, peak)), Some(lc)) = (w, lc) {
+                    take_peak(st, lc, pg, p.best, p.sde, peak, opts);
+                }
+            });
     }
     states
         .into_iter()
@@ -416,35 +535,17 @@ pub fn search_many_refs(
         .collect()
 }
 
+/// Records the refined peak `(period, mid-transit time, duration)` of a star's periodogram
+/// as a candidate (or a skip, with why) and masks its transits for the next round.
 fn take_peak(
     st: &mut StarState<'_>,
     lc: &Prepared,
-    g: &Grid,
     pg: Periodogram,
-    engine: &dyn Engine,
+    best: usize,
+    sde_value: f64,
+    (period, t_mid, duration): Peak3,
     opts: &SearchOptions,
-) -> Result<()> {
-    let (_, sde_value) = sde(&pg);
-    let Some(best) = pg.best() else {
-        st.done = true;
-        return Ok(());
-    };
-    if st.result.first_periodogram.is_none() {
-        st.result.n_periods = pg.len();
-    }
-    if sde_value < opts.sde_threshold || pg.power[best] <= 0.0 {
-        st.result.final_sde = Some(sde_value);
-        st.done = true;
-        if st.result.first_periodogram.is_none() {
-            st.result.first_periodogram = Some(pg);
-        }
-        return Ok(());
-    }
-    let (period, t_mid, duration) = refine(engine, lc, g, best, opts.objective)?.unwrap_or((
-        pg.period[best],
-        pg.transit_time[best],
-        pg.duration[best],
-    ));
+) {
     // Epoch: first mid-transit at or after the first point.
     let t_first = lc.t_ref;
     let epoch = t_mid - ((t_mid - t_first) / period).floor() * period;
@@ -493,26 +594,26 @@ fn take_peak(
             "P = {period:.5} d at {epoch:.4}: only {} transit with data (single event), masked",
             vetting.n_transits
         ));
-        return Ok(());
+        return;
     }
     if vetting.max_single_fraction > MAX_SINGLE_FRACTION {
         st.result.skipped.push(format!(
             "P = {period:.5} d at {epoch:.4}: one transit carries {:.0} % of the SNR^2 (single event), masked",
             100.0 * vetting.max_single_fraction
         ));
-        return Ok(());
+        return;
     }
     if vetting.harmonic_delta_log_likelihood > 0.0 {
         st.result.skipped.push(format!(
             "P = {period:.5} d: a sinusoid fits better than a box (stellar variability), masked"
         ));
-        return Ok(());
+        return;
     }
     if let Some(p) = earlier {
         st.result.skipped.push(format!(
             "P = {period:.5} d: harmonic of candidate {p}, masked"
         ));
-        return Ok(());
+        return;
     }
     let harmonics: Vec<f64> = peaks(&pg, 6)
         .iter()
@@ -533,7 +634,6 @@ fn take_peak(
         harmonics,
         period_aliases,
     });
-    Ok(())
 }
 
 #[cfg(test)]

@@ -41,6 +41,10 @@ pub struct DataArgs {
     /// Folder of light curves for TCE-table sources (searched recursively).
     #[arg(long)]
     pub fits: Option<PathBuf>,
+    /// Leave out (and report) TFRecord records that are corrupt or do not fit the schema,
+    /// instead of failing.
+    #[arg(long)]
+    pub skip_bad_records: bool,
     /// BLS engine for simulation sources.
     #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
     pub engine: EngineKind,
@@ -89,8 +93,12 @@ impl DataArgs {
             out.examples.extend(built.dataset.examples);
         }
         if !records.is_empty() {
-            out.examples
-                .extend(Dataset::from_tfrecords(&records, &self.schema())?.examples);
+            let (data, skipped) =
+                Dataset::from_tfrecords(&records, &self.schema(), self.skip_bad_records)?;
+            for e in &skipped {
+                eprintln!("  skipped: {e}");
+            }
+            out.examples.extend(data.examples);
         }
         if out.examples.is_empty() {
             anyhow::bail!("no labelled examples in {}", list(paths));

@@ -52,11 +52,21 @@ pub type Example = BTreeMap<String, Feature>;
 
 /// Splits a TFRecord file into its records, checking both CRCs of each.
 pub fn records(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+    Ok(framed(path, bytes, false)?.0)
+}
+
+/// Splits a TFRecord file into its records. With `skip_corrupt`, a record whose data CRC
+/// does not match is left out and reported (its index in the second list) instead of
+/// failing the file; a broken length header still fails it (the rest cannot be found).
+pub fn framed(path: &Path, bytes: &[u8], skip_corrupt: bool) -> Result<(Vec<Vec<u8>>, Vec<Error>)> {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let err =
-            |why: String| Error::file(path, format!("record {} at byte {pos}: {why}", out.len()));
+        let err = |why: String| {
+            let index = out.len() + skipped.len();
+            Error::file(path, format!("record {index} at byte {pos}: {why}"))
+        };
         let header = bytes
             .get(pos..pos + 12)
             .ok_or_else(|| err("truncated length header".into()))?;
@@ -84,13 +94,18 @@ pub fn records(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
             .get(end..end + 4)
             .ok_or_else(|| err("truncated data CRC".into()))?;
         let data_crc = u32::from_le_bytes(crc_bytes.try_into().map_err(|_| err("bad CRC".into()))?);
-        if masked_crc(data) != data_crc {
+        let corrupt = masked_crc(data) != data_crc;
+        if corrupt && !skip_corrupt {
             return Err(err("data CRC mismatch (corrupt record)".into()));
         }
-        out.push(data.to_vec());
+        if corrupt {
+            skipped.push(err("data CRC mismatch (corrupt record), skipped".into()));
+        } else {
+            out.push(data.to_vec());
+        }
         pos = end + 4;
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// Reads every `tf.train.Example` of a TFRecord file.

@@ -56,71 +56,39 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Reads TFRecord files. Every record must carry the schema's features with the same
-    /// view lengths as the first; a record that does not is an error naming the file.
-    pub fn from_tfrecords(paths: &[PathBuf], schema: &Schema) -> Result<Self> {
+    /// Reads TFRecord files. Every record must carry the schema's features with finite
+    /// values and the same view lengths as the first; a record that does not, or whose CRC
+    /// or encoding is broken, is an error naming the file and the record's index, or, with
+    /// `skip_bad`, is left out and returned in the second list.
+    pub fn from_tfrecords(
+        paths: &[PathBuf],
+        schema: &Schema,
+        skip_bad: bool,
+    ) -> Result<(Self, Vec<Error>)> {
         let mut examples: Vec<Example> = Vec::new();
+        let mut skipped = Vec::new();
         for path in paths {
-            for (i, ex) in tfrecord::read_examples(path)?.into_iter().enumerate() {
-                let get = |name: &str| {
-                    ex.get(name).ok_or_else(|| {
-                        Error::file(path, format!("record {i} has no feature {name:?}"))
-                    })
-                };
-                let floats = |name: &str| {
-                    get(name)?.floats().ok_or_else(|| {
-                        Error::file(path, format!("record {i}: {name:?} is not numeric"))
-                    })
-                };
-                let global = floats(&schema.global)?;
-                let local = floats(&schema.local)?;
-                if let Some(first) = examples.first() {
-                    if global.len() != first.global.len() || local.len() != first.local.len() {
-                        return Err(Error::file(
-                            path,
-                            format!(
-                                "record {i}: views of {} / {} bins, expected {} / {}",
-                                global.len(),
-                                local.len(),
-                                first.global.len(),
-                                first.local.len()
-                            ),
-                        ));
-                    }
+            let bytes = std::fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let (records, bad) = tfrecord::framed(path, &bytes, skip_bad)?;
+            skipped.extend(bad);
+            for (i, rec) in records.iter().enumerate() {
+                let parsed = tfrecord::decode_example(rec)
+                    .map_err(|why| Error::file(path, format!("record {i}: {why}")))
+                    .and_then(|ex| example(path, i, &ex, schema, examples.first()));
+                match parsed {
+                    Ok(e) => examples.push(e),
+                    Err(e) if skip_bad => skipped.push(e),
+                    Err(e) => return Err(e),
                 }
-                if global.iter().chain(&local).any(|v| !v.is_finite()) {
-                    return Err(Error::file(
-                        path,
-                        format!("record {i}: a view holds a non-finite value"),
-                    ));
-                }
-                let disposition = get(&schema.label)?.text().unwrap_or_default();
-                // Our own format names the star `star_id`.
-                let star = ex
-                    .get(&schema.star)
-                    .or_else(|| ex.get("star_id"))
-                    .and_then(|f| f.text())
-                    .unwrap_or_else(|| format!("{}#{i}", path.display()));
-                let scalars = crate::dataset::SCALARS.map(|name| {
-                    ex.get(name)
-                        .and_then(|f| f.floats())
-                        .and_then(|v| v.first().copied())
-                        .map_or(f64::NAN, f64::from)
-                });
-                examples.push(Example {
-                    scalars,
-                    label: schema.positive.contains(&disposition),
-                    global,
-                    local,
-                    star,
-                    disposition,
-                });
             }
         }
         if examples.is_empty() {
             return Err(Error::invalid("the dataset is empty"));
         }
-        Ok(Dataset { examples })
+        Ok((Dataset { examples }, skipped))
     }
 
     /// View lengths (global, local).
@@ -155,6 +123,68 @@ impl Dataset {
         let p = self.examples.iter().filter(|e| e.label).count();
         (p, self.examples.len() - p)
     }
+}
+
+/// One record's example under `schema`, checked against the first example's view lengths.
+fn example(
+    path: &std::path::Path,
+    i: usize,
+    ex: &tfrecord::Example,
+    schema: &Schema,
+    first: Option<&Example>,
+) -> Result<Example> {
+    let get = |name: &str| {
+        ex.get(name)
+            .ok_or_else(|| Error::file(path, format!("record {i} has no feature {name:?}")))
+    };
+    let floats = |name: &str| {
+        get(name)?
+            .floats()
+            .ok_or_else(|| Error::file(path, format!("record {i}: {name:?} is not numeric")))
+    };
+    let global = floats(&schema.global)?;
+    let local = floats(&schema.local)?;
+    if let Some(first) = first {
+        if global.len() != first.global.len() || local.len() != first.local.len() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "record {i}: views of {} / {} bins, expected {} / {}",
+                    global.len(),
+                    local.len(),
+                    first.global.len(),
+                    first.local.len()
+                ),
+            ));
+        }
+    }
+    if global.iter().chain(&local).any(|v| !v.is_finite()) {
+        return Err(Error::file(
+            path,
+            format!("record {i}: a view holds a non-finite value"),
+        ));
+    }
+    let disposition = get(&schema.label)?.text().unwrap_or_default();
+    // Our own format names the star `star_id`.
+    let star = ex
+        .get(&schema.star)
+        .or_else(|| ex.get("star_id"))
+        .and_then(|f| f.text())
+        .unwrap_or_else(|| format!("{}#{i}", path.display()));
+    let scalars = crate::dataset::SCALARS.map(|name| {
+        ex.get(name)
+            .and_then(|f| f.floats())
+            .and_then(|v| v.first().copied())
+            .map_or(f64::NAN, f64::from)
+    });
+    Ok(Example {
+        scalars,
+        label: schema.positive.contains(&disposition),
+        global,
+        local,
+        star,
+        disposition,
+    })
 }
 
 /// Tensors of a batch of views: global `[batch, 1, g]`, local `[batch, 1, l]`; views whose

@@ -2,7 +2,7 @@
 //! and a saved model loads back to the same scores.
 
 use burn::prelude::Device;
-use exoscreen::model::data::{Dataset, Example};
+use exoscreen::model::data::{Dataset, Example, Schema};
 use exoscreen::model::AstroNetConfig;
 use exoscreen::train::{self, TrainConfig};
 use rand::{Rng, SeedableRng};
@@ -123,4 +123,201 @@ fn mismatched_views_and_one_class_are_refused() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("bins"), "{e}");
+}
+
+#[test]
+fn corrupt_records_fail_unless_skipping_is_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("d.tfrecord");
+    let data = dataset(6, 3);
+    exoscreen::dataset::write(&path, &data.examples).unwrap();
+    let schema = Schema::yu2019(&["PC"]);
+    let (back, skipped) =
+        Dataset::from_tfrecords(std::slice::from_ref(&path), &schema, false).unwrap();
+    assert!(skipped.is_empty());
+    assert_eq!(back.examples.len(), 6);
+    assert_eq!(back.examples[2].star, data.examples[2].star);
+    assert_eq!(back.examples[2].global, data.examples[2].global);
+    // Flip one byte inside record 2's data.
+    let bytes = std::fs::read(&path).unwrap();
+    let mut pos = 0;
+    for _ in 0..2 {
+        let len = u64::from_le_bytes(bytes[pos..pos + 8].try_into().unwrap()) as usize;
+        pos += 12 + len + 4;
+    }
+    let mut bad = bytes.clone();
+    bad[pos + 12 + 40] ^= 0x55;
+    std::fs::write(&path, &bad).unwrap();
+    let e = Dataset::from_tfrecords(std::slice::from_ref(&path), &schema, false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("record 2") && e.contains("CRC") && e.contains("d.tfrecord"),
+        "{e}"
+    );
+    let (kept, skipped) =
+        Dataset::from_tfrecords(std::slice::from_ref(&path), &schema, true).unwrap();
+    assert_eq!(kept.examples.len(), 5);
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0].to_string().contains("record 2"),
+        "{}",
+        skipped[0]
+    );
+}
+
+#[test]
+fn missing_or_corrupt_models_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let none = tmp.path().join("nothing");
+    let o = crate::common::exoscreen(&["classify", "--model", none.to_str().unwrap(), "x.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(crate::common::stderr(&o).contains("config.json"));
+    // A config with weights that are not a model.
+    let dir = tmp.path().join("m");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/astronet-sim/config.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("model.bpk"), b"not a model").unwrap();
+    let e = exoscreen::classify::Classifier::load(&dir, &Device::flex()).unwrap_err();
+    assert!(e.to_string().contains("model.bpk"), "{e}");
+}
+
+#[test]
+fn simulations_become_labelled_views_and_candidates_get_scores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let field = tmp.path().join("field");
+    let f = field.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let o = crate::common::exoscreen(args);
+        assert!(o.status.success(), "{}", crate::common::stderr(&o));
+        o
+    };
+    run(&[
+        "simulate",
+        "--n",
+        "24",
+        "--mix",
+        "planet=0.5,eb=0.5",
+        "--seed",
+        "9",
+        "--out",
+        f,
+    ]);
+    let out = tmp.path().join("d.tfrecord");
+    run(&[
+        "dataset",
+        f,
+        "--engine",
+        "cpu",
+        "--positive",
+        "PC",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let (data, _) =
+        Dataset::from_tfrecords(std::slice::from_ref(&out), &Schema::yu2019(&["PC"]), false)
+            .unwrap();
+    let (pos, neg) = data.counts();
+    assert!(pos >= 6 && neg >= 6, "{pos} / {neg}");
+    assert_eq!(data.bins(), (201, 61));
+    // Labels follow the truth: every PC is a planet star, every EB an eb star.
+    let truth = exoscreen::dataset::read_truth(&field.join("truth.csv")).unwrap();
+    for e in &data.examples {
+        let id = e.star.rsplit('/').next().unwrap();
+        let t = truth.iter().find(|t| t.target_id == id).unwrap();
+        match e.disposition.as_str() {
+            "PC" | "ALIAS" => assert_eq!(t.class, "planet"),
+            "EB" => assert_eq!(t.class, "eb"),
+            _ => {}
+        }
+        assert!((e.scalars[0] - t.period).abs() < 0.01 * t.period || e.disposition != "PC");
+    }
+    // classify adds a score column to a search CSV, with the shipped model.
+    let cands = tmp.path().join("c.csv");
+    let scored = tmp.path().join("s.csv");
+    let files: Vec<String> = std::fs::read_dir(&field)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".fits"))
+        .take(6)
+        .collect();
+    let mut a = vec![
+        "search",
+        "--engine",
+        "cpu",
+        "--out",
+        cands.to_str().unwrap(),
+    ];
+    a.extend(files.iter().map(String::as_str));
+    run(&a);
+    run(&[
+        "classify",
+        cands.to_str().unwrap(),
+        "--out",
+        scored.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&scored).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.ends_with(",score"), "{header}");
+    let n_in = std::fs::read_to_string(&cands).unwrap().lines().count();
+    assert_eq!(text.lines().count(), n_in);
+    for line in text.lines().skip(1) {
+        let s: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&s));
+    }
+}
+
+#[test]
+fn a_tce_table_with_light_curves_gives_labelled_views() {
+    let Some(data) = crate::common::data_dir() else {
+        return;
+    };
+    let built = exoscreen::dataset::from_tce_table(
+        &data.join("labels/q1_q17_dr24_tce_av_training_set.csv"),
+        &data.join("kepler"),
+        exoscreen::pipeline::ViewBins {
+            global: 201,
+            local: 61,
+        },
+        &["PC".to_string()],
+    )
+    .unwrap();
+    assert!(built.failures.is_empty(), "{:?}", built.failures);
+    let mut got: Vec<(String, String)> = built
+        .dataset
+        .examples
+        .iter()
+        .map(|e| (e.star.clone(), e.disposition.clone()))
+        .collect();
+    got.sort();
+    // Kepler-10 (b, c), Kepler-90 (one TCE in DR24), TrES-2, HAT-P-7 (PC and an AFP).
+    let want: Vec<(String, String)> = [
+        ("10666592", "AFP"),
+        ("10666592", "PC"),
+        ("11442793", "PC"),
+        ("11446443", "PC"),
+        ("11904151", "PC"),
+        ("11904151", "PC"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(got, want);
+    assert!(built.skipped["TCEs with no light curve in the folder"] > 10_000);
+    // Kepler-10 b folded at its catalogued ephemeris: the dip is at the centre.
+    let b = built
+        .dataset
+        .examples
+        .iter()
+        .find(|e| e.star == "11904151" && (e.scalars[0] - 0.837479).abs() < 1e-6)
+        .unwrap();
+    assert!(b.local[30] < -0.5, "{:?}", b.local);
 }
