@@ -86,7 +86,7 @@ pub struct ReadArgs {
     pub select: Vec<Selector>,
 }
 
-fn parse_quality(s: &str) -> Result<QualityMask, String> {
+pub(crate) fn parse_quality(s: &str) -> Result<QualityMask, String> {
     s.parse().map_err(|e: exoscreen::Error| e.to_string())
 }
 

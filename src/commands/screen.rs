@@ -52,7 +52,7 @@ pub struct ScreenArgs {
     #[arg(long, value_enum, default_value_t = FluxColumn::Pdcsap)]
     pub flux: FluxColumn,
     /// Quality mask: none, default, hard, hardest or an integer bitmask.
-    #[arg(long, default_value = "default", value_parser = parse_quality)]
+    #[arg(long, default_value = "default", value_parser = super::parse_quality)]
     pub quality: QualityMask,
     #[command(flatten)]
     pub detrend: DetrendFlags,
@@ -61,10 +61,6 @@ pub struct ScreenArgs {
 }
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
-    s.parse().map_err(|e: exoscreen::Error| e.to_string())
-}
-
-fn parse_quality(s: &str) -> Result<QualityMask, String> {
     s.parse().map_err(|e: exoscreen::Error| e.to_string())
 }
 
