@@ -175,7 +175,6 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         detrend: detrend.clone(),
         search: search.clone(),
         batch_targets: batch,
-        shard: args.shard,
     };
     let bar = progress_bar();
     bar.set_length(targets.len() as u64);

@@ -61,7 +61,6 @@ pub struct Options {
     pub search: SearchOptions,
     /// Targets per batch (one engine call per search round covers a batch).
     pub batch_targets: usize,
-    pub shard: Shard,
 }
 
 /// Counts and timings of a run (stage times are summed over batches; reading and detrending
@@ -192,7 +191,8 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
         match r {
             Ok(lc) => curves.push(lc),
             Err(e) => {
-                // Overlapping segments without segment labels: the whole target fails.
+                // Not expected once overlapping files are skipped; the target's files get
+                // this error (see `finish`).
                 let path = match &e {
                     Error::File { path, .. } => path.clone(),
                     _ => PathBuf::new(),
