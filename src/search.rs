@@ -23,6 +23,9 @@ pub const DEFAULT_SDE_THRESHOLD: f64 = 9.0;
 /// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
 pub const MAX_SINGLE_FRACTION: f64 = 0.8;
 
+/// A light curve with fewer points than this is refused as too short to search.
+pub const MIN_SEARCH_POINTS: usize = 50;
+
 /// Search options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
@@ -359,6 +362,15 @@ pub fn search_many_refs(
             .filter(|(_, st)| !st.done)
             .map(|(k, st)| {
                 let s = masked_series(st.series, &st.keep);
+                if st.rounds == 0 && s.len() < MIN_SEARCH_POINTS {
+                    return (
+                        k,
+                        Err(Error::invalid(format!(
+                            "too short to search: {} points (at least {MIN_SEARCH_POINTS} needed)",
+                            s.len()
+                        ))),
+                    );
+                }
                 let p = Prepared::new(&s).and_then(|lc| {
                     let g = opts.grid(lc.baseline(), lc.cadence())?;
                     Ok((lc, g))

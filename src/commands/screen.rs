@@ -82,7 +82,7 @@ fn progress_bar() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} targets, {msg} [{elapsed_precise}, ETA {eta}]",
+            "{bar:30} {pos}/{len} targets ({per_sec}), {msg} [{elapsed_precise}, ETA {eta}]",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );

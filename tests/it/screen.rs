@@ -372,3 +372,32 @@ fn the_report_opens_in_headless_chromium() {
     assert!(shot.exists(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::metadata(&shot).unwrap().len() > 20_000);
 }
+
+#[test]
+fn bad_files_get_a_status_row_each_and_the_run_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let field = tmp.path().join("field");
+    let f = field.display().to_string();
+    let o = exoscreen(&[
+        "simulate", "--n", "2", "--mix", "planet=1", "--seed", "4", "--out", &f,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(
+        field.join("kplr000000111-q01_llc.fits"),
+        "SIMPLE  = not fits",
+    )
+    .unwrap();
+    let short: String = (0..5).map(|i| format!("{}.0,1.0\n", 100 + i)).collect();
+    std::fs::write(field.join("kplr000000222_llc.csv"), short).unwrap();
+    let out = tmp.path().join("out");
+    let o = screen(&[&f, "--out", out.to_str().unwrap(), "--report-top", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let status = read_csv(&out.join("status.csv"));
+    assert_eq!(status.len(), 4, "{status:?}");
+    let row = |name: &str| status.iter().find(|r| r["file"].ends_with(name)).unwrap();
+    assert_eq!(row("kplr000000111-q01_llc.fits")["status"], "error");
+    let short_row = row("kplr000000222_llc.csv");
+    assert_eq!(short_row["status"], "error", "{short_row:?}");
+    assert_eq!(status.iter().filter(|r| r["status"] == "ok").count(), 2);
+    assert!(stdout(&o).contains("2 failed"), "{}", stdout(&o));
+}
