@@ -115,41 +115,15 @@ fn example(
     }
 }
 
-fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|source| Error::Io {
-            path: d.clone(),
-            source,
-        })?;
-        for e in entries {
-            let p = e
-                .map_err(|source| Error::Io {
-                    path: d.clone(),
-                    source,
-                })?
-                .path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
+/// A folder's light-curve files; folders that cannot be listed become failures.
+fn light_curve_files(dir: &Path, built: &mut Built) -> Vec<PathBuf> {
+    let (files, bad) = crate::io::light_curve_files(dir);
+    for (d, why) in bad {
+        built
+            .failures
+            .push((d.display().to_string(), Error::file(&d, why)));
     }
-    out.sort();
-    Ok(out)
-}
-
-/// Light curve files of a folder (anything but CSV tables and Markdown).
-fn light_curve_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    Ok(files_in(dir)?
-        .into_iter()
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.contains(".fits") || name.ends_with("_lc.csv") || name.ends_with("llc.csv")
-        })
-        .collect())
+    files
 }
 
 /// Searches a simulator's output folder as `screen` does (down to
@@ -169,8 +143,9 @@ pub fn from_simulation(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let loaded = crate::load::load(&light_curve_files(dir)?, &ReadOptions::default(), &[]);
     let mut built = Built::default();
+    let files = light_curve_files(dir, &mut built);
+    let loaded = crate::load::load(&files, &ReadOptions::default(), &[]);
     for (p, e) in loaded.failures {
         built.failures.push((p.display().to_string(), e));
     }
@@ -226,13 +201,13 @@ pub fn from_tce_table(
 ) -> Result<Built> {
     let tces = tce::read_dr24(table)?;
     let mut by_star: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-    for p in light_curve_files(fits_dir)? {
+    let mut built = Built::default();
+    for p in light_curve_files(fits_dir, &mut built) {
         let (_, id) = crate::io::identity_from_name(&p);
         if let Ok(k) = id.parse::<u64>() {
             by_star.entry(k).or_default().push(p);
         }
     }
-    let mut built = Built::default();
     let mut per_star: BTreeMap<u64, Vec<&tce::Tce>> = BTreeMap::new();
     for t in &tces {
         if t.is_planet().is_none() {

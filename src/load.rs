@@ -77,3 +77,35 @@ pub fn target_file_stem(lc: &LightCurve) -> String {
 pub fn target_path(dir: &Path, lc: &LightCurve, suffix: &str) -> PathBuf {
     dir.join(format!("{}{suffix}", target_file_stem(lc)))
 }
+
+/// Reads again the light curve of a catalogue row: `target`'s curve stitched from its
+/// `;`-separated `source_files`, with the files that could not be read. Errors when none of
+/// the files gives that target, naming those files.
+pub fn reload(
+    source_files: &str,
+    target: &str,
+    opts: &ReadOptions,
+) -> Result<(LightCurve, Vec<(PathBuf, Error)>), Error> {
+    let paths: Vec<PathBuf> = source_files.split(';').map(PathBuf::from).collect();
+    let loaded = load(&paths, opts, &[]);
+    let failures: Vec<String> = loaded
+        .failures
+        .iter()
+        .map(|(p, e)| format!("{}: {e}", p.display()))
+        .collect();
+    let lc = loaded
+        .curves
+        .into_iter()
+        .find(|lc| lc.target_id() == target)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "no light curve of {target} in {source_files}{}",
+                if failures.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", failures.join("; "))
+                }
+            ))
+        })?;
+    Ok((lc, loaded.failures))
+}

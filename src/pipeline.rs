@@ -79,7 +79,7 @@ pub fn views_of(
 }
 
 /// Masks of signals (period, epoch, duration), each widened to twice its duration.
-pub fn masks<'a>(signals: impl IntoIterator<Item = Signal> + 'a) -> Vec<TransitMask> {
+pub fn masks(signals: impl IntoIterator<Item = Signal>) -> Vec<TransitMask> {
     signals
         .into_iter()
         .map(|(period, epoch, duration)| TransitMask {

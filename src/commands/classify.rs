@@ -130,15 +130,18 @@ fn classify_candidates(
                 }
             })
             .collect::<anyhow::Result<_>>()?;
-        let paths: Vec<PathBuf> = files.split(';').map(PathBuf::from).collect();
-        let loaded = exoscreen::load::load(&paths, &ReadOptions::default(), &[]);
-        for (p, e) in &loaded.failures {
-            eprintln!("error: {}: {e:#}", p.display());
-        }
-        let Some(lc) = loaded.curves.iter().find(|lc| lc.target_id() == target) else {
-            eprintln!("error: {target}: no light curve of this target in {files}");
-            failures += idx.len();
-            continue;
+        let lc = match exoscreen::load::reload(files, target, &ReadOptions::default()) {
+            Ok((lc, unread)) => {
+                for (p, e) in &unread {
+                    eprintln!("error: {}: {e:#}", p.display());
+                }
+                lc
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failures += idx.len();
+                continue;
+            }
         };
         match pipeline::signal_views(
             &lc.series(),

@@ -336,6 +336,48 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The light-curve files below `dir` (recursive, sorted): FITS (also gzip'd) and CSV, but
+/// not the tables that sit beside light curves (a simulator's `truth.csv`, a screen's
+/// `candidates.csv` and `status.csv`). Folders that cannot be listed come back with why.
+pub fn light_curve_files(dir: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    let mut files = Vec::new();
+    let mut bad = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) => {
+                bad.push((d, format!("cannot list: {e}")));
+                continue;
+            }
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if is_light_curve_name(&p) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    (files, bad)
+}
+
+fn is_light_curve_name(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let table = ["truth.csv", "candidates.csv", "status.csv"].contains(&name.as_str());
+    !table
+        && (name.ends_with(".fits")
+            || name.ends_with(".fits.gz")
+            || name.ends_with(".fit")
+            || name.ends_with(".csv"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,43 +61,14 @@ pub struct Target {
     pub files: Vec<PathBuf>,
 }
 
+/// Adds a folder's light-curve files to `out`, and a row for each folder that cannot be
+/// listed to `bad`.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<StatusRow>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            bad.push(StatusRow::new(
-                dir,
-                "",
-                "error",
-                format!("cannot list: {e}"),
-            ));
-            return;
-        }
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out, bad);
-        } else if is_light_curve_name(&p) {
-            out.push(p);
-        }
+    let (files, errors) = crate::io::light_curve_files(dir);
+    out.extend(files);
+    for (d, why) in errors {
+        bad.push(StatusRow::new(&d, "", "error", why));
     }
-}
-
-/// Files a folder walk picks up: FITS (also gzip'd) and CSV light curves; tables such as a
-/// simulator's `truth.csv` or a screen's own outputs are left alone.
-fn is_light_curve_name(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let table = ["truth.csv", "candidates.csv", "status.csv"].contains(&name.as_str());
-    !table
-        && (name.ends_with(".fits")
-            || name.ends_with(".fits.gz")
-            || name.ends_with(".fit")
-            || name.ends_with(".csv"))
 }
 
 /// Expands inputs (files, folders, glob patterns) and manifest lines into a sorted,

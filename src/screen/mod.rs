@@ -519,6 +519,11 @@ fn write_records(
     io::write_atomic(path, &bytes)
 }
 
+/// A record's value in column `c` ("" when the column or the value is missing).
+fn field(r: &csv::StringRecord, c: Option<usize>) -> &str {
+    c.and_then(|c| r.get(c)).unwrap_or("")
+}
+
 /// Status columns, for an empty run.
 const STATUS_HEADER: [&str; 4] = ["file", "target_id", "status", "detail"];
 
@@ -531,7 +536,7 @@ pub fn combine(
     extra_status: &[StatusRow],
     out: &Path,
 ) -> Result<Combined> {
-    let (ch, mut cands) = read_parts(candidate_files)?;
+    let (ch, cands) = read_parts(candidate_files)?;
     let header =
         ch.unwrap_or_else(|| csv::StringRecord::from(vec!["target_id", "planet", "score"]));
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -542,16 +547,17 @@ pub fn combine(
             .filter(|v| v.is_finite())
             .unwrap_or(f64::NEG_INFINITY)
     };
-    cands.sort_by(|a, b| {
-        num(b, score)
-            .total_cmp(&num(a, score))
-            .then_with(|| {
-                let t =
-                    |r: &csv::StringRecord| target.and_then(|c| r.get(c)).unwrap_or("").to_string();
-                t(a).cmp(&t(b))
-            })
-            .then_with(|| num(a, planet).total_cmp(&num(b, planet)))
+    // Score and planet parsed once per row, not once per comparison.
+    let mut keyed: Vec<(f64, f64, csv::StringRecord)> = cands
+        .into_iter()
+        .map(|r| (num(&r, score), num(&r, planet), r))
+        .collect();
+    keyed.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| field(&a.2, target).cmp(field(&b.2, target)))
+            .then_with(|| a.1.total_cmp(&b.1))
     });
+    let cands: Vec<csv::StringRecord> = keyed.into_iter().map(|k| k.2).collect();
     write_records(&out.join("candidates.csv"), &header, &cands)?;
     let (sh, mut status) = read_parts(status_files)?;
     for s in extra_status {

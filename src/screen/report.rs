@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -255,16 +255,7 @@ struct PageData {
 }
 
 fn page_data(r: &Row, signals: &[Signal], s: &ReportSettings<'_>) -> Result<PageData> {
-    let files: Vec<PathBuf> = text(r, "source_files")
-        .split(';')
-        .map(PathBuf::from)
-        .collect();
-    let loaded = crate::load::load(&files, &s.read, &[]);
-    let lc = loaded
-        .curves
-        .iter()
-        .find(|lc| lc.target_id() == text(r, "target_id"))
-        .ok_or_else(|| Error::invalid("its light curve could not be read again"))?;
+    let (lc, _) = crate::load::reload(text(r, "source_files"), text(r, "target_id"), &s.read)?;
     let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
     let prepared = Prepared::new(&flat)?;
     let grid = s.search.grid(prepared.baseline(), prepared.cadence())?;
