@@ -78,13 +78,17 @@ pub fn row<'a>(lc: &'a LightCurve, c: &Candidate, scored: Option<(f64, &'a str)>
         ),
         harmonics: join(c.harmonics.iter().map(|p| format!("{p:.5}")).collect()),
         period_aliases: join(c.period_aliases.iter().map(|p| format!("{p:.5}")).collect()),
-        source_files: join(
-            lc.sources()
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-        ),
+        source_files: source_files(lc),
         score: scored.map(|s| s.0),
         model: scored.map(|s| s.1),
     }
+}
+
+/// A light curve's files as the catalogue's `source_files` column writes them.
+pub fn source_files(lc: &LightCurve) -> String {
+    lc.sources()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(";")
 }

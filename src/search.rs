@@ -72,7 +72,8 @@ pub fn default_durations() -> Vec<f64> {
 impl SearchOptions {
     /// The grid for a light curve of this baseline and median cadence (days). Bins finer
     /// than half a cadence add cost without resolution, so the bins per shortest duration
-    /// are lowered until a bin is at least half a cadence (never below 1).
+    /// are lowered until a bin is at least half a cadence (never below 1); and no bin is
+    /// finer than the phase the period grid resolves ([`Grid::with_resolution_bins`]).
     pub fn grid(&self, baseline: f64, cadence: f64) -> Result<Grid> {
         let periods = grid::ofir_periods(
             baseline,
@@ -88,12 +89,13 @@ impl SearchOptions {
             u32::MAX
         };
         let oversample = self.oversample.min(by_cadence).max(1);
-        Grid::new(
+        Ok(Grid::new(
             periods,
             self.durations.clone(),
             oversample,
             DurationLimit::Physical(self.star),
-        )
+        )?
+        .with_resolution_bins(baseline, 1.0))
     }
 }
 
@@ -248,10 +250,14 @@ pub struct SearchResult {
     pub skipped: Vec<String>,
     /// Trial periods of the first round.
     pub n_periods: usize,
-    /// The first round's periodogram (all points, nothing masked).
+    /// The first round's periodogram (all points, nothing masked) reduced for plotting:
+    /// [`OVERVIEW_BINS`] (period, power) pairs, the highest power in each log-period bin.
     #[serde(skip)]
-    pub first_periodogram: Option<Periodogram>,
+    pub overview: Vec<(f64, f64)>,
 }
+
+/// Points kept of a star's first periodogram for its report page.
+pub const OVERVIEW_BINS: usize = 1000;
 
 struct StarState<'a> {
     series: &'a Series,
@@ -456,8 +462,9 @@ pub fn search_many_refs(
         {
             let st = &mut states[k];
             st.rounds += 1;
-            if st.result.first_periodogram.is_none() {
+            if st.rounds == 1 {
                 st.result.n_periods = pg.len();
+                st.result.overview = pg.overview(OVERVIEW_BINS);
             }
             match (best, fine) {
                 (Some(best), Ok(fine)) => pending.push((
@@ -476,9 +483,6 @@ pub fn search_many_refs(
                 (None, Ok(_)) => {
                     st.result.final_sde = Some(sde_value);
                     st.done = true;
-                    if st.result.first_periodogram.is_none() {
-                        st.result.first_periodogram = Some(pg);
-                    }
                 }
             }
         }
@@ -598,9 +602,6 @@ fn take_peak(
             .filter(|_| aligned)
             .map(|_| c.planet)
     });
-    if st.result.first_periodogram.is_none() {
-        st.result.first_periodogram = Some(pg.clone());
-    }
     if vetting.n_transits < 2 {
         st.result.skipped.push(format!(
             "P = {period:.5} d at {epoch:.4}: only {} transit with data (single event), masked",

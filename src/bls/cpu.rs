@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::{score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
+use super::{phase, score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
 use crate::error::{Error, Result};
 
 /// Periods handed to one rayon task.
@@ -42,13 +42,17 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
         .collect();
     let sums: Vec<(f64, f64)> = jobs.iter().map(|j| j.lc.totals()).collect();
     let points: Vec<Vec<Point>> = jobs.iter().map(|j| points(j.lc)).collect();
+    let spans: Vec<f64> = jobs.iter().map(|j| phase::span(j.lc.baseline())).collect();
     let chunks: Vec<Vec<BoxFit>> = tasks
         .par_iter()
         .map_init(Scratch::default, |scratch, &(j, start)| {
             let job = &jobs[j];
             let end = (start + CHUNK).min(job.grid.len());
             (start..end)
-                .map(|i| fit_period(&points[j], sums[j], job.grid, i, objective, scratch))
+                .map(|i| {
+                    let f = phase::frequency(job.grid.periods[i], spans[j]);
+                    fit_period(&points[j], sums[j], job.grid, i, f, objective, scratch)
+                })
                 .collect()
         })
         .collect();
@@ -65,13 +69,23 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
         .collect()
 }
 
-/// One point as the fold reads it: time relative to t_ref (>= 0), weight, weight x flux.
-pub type Point = [f64; 3];
+/// One point as the fold reads it: time in ticks ([`phase`]), weight, weight x flux.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub ticks: u64,
+    pub w: f64,
+    pub wy: f64,
+}
 
 /// The points of a light curve, interleaved for the fold.
 pub fn points(lc: &Prepared) -> Vec<Point> {
+    let span = phase::span(lc.baseline());
     (0..lc.len())
-        .map(|i| [lc.t[i], lc.ivar[i], lc.ivar[i] * lc.y[i]])
+        .map(|i| Point {
+            ticks: phase::ticks(lc.t[i], span),
+            w: lc.ivar[i],
+            wy: lc.ivar[i] * lc.y[i],
+        })
         .collect()
 }
 
@@ -80,41 +94,33 @@ pub fn points(lc: &Prepared) -> Vec<Point> {
 #[derive(Debug, Default)]
 pub struct Scratch {
     bins: Vec<[f64; 2]>,
+    boxes: Vec<(u32, u32)>,
 }
 
-/// Bin index of time `t` (relative to t_ref, so >= 0) at `period` with `m` bins: the
-/// fractional phase times `m`, truncated. The GPU kernel computes the same in f32.
-#[inline]
-pub fn bin_of(t: f64, inv_period: f64, m: usize) -> usize {
-    let x = t * inv_period;
-    // Truncation is the floor for x >= 0 and much cheaper than a call to floor; signed
-    // conversions are single instructions on x86-64, unsigned ones are not.
-    let frac = x - (x as i64) as f64;
-    ((frac * m as f64) as i64 as usize).min(m - 1)
-}
-
-/// The best box at period `grid.periods[index]`.
+/// The best box at period `grid.periods[index]`, whose fixed-point frequency is `f`.
 pub fn fit_period(
     points: &[Point],
     (sum_w, sum_wy): (f64, f64),
     grid: &Grid,
     index: usize,
+    f: u64,
     objective: Objective,
     s: &mut Scratch,
 ) -> BoxFit {
     let period = grid.periods[index];
-    let (m, bw) = grid.bins(period);
-    let boxes = grid.box_bins(index);
+    let (m, bw) = grid.bins(index);
+    grid.box_bins(index, &mut s.boxes);
+    let boxes = &s.boxes;
     let k_max = boxes.iter().map(|b| b.0).max().unwrap_or(1) as usize;
     let len = m + k_max + 1;
     let bins = &mut s.bins;
     bins.clear();
     bins.resize(len, [0.0; 2]);
-    let inv = 1.0 / period;
-    for &[t, w, wy] in points {
-        let b = &mut bins[bin_of(t, inv, m) + 1];
-        b[0] += w;
-        b[1] += wy;
+    let mu = m as u64;
+    for p in points {
+        let b = &mut bins[phase::bin(p.ticks, f, mu) + 1];
+        b[0] += p.w;
+        b[1] += p.wy;
     }
     // Wrap: bins m+1.. repeat bins 1.., then cumulate.
     for j in 1..=k_max {
@@ -130,7 +136,7 @@ pub fn fit_period(
     let likelihood = objective == Objective::Likelihood;
     let (mut best_num2, mut best_den) = (0.0f64, 1.0f64);
     let mut best: Option<(u32, usize)> = None;
-    for &(k, stride) in &boxes {
+    for &(k, stride) in boxes {
         let ku = k as usize;
         let starts = bins[..m].iter().zip(&bins[ku..]).enumerate();
         for (n, (lo, hi)) in starts.step_by(stride as usize) {

@@ -267,4 +267,26 @@ mod tests {
         assert!(s.max_duration(10.0) > 0.5 && s.max_duration(10.0) < 1.5);
         assert!(s.max_duration(100.0) > s.max_duration(10.0));
     }
+
+    #[test]
+    fn resolution_bins_on_a_four_year_ofir_grid() {
+        use crate::bls::{DurationLimit, Grid};
+        let p = ofir_periods(1460.0, Star::default(), 3.0, None, None).unwrap();
+        let g = Grid::new(
+            p,
+            vec![0.5 / 24.0, 0.5],
+            2,
+            DurationLimit::Physical(Star::default()),
+        )
+        .unwrap()
+        .with_resolution_bins(1460.0, 1.0);
+        let width_at = |period: f64| {
+            let i = g.periods.partition_point(|&q| q < period);
+            g.bins(i).1 * 24.0
+        };
+        // Nominal 15-minute bins at short periods; the period grid's resolution beyond.
+        assert!((width_at(1.0) - 0.25).abs() < 0.01, "{}", width_at(1.0));
+        assert!((1.2..1.6).contains(&width_at(100.0)), "{}", width_at(100.0));
+        assert!((2.3..2.9).contains(&width_at(700.0)), "{}", width_at(700.0));
+    }
 }

@@ -316,6 +316,19 @@ fn finish(
         }
     }
     let candidates = rows.len();
+    // The first periodogram of every star with a candidate, thinned, for its report page.
+    let overviews: Vec<report::OverviewRow> = curves
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(lc, o)| {
+            let o = o
+                .as_ref()
+                .ok()
+                .filter(|o| !o.search.candidates.is_empty())?;
+            Some(report::OverviewRow::new(lc, &o.search.overview))
+        })
+        .collect();
+    io::write_atomic(&part_path(out, index, "overview"), &csv_bytes(&overviews)?)?;
     io::write_atomic(&part_path(out, index, "candidates"), &csv_bytes(&rows)?)?;
     // The status part last: its presence marks the batch done.
     io::write_atomic(&part_path(out, index, "status"), &csv_bytes(&status)?)?;

@@ -63,6 +63,58 @@ fn page_stem(rank: usize, r: &Row) -> String {
     format!("{rank:04}-{id}-{}", text(r, "planet"))
 }
 
+/// One star's first periodogram, thinned ([`crate::search::SearchResult::overview`]), as a
+/// screen run keeps it (`parts/*.overview.csv`) so its report page need not search again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OverviewRow {
+    pub target_id: String,
+    pub source_files: String,
+    /// Periods [d] and powers, `;`-separated.
+    pub period: String,
+    pub power: String,
+}
+
+impl OverviewRow {
+    pub fn new(lc: &crate::lightcurve::LightCurve, overview: &[(f64, f64)]) -> Self {
+        let join = |f: &dyn Fn(&(f64, f64)) -> String| -> String {
+            overview.iter().map(f).collect::<Vec<_>>().join(";")
+        };
+        OverviewRow {
+            target_id: lc.target_id().to_string(),
+            source_files: crate::catalogue::source_files(lc),
+            period: join(&|(p, _)| format!("{p:.6}")),
+            power: join(&|(_, w)| format!("{w:.5e}")),
+        }
+    }
+
+    fn points(&self) -> (Vec<f64>, Vec<f64>) {
+        let parse = |s: &str| -> Vec<f64> { s.split(';').filter_map(|v| v.parse().ok()).collect() };
+        (parse(&self.period), parse(&self.power))
+    }
+}
+
+/// The overviews a run kept, by (target, source files); unreadable parts are skipped (the
+/// page then recomputes its periodogram).
+fn read_overviews(out: &Path) -> BTreeMap<(String, String), OverviewRow> {
+    let mut map = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir(out.join("parts")) else {
+        return map;
+    };
+    for e in dir.filter_map(|e| e.ok()) {
+        let path = e.path();
+        if !path.to_string_lossy().ends_with(".overview.csv") {
+            continue;
+        }
+        let Ok(mut r) = csv::Reader::from_path(&path) else {
+            continue;
+        };
+        for row in r.deserialize::<OverviewRow>().filter_map(|r| r.ok()) {
+            map.insert((row.target_id.clone(), row.source_files.clone()), row);
+        }
+    }
+    map
+}
+
 /// Settings the report needs to redo a star's light curve and periodogram.
 pub struct ReportSettings<'a> {
     pub engine: &'a dyn Engine,
@@ -95,6 +147,7 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
                 num(r, "duration_hours") / 24.0,
             ));
     }
+    let overviews = read_overviews(out);
     let mut pages: Vec<std::result::Result<String, String>> = Vec::new();
     for (rank, r) in rows.iter().enumerate().take(s.top) {
         let stem = page_stem(rank + 1, r);
@@ -102,7 +155,7 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
             text(r, "target_id").to_string(),
             text(r, "source_files").to_string(),
         );
-        let drawn = draw_page(&dir, &stem, r, &by_star[&key], s)
+        let drawn = draw_page(&dir, &stem, r, &by_star[&key], overviews.get(&key), s)
             .map(|_| stem)
             .map_err(|e| e.to_string());
         pages.push(drawn);
@@ -254,23 +307,39 @@ struct PageData {
     secondary: Vec<f64>,
 }
 
-fn page_data(r: &Row, signals: &[Signal], s: &ReportSettings<'_>) -> Result<PageData> {
+fn page_data(
+    r: &Row,
+    signals: &[Signal],
+    overview: Option<&OverviewRow>,
+    s: &ReportSettings<'_>,
+) -> Result<PageData> {
     let (lc, _) = crate::load::reload(text(r, "source_files"), text(r, "target_id"), &s.read)?;
     let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
-    let prepared = Prepared::new(&flat)?;
-    let grid = s.search.grid(prepared.baseline(), prepared.cadence())?;
-    let pg = s
-        .engine
-        .periodograms(
-            &[Job {
-                lc: &prepared,
-                grid: &grid,
-            }],
-            s.search.objective,
-        )?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::invalid("the engine returned no periodogram"))?;
+    // The search's own first periodogram when the run kept it (runs merged from shards
+    // elsewhere may not have): searching again would cost as much as the search did.
+    let (period_grid, power) = match overview.map(OverviewRow::points) {
+        Some((p, w)) if !p.is_empty() && p.len() == w.len() => (p, w),
+        _ => {
+            let unmasked = crate::detrend::detrend(&lc.series(), &s.detrend)?.series;
+            let prepared = Prepared::new(&unmasked)?;
+            let grid = s.search.grid(prepared.baseline(), prepared.cadence())?;
+            let pg = s
+                .engine
+                .periodograms(
+                    &[Job {
+                        lc: &prepared,
+                        grid: &grid,
+                    }],
+                    s.search.objective,
+                )?
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::invalid("the engine returned no periodogram"))?;
+            pg.overview(crate::search::OVERVIEW_BINS)
+                .into_iter()
+                .unzip()
+        }
+    };
     let (p, e, d) = (
         num(r, "period"),
         num(r, "epoch"),
@@ -285,8 +354,8 @@ fn page_data(r: &Row, signals: &[Signal], s: &ReportSettings<'_>) -> Result<Page
         odd,
         even,
         secondary: views::secondary_view(t, f, p, e, d, local_spec).unwrap_or_default(),
-        period_grid: pg.period,
-        power: pg.power,
+        period_grid,
+        power,
         flat,
     })
 }
@@ -296,9 +365,10 @@ fn draw_page(
     stem: &str,
     r: &Row,
     signals: &[Signal],
+    overview: Option<&OverviewRow>,
     s: &ReportSettings<'_>,
 ) -> Result<()> {
-    let data = page_data(r, signals, s)?;
+    let data = page_data(r, signals, overview, s)?;
     let png = dir.join(format!("{stem}.png"));
     draw_summary(&png, r, &data)?;
     crate::io::write_atomic(

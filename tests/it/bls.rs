@@ -274,3 +274,55 @@ fn bad_inputs_give_errors_or_documented_results() {
     let (_, sde) = exoscreen::search::sde(&pg);
     assert_eq!(sde, 0.0);
 }
+
+/// Regression (issue 10): with more than ~60,000 points per star the GPU engine's periodogram
+/// fell apart (best period wrong, power 0 at the true period) while the CPU engine was right.
+#[test]
+fn gpu_matches_cpu_on_a_star_of_65000_points() {
+    let Some(gpu) = gpu() else { return };
+    let series = generate(&SynthOptions {
+        seed: 7,
+        days: 90.0,
+        cadence_days: 2.0 / 1440.0,
+        noise_ppm: 100.0,
+        gaps: false,
+        transits: vec![BoxTransit {
+            period: 9.4889,
+            epoch: 133.0,
+            duration: 0.12,
+            depth: 5e-4,
+        }],
+        ..Default::default()
+    });
+    assert!(series.len() >= 64_000, "{}", series.len());
+    let lc = Prepared::new(&series).unwrap();
+    let grid = linear_grid(1.0, 30.0, 1000, vec![0.08, 0.12, 0.2], 10);
+    let job = Job {
+        lc: &lc,
+        grid: &grid,
+    };
+    let cpu = CpuEngine::default()
+        .periodograms(&[job], Objective::Likelihood)
+        .unwrap();
+    let g = gpu.periodograms(&[job], Objective::Likelihood).unwrap();
+    let (c, g) = (&cpu[0], &g[0]);
+    let best = c.best().unwrap();
+    assert!((c.period[best] - 9.4889).abs() < 0.01, "{}", c.period[best]);
+    let off = (0..c.len())
+        .filter(|&i| (c.power[i] - g.power[i]).abs() > 0.01 * c.power[i])
+        .count();
+    eprintln!(
+        "cpu best {} power {}; gpu best {:?} power at cpu best {}; {off} of {} off by > 1 %",
+        c.period[best],
+        c.power[best],
+        g.best().map(|b| g.period[b]),
+        g.power[best],
+        c.len()
+    );
+    assert_eq!(g.best(), Some(best));
+    assert!(
+        off * 100 < c.len(),
+        "{off} of {} periods off by > 1 %",
+        c.len()
+    );
+}
