@@ -36,9 +36,9 @@ struct Star {
     count: u32,    // points
     dur_off: u32,  // first duration in `durations`
     oversample: u32,
-    sum_w: f32,    // totals of the fixed-point values, in real units
+    sum_w: f32,    // totals of the fixed-point values, weights scaled to a mean of 1
     sum_wy: f32,
-    unit_w: f32,   // real value of one fixed-point step
+    unit_w: f32,   // value of one fixed-point step, in the same scaled units
     unit_wy: f32,
     span: f32,     // days covered by the 2^32 time ticks
     _pad0: u32,
@@ -236,9 +236,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                 }
                 var power: f32;
                 if (params.objective == 0u) {
-                    power = 0.5 * num * num / (w_in * w_out * w_out);
+                    let a = num / w_out;
+                    power = 0.5 * a * (a / w_in);
                 } else {
-                    power = num / sqrt(w_in * w_out * star.sum_w);
+                    power = num / (sqrt(w_in) * sqrt(w_out * star.sum_w));
                 }
                 if (better(power, k, n, best_p, best_k, best_n)) {
                     best_p = power;

@@ -332,6 +332,7 @@ fn pack(job: &Job<'_>, points: &mut Vec<GpuPoint>, dur_off: u32) -> Result<Packe
         ));
     }
     let unit_w = abs_w / FIXED_TOTAL;
+    let mean_w = abs_w / lc.len() as f64;
     let unit_wy = if abs_wy > 0.0 {
         abs_wy / FIXED_TOTAL
     } else {
@@ -358,10 +359,12 @@ fn pack(job: &Job<'_>, points: &mut Vec<GpuPoint>, dur_off: u32) -> Result<Packe
             count: lc.len() as u32,
             dur_off,
             oversample: job.grid.oversample,
-            sum_w: (sw as f64 * unit_w) as f32,
-            sum_wy: (swy as f64 * unit_wy) as f32,
-            unit_w: unit_w as f32,
-            unit_wy: unit_wy as f32,
+            // The kernel works in weights scaled to a mean of 1 (f32 would overflow on the
+            // squares of real inverse variances); the host rescores in real units.
+            sum_w: (sw as f64 * unit_w / mean_w) as f32,
+            sum_wy: (swy as f64 * unit_wy / mean_w) as f32,
+            unit_w: (unit_w / mean_w) as f32,
+            unit_wy: (unit_wy / mean_w) as f32,
             span: span as f32,
             _pad: [0; 3],
         },

@@ -307,7 +307,9 @@ fn gpu_matches_cpu_on_a_star_of_65000_points() {
     let g = gpu.periodograms(&[job], Objective::Likelihood).unwrap();
     let (c, g) = (&cpu[0], &g[0]);
     let best = c.best().unwrap();
-    assert!((c.period[best] - 9.4889).abs() < 0.01, "{}", c.period[best]);
+    // The likelihood peaks at the period or (one transit per fold) at twice it.
+    let ratio = c.period[best] / 9.4889;
+    assert!((ratio - ratio.round()).abs() < 2e-3 && ratio.round() <= 2.0, "{}", c.period[best]);
     let off = (0..c.len())
         .filter(|&i| (c.power[i] - g.power[i]).abs() > 0.01 * c.power[i])
         .count();
@@ -325,4 +327,76 @@ fn gpu_matches_cpu_on_a_star_of_65000_points() {
         "{off} of {} periods off by > 1 %",
         c.len()
     );
+}
+
+/// Issue 10: GPU vs CPU on four-year Kepler-like stars (~64,000 points, gaps) on the
+/// search's own grid and bins (every 124th period of the default Ofir grid, 0.6 to 730 d):
+/// the same best period, power within 1 % at 99 % of periods, and the same box at the peak.
+#[test]
+fn gpu_matches_cpu_on_four_year_stars() {
+    let Some(gpu) = gpu() else { return };
+    let signals = [(9.4889, 0.12, 5e-4), (54.4184, 0.19, 8e-4), (333.3, 0.4, 1.5e-3)];
+    let stars: Vec<Series> = signals
+        .iter()
+        .enumerate()
+        .map(|(k, &(period, duration, depth))| {
+            generate(&SynthOptions {
+                seed: 40 + k as u64,
+                days: 1460.0,
+                noise_ppm: 150.0,
+                transits: vec![BoxTransit {
+                    period,
+                    epoch: 135.0 + k as f64,
+                    duration,
+                    depth,
+                }],
+                ..Default::default()
+            })
+        })
+        .collect();
+    let prepared: Vec<Prepared> = stars.iter().map(|s| Prepared::new(s).unwrap()).collect();
+    let opts = exoscreen::search::SearchOptions::default();
+    let grids: Vec<Grid> = prepared
+        .iter()
+        .map(|lc| {
+            let full = opts.grid(lc.baseline(), lc.cadence()).unwrap();
+            let pick = |v: &[f64]| v.iter().copied().step_by(124).collect::<Vec<_>>();
+            Grid {
+                periods: pick(&full.periods),
+                resolution: pick(&full.resolution),
+                n_durations: full.n_durations.iter().copied().step_by(124).collect(),
+                ..full
+            }
+        })
+        .collect();
+    assert!(prepared.iter().all(|lc| lc.len() >= 60_000 && lc.baseline() >= 1450.0));
+    assert!(grids[0].periods.last().unwrap() > &700.0 && grids[0].len() >= 1500);
+    let jobs: Vec<Job<'_>> = prepared
+        .iter()
+        .zip(&grids)
+        .map(|(lc, grid)| Job { lc, grid })
+        .collect();
+    let cpu = CpuEngine::default()
+        .periodograms(&jobs, Objective::Likelihood)
+        .unwrap();
+    let gpu_pg = gpu.periodograms(&jobs, Objective::Likelihood).unwrap();
+    for (k, (c, g)) in cpu.iter().zip(&gpu_pg).enumerate() {
+        let b = c.best().unwrap();
+        assert_eq!(g.best(), Some(b), "star {k}: best period differs");
+        let off = (0..c.len())
+            .filter(|&i| (c.power[i] - g.power[i]).abs() > 0.01 * c.power[i])
+            .count();
+        eprintln!(
+            "star {k}: {} points, best {:.4} d (cpu power {:.2}, gpu {:.2}); {off} of {} periods differ by > 1 %",
+            jobs[k].lc.len(),
+            c.period[b],
+            c.power[b],
+            g.power[b],
+            c.len()
+        );
+        assert!(off * 100 <= c.len(), "star {k}: {off} of {} periods off", c.len());
+        assert!((c.depth[b] - g.depth[b]).abs() < 0.01 * c.depth[b]);
+        assert_eq!(c.duration[b], g.duration[b]);
+        assert!((c.transit_time[b] - g.transit_time[b]).abs() < 1e-9);
+    }
 }
