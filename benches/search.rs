@@ -12,7 +12,8 @@
 //! `target/bench-search/star.csv` so other builds can search the same light curve.
 //!
 //! `BENCH_RUNS=n` sets the runs per figure (default 3); `BENCH_THREADS=1,2` the CPU thread
-//! counts.
+//! counts (empty: none); `BENCH_GPU=0` leaves the GPU out. `benches/compare_search.sh` times
+//! whole searches of the same star (and of Kepler-227) by this build and another.
 
 use std::time::Instant;
 
@@ -99,10 +100,10 @@ fn main() {
         .into_iter()
         .map(|n| Box::new(CpuEngine { threads: Some(n) }) as Box<dyn Engine>)
         .collect();
+    let want_gpu = std::env::var("BENCH_GPU").ok();
     match GpuEngine::new() {
-        Ok(g) if g.is_hardware() || std::env::var("BENCH_GPU").as_deref() == Ok("1") => {
-            engines.push(Box::new(g))
-        }
+        _ if want_gpu.as_deref() == Some("0") => {}
+        Ok(g) if g.is_hardware() || want_gpu.as_deref() == Some("1") => engines.push(Box::new(g)),
         Ok(g) => println!(
             "{}: a CPU emulation, skipped (BENCH_GPU=1 runs it)",
             g.name()

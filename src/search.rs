@@ -23,6 +23,11 @@ pub const DEFAULT_SDE_THRESHOLD: f64 = 9.0;
 /// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
 pub const MAX_SINGLE_FRACTION: f64 = 0.8;
 
+/// A star stops after this many rounds in a row whose peak was rejected (single events,
+/// variability, harmonics): what is left above the threshold is then mostly systematics, and
+/// each further round costs a whole search.
+pub const MAX_REJECTED_ROUNDS: usize = 2;
+
 /// A light curve with fewer points than this is refused as too short to search.
 pub const MIN_SEARCH_POINTS: usize = 50;
 
@@ -265,6 +270,8 @@ struct StarState<'a> {
     result: SearchResult,
     done: bool,
     rounds: usize,
+    /// Rounds in a row whose peak was not taken as a candidate.
+    rejected_in_row: usize,
 }
 
 fn masked_series(s: &Series, keep: &[bool]) -> Series {
@@ -351,6 +358,7 @@ pub fn search_many_refs(
             result: SearchResult::default(),
             done: false,
             rounds: 0,
+            rejected_in_row: 0,
         })
         .collect();
     let mut errors: Vec<Option<Error>> = (0..stars.len()).map(|_| None).collect();
@@ -358,6 +366,12 @@ pub fn search_many_refs(
     loop {
         for st in states.iter_mut() {
             if st.result.candidates.len() >= opts.max_planets || st.rounds >= max_rounds {
+                st.done = true;
+            }
+            if !st.done && st.rejected_in_row >= MAX_REJECTED_ROUNDS {
+                st.result.skipped.push(format!(
+                    "stopped: {MAX_REJECTED_ROUNDS} rounds in a row gave no candidate"
+                ));
                 st.done = true;
             }
         }
@@ -537,7 +551,13 @@ pub fn search_many_refs(
             .zip(lcs)
             .for_each(|((st, w), lc)| {
                 if let (Some((p, pg, peak)), Some(lc)) = (w, lc) {
+                    let before = st.result.candidates.len();
                     take_peak(st, lc, pg, p.best, p.sde, peak, opts);
+                    st.rejected_in_row = if st.result.candidates.len() > before {
+                        0
+                    } else {
+                        st.rejected_in_row + 1
+                    };
                 }
             });
     }

@@ -284,8 +284,10 @@ mod tests {
             let i = g.periods.partition_point(|&q| q < period);
             g.bins(i).1 * 24.0
         };
-        // Nominal 15-minute bins at short periods; the period grid's resolution beyond.
-        assert!((width_at(1.0) - 0.25).abs() < 0.01, "{}", width_at(1.0));
+        // Nominal 15-minute bins at the shortest periods; the period grid's resolution
+        // (growing as P^(1/3) on an Ofir grid) beyond.
+        assert!((width_at(0.61) - 0.25).abs() < 0.01, "{}", width_at(0.61));
+        assert!((width_at(1.0) - 0.30).abs() < 0.01, "{}", width_at(1.0));
         assert!((1.2..1.6).contains(&width_at(100.0)), "{}", width_at(100.0));
         assert!((2.3..2.9).contains(&width_at(700.0)), "{}", width_at(700.0));
     }

@@ -201,8 +201,8 @@ impl Grid {
     /// not sensitivity. Each period's bins become at least `T dP / (2P) / per_drift` wide
     /// (`dP` the mean spacing to its neighbours); the nominal width (the shortest duration
     /// over `oversample`) stays the floor. On four years of Kepler long-cadence data with
-    /// the default Ofir grid and `per_drift` 1, periods below ~10 d keep their 15-minute
-    /// bins, and bins grow to ~1.4 h at 100 d and ~2.6 h at 700 d (tests pin these).
+    /// the default Ofir grid and `per_drift` 1, bins grow from the nominal 15 minutes at
+    /// 0.6 d to 18 minutes at 1 d, ~1.4 h at 100 d and ~2.6 h at 700 d (a test pins these).
     pub fn with_resolution_bins(mut self, baseline: f64, per_drift: f64) -> Grid {
         let n = self.periods.len();
         if n < 2 || !(baseline > 0.0 && per_drift > 0.0) {

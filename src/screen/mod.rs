@@ -424,14 +424,14 @@ pub fn run(
     engine: &dyn Engine,
     clf: &Classifier,
     opts: &Options,
-    mut progress: impl FnMut(Progress),
+    mut progress: impl FnMut(Progress) + Send,
 ) -> Result<Summary> {
     let started = Instant::now();
     let batches: Vec<&[Target]> = targets.chunks(opts.batch_targets.max(1)).collect();
     let pending: Vec<usize> = (0..batches.len())
         .filter(|&i| !part_path(out, i, "status").exists())
         .collect();
-    let mut summary = Summary {
+    let summary = Summary {
         batches: batches.len(),
         batches_resumed: batches.len() - pending.len(),
         targets: targets.len(),
@@ -447,9 +447,14 @@ pub fn run(
         prog.targets_done += batches[i].len();
     }
     progress(prog);
-    // Reading and detrending run one batch ahead of the search on another thread.
+    // Reading and detrending run one batch ahead on another thread, and two batches are
+    // searched at once: while one is in its per-star work (SDE, refinement, vetting, the
+    // masked re-detrending and folding, classification), the other keeps the engine busy.
+    let state = std::sync::Mutex::new((summary, prog, &mut progress));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared>(1);
+    // Emptied by a failing worker, which stops the reader and the other worker.
+    let rx = std::sync::Mutex::new(Some(rx));
     let result: Result<()> = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Prepared>(1);
         let producer = scope.spawn({
             let pending = pending.clone();
             let batches = &batches;
@@ -461,24 +466,54 @@ pub fn run(
                 }
             }
         });
-        for p in rx {
-            summary.seconds_read_detrend += p.seconds;
-            let files = p.files.len();
-            let done = finish(p, out, engine, clf, opts)?;
-            summary.targets_searched += done.targets;
-            summary.seconds_search_fold += done.seconds_search;
-            summary.seconds_classify += done.seconds_classify;
-            prog.batches_done += 1;
-            prog.files_done += files;
-            prog.targets_done += done.targets;
-            prog.candidates += done.candidates;
-            progress(prog);
-        }
+        let worker = || -> Result<()> {
+            loop {
+                let next = match rx.lock() {
+                    Ok(r) => r.as_ref().and_then(|r| r.recv().ok()),
+                    Err(_) => None,
+                };
+                let Some(p) = next else {
+                    return Ok(());
+                };
+                let (seconds, files) = (p.seconds, p.files.len());
+                let done = match finish(p, out, engine, clf, opts) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        if let Ok(mut r) = rx.lock() {
+                            r.take();
+                        }
+                        return Err(e);
+                    }
+                };
+                let mut guard = state
+                    .lock()
+                    .map_err(|_| Error::invalid("a screening thread panicked"))?;
+                let (summary, prog, progress) = &mut *guard;
+                summary.seconds_read_detrend += seconds;
+                summary.targets_searched += done.targets;
+                summary.seconds_search_fold += done.seconds_search;
+                summary.seconds_classify += done.seconds_classify;
+                prog.batches_done += 1;
+                prog.files_done += files;
+                prog.targets_done += done.targets;
+                prog.candidates += done.candidates;
+                progress(*prog);
+            }
+        };
+        let second = scope.spawn(worker);
+        let first = worker();
+        let second = second
+            .join()
+            .map_err(|_| Error::invalid("a screening thread panicked"))?;
+        first.and(second)?;
         producer
             .join()
             .map_err(|_| Error::invalid("the reading thread panicked"))
     });
     result?;
+    let (mut summary, _, _) = state
+        .into_inner()
+        .map_err(|_| Error::invalid("a screening thread panicked"))?;
     summary.seconds_total = started.elapsed().as_secs_f64();
     summary.stars_per_second = if summary.seconds_total > 0.0 {
         summary.targets_searched as f64 / summary.seconds_total

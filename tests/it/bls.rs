@@ -309,7 +309,11 @@ fn gpu_matches_cpu_on_a_star_of_65000_points() {
     let best = c.best().unwrap();
     // The likelihood peaks at the period or (one transit per fold) at twice it.
     let ratio = c.period[best] / 9.4889;
-    assert!((ratio - ratio.round()).abs() < 2e-3 && ratio.round() <= 2.0, "{}", c.period[best]);
+    assert!(
+        (ratio - ratio.round()).abs() < 2e-3 && ratio.round() <= 2.0,
+        "{}",
+        c.period[best]
+    );
     let off = (0..c.len())
         .filter(|&i| (c.power[i] - g.power[i]).abs() > 0.01 * c.power[i])
         .count();
@@ -335,7 +339,11 @@ fn gpu_matches_cpu_on_a_star_of_65000_points() {
 #[test]
 fn gpu_matches_cpu_on_four_year_stars() {
     let Some(gpu) = gpu() else { return };
-    let signals = [(9.4889, 0.12, 5e-4), (54.4184, 0.19, 8e-4), (333.3, 0.4, 1.5e-3)];
+    let signals = [
+        (9.4889, 0.12, 5e-4),
+        (54.4184, 0.19, 8e-4),
+        (333.3, 0.4, 1.5e-3),
+    ];
     let stars: Vec<Series> = signals
         .iter()
         .enumerate()
@@ -369,7 +377,9 @@ fn gpu_matches_cpu_on_four_year_stars() {
             }
         })
         .collect();
-    assert!(prepared.iter().all(|lc| lc.len() >= 60_000 && lc.baseline() >= 1450.0));
+    assert!(prepared
+        .iter()
+        .all(|lc| lc.len() >= 60_000 && lc.baseline() >= 1450.0));
     assert!(grids[0].periods.last().unwrap() > &700.0 && grids[0].len() >= 1500);
     let jobs: Vec<Job<'_>> = prepared
         .iter()
@@ -394,7 +404,11 @@ fn gpu_matches_cpu_on_four_year_stars() {
             g.power[b],
             c.len()
         );
-        assert!(off * 100 <= c.len(), "star {k}: {off} of {} periods off", c.len());
+        assert!(
+            off * 100 <= c.len(),
+            "star {k}: {off} of {} periods off",
+            c.len()
+        );
         assert!((c.depth[b] - g.depth[b]).abs() < 0.01 * c.depth[b]);
         assert_eq!(c.duration[b], g.duration[b]);
         assert!((c.transit_time[b] - g.transit_time[b]).abs() < 1e-9);
