@@ -3,7 +3,8 @@
 
 use rayon::prelude::*;
 
-use super::{phase, score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
+use super::fixed::{self, Point, Quantized};
+use super::{score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
 use crate::error::{Error, Result};
 
 /// Periods handed to one rayon task.
@@ -24,35 +25,33 @@ impl Engine for CpuEngine {
     fn periodograms(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
         let run = || compute(jobs, objective);
         match self.threads {
-            None => Ok(run()),
+            None => run(),
             Some(n) => rayon::ThreadPoolBuilder::new()
                 .num_threads(n.max(1))
                 .build()
-                .map_err(|e| Error::invalid(format!("cannot start {n} threads: {e}")))
-                .map(|pool| pool.install(run)),
+                .map_err(|e| Error::invalid(format!("cannot start {n} threads: {e}")))?
+                .install(run),
         }
     }
 }
 
-fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
+fn compute(jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
     let tasks: Vec<(usize, usize)> = jobs
         .iter()
         .enumerate()
         .flat_map(|(j, job)| (0..job.grid.len()).step_by(CHUNK).map(move |s| (j, s)))
         .collect();
-    let sums: Vec<(f64, f64)> = jobs.iter().map(|j| j.lc.totals()).collect();
-    let points: Vec<Vec<Point>> = jobs.iter().map(|j| points(j.lc)).collect();
-    let spans: Vec<f64> = jobs.iter().map(|j| phase::span(j.lc.baseline())).collect();
+    let stars: Vec<Quantized> = jobs
+        .par_iter()
+        .map(|j| Quantized::new(j.lc))
+        .collect::<Result<_>>()?;
     let chunks: Vec<Vec<BoxFit>> = tasks
         .par_iter()
         .map_init(Scratch::default, |scratch, &(j, start)| {
             let job = &jobs[j];
             let end = (start + CHUNK).min(job.grid.len());
             (start..end)
-                .map(|i| {
-                    let f = phase::frequency(job.grid.periods[i], spans[j]);
-                    fit_period(&points[j], sums[j], job.grid, i, f, objective, scratch)
-                })
+                .map(|i| fit_period(&stars[j], job.grid, i, objective, scratch))
                 .collect()
         })
         .collect();
@@ -63,47 +62,26 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
     for ((j, _), fits) in tasks.iter().zip(chunks) {
         per_job[*j].extend(fits);
     }
-    jobs.iter()
+    Ok(jobs
+        .iter()
         .zip(per_job)
         .map(|(job, fits)| Periodogram::from_fits(objective, job.grid, job.lc, &fits))
-        .collect()
+        .collect())
 }
 
-/// One point as the fold reads it: time in ticks ([`phase`]), weight, weight x flux.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    pub ticks: u64,
-    pub w: f64,
-    pub wy: f64,
-}
-
-/// The points of a light curve, interleaved for the fold.
-pub fn points(lc: &Prepared) -> Vec<Point> {
-    let span = phase::span(lc.baseline());
-    (0..lc.len())
-        .map(|i| Point {
-            ticks: phase::ticks(lc.t[i], span),
-            w: lc.ivar[i],
-            wy: lc.ivar[i] * lc.y[i],
-        })
-        .collect()
-}
-
-/// Reusable per-thread buffer: (weight, weighted flux) per wrapped bin, then their
-/// cumulative sums.
+/// Reusable per-thread buffer: (weight, weighted flux) steps per wrapped bin, then their
+/// cumulative sums; the boxes of the period.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    bins: Vec<[f64; 2]>,
+    bins: Vec<[i64; 2]>,
     boxes: Vec<(u32, u32)>,
 }
 
-/// The best box at period `grid.periods[index]`, whose fixed-point frequency is `f`.
+/// The best box at period `grid.periods[index]` of a quantized star.
 pub fn fit_period(
-    points: &[Point],
-    (sum_w, sum_wy): (f64, f64),
+    star: &Quantized,
     grid: &Grid,
     index: usize,
-    f: u64,
     objective: Objective,
     s: &mut Scratch,
 ) -> BoxFit {
@@ -115,12 +93,12 @@ pub fn fit_period(
     let len = m + k_max + 1;
     let bins = &mut s.bins;
     bins.clear();
-    bins.resize(len, [0.0; 2]);
-    let mu = m as u64;
-    for p in points {
-        let b = &mut bins[phase::bin(p.ticks, f, mu) + 1];
-        b[0] += p.w;
-        b[1] += p.wy;
+    bins.resize(len, [0; 2]);
+    let (f, mu) = (fixed::frequency(period, star.span), m as u64);
+    for &Point { t, w, wy, .. } in &star.points {
+        let b = &mut bins[fixed::bin(t, f, mu) + 1];
+        b[0] += i64::from(w);
+        b[1] += i64::from(wy);
     }
     // Wrap: bins m+1.. repeat bins 1.., then cumulate.
     for j in 1..=k_max {
@@ -133,15 +111,17 @@ pub fn fit_period(
     }
     // Both objectives rank boxes by num^2 / den (likelihood: den = w_in w_out^2; SNR:
     // den = w_in w_out, the constant sum_w dropped); compare cross-multiplied, no division.
+    // In steps: the units scale every box of the star alike, so the ranking is the same.
     let likelihood = objective == Objective::Likelihood;
+    let (sum_w, sum_wy) = (star.sum_w as f64, star.sum_wy as f64);
     let (mut best_num2, mut best_den) = (0.0f64, 1.0f64);
     let mut best: Option<(u32, usize)> = None;
     for &(k, stride) in boxes {
         let ku = k as usize;
         let starts = bins[..m].iter().zip(&bins[ku..]).enumerate();
         for (n, (lo, hi)) in starts.step_by(stride as usize) {
-            let w_in = hi[0] - lo[0];
-            let wy_in = hi[1] - lo[1];
+            let w_in = (hi[0] - lo[0]) as f64;
+            let wy_in = (hi[1] - lo[1]) as f64;
             let w_out = sum_w - w_in;
             let num = w_in * sum_wy - wy_in * sum_w;
             if w_in <= 0.0 || w_out <= 0.0 || num <= 0.0 {
@@ -163,8 +143,8 @@ pub fn fit_period(
         return BoxFit::default();
     };
     let ku = k as usize;
-    let w_in = bins[n + ku][0] - bins[n][0];
-    let wy_in = bins[n + ku][1] - bins[n][1];
+    let (w_in, wy_in) = star.real(bins[n + ku][0] - bins[n][0], bins[n + ku][1] - bins[n][1]);
+    let (sum_w, sum_wy) = star.totals();
     let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
         return BoxFit::default();
     };

@@ -24,7 +24,8 @@ use std::sync::Mutex;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::{phase, score, BoxFit, Engine, Job, Objective, Periodogram};
+use super::fixed::{self, Point, Quantized};
+use super::{score, BoxFit, Engine, Job, Objective, Periodogram};
 use crate::error::{Error, Result};
 
 const KERNEL: &str = include_str!("../../kernels/bls_tiles.wgsl");
@@ -43,9 +44,6 @@ const IN_FLIGHT: usize = 3;
 /// answered wrongly. This limit was the cause of the old engine's wrong answers on stars of
 /// more than ~60,000 points, where one invocation looped over every point.
 pub const LLVMPIPE_LOOP_LIMIT: u64 = 65_535;
-/// Fixed-point scale: the sum of |values| over a star maps to this many steps, so every
-/// prefix sum, wrapped bins included (at most twice the total), stays below 2^31.
-const FIXED_TOTAL: f64 = (1u64 << 29) as f64;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq)]
@@ -53,15 +51,6 @@ pub struct Params {
     pub n_trials: u32,
     pub objective: u32,
     pub groups_x: u32,
-    pub _pad: u32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq)]
-pub struct GpuPoint {
-    pub t: u32,
-    pub w: i32,
-    pub wy: i32,
     pub _pad: u32,
 }
 
@@ -311,68 +300,31 @@ pub fn loop_iterations(n_points: u64, m: u64, k_max: u64, n_box: u64, wg: u64, t
 /// A job conditioned for the kernel.
 struct Packed {
     star: GpuStar,
-    /// Real value of one fixed-point step of w and of w y.
-    unit_w: f64,
-    unit_wy: f64,
-    /// Days covered by the star's time ticks.
-    span: f64,
-    /// Totals of the fixed-point values, in steps.
-    sum_w: i64,
-    sum_wy: i64,
+    q: Quantized,
 }
 
-/// Appends a job's points in fixed point to `points` and describes the star.
-fn pack(job: &Job<'_>, points: &mut Vec<GpuPoint>, dur_off: u32) -> Result<Packed> {
-    let lc = job.lc;
-    let abs_w: f64 = lc.ivar.iter().sum();
-    let abs_wy: f64 = lc.ivar.iter().zip(&lc.y).map(|(w, y)| (w * y).abs()).sum();
-    if !(abs_w.is_finite() && abs_w > 0.0 && abs_wy.is_finite()) {
-        return Err(Error::invalid(
-            "light curve weights or fluxes are not finite",
-        ));
-    }
-    let unit_w = abs_w / FIXED_TOTAL;
-    let mean_w = abs_w / lc.len() as f64;
-    let unit_wy = if abs_wy > 0.0 {
-        abs_wy / FIXED_TOTAL
-    } else {
-        1.0
-    };
+/// Appends a job's points to `points` and describes the star.
+fn pack(job: &Job<'_>, points: &mut Vec<Point>, dur_off: u32) -> Result<Packed> {
+    let mut q = Quantized::new(job.lc)?;
     let offset = points.len() as u32;
-    let span = phase::span(lc.baseline());
-    let (mut sw, mut swy) = (0i64, 0i64);
-    for i in 0..lc.len() {
-        let w = (lc.ivar[i] / unit_w).round() as i32;
-        let wy = (lc.ivar[i] * lc.y[i] / unit_wy).round() as i32;
-        sw += i64::from(w);
-        swy += i64::from(wy);
-        points.push(GpuPoint {
-            t: phase::ticks(lc.t[i], span) as u32,
-            w,
-            wy,
-            _pad: 0,
-        });
-    }
+    points.append(&mut q.points);
+    // The kernel works in weights scaled to a mean of 1 (f32 would overflow on the squares
+    // of real inverse variances); the host rescores in real units.
+    let (sum_w, sum_wy) = q.totals();
     Ok(Packed {
         star: GpuStar {
             offset,
-            count: lc.len() as u32,
+            count: job.lc.len() as u32,
             dur_off,
             oversample: job.grid.oversample,
-            // The kernel works in weights scaled to a mean of 1 (f32 would overflow on the
-            // squares of real inverse variances); the host rescores in real units.
-            sum_w: (sw as f64 * unit_w / mean_w) as f32,
-            sum_wy: (swy as f64 * unit_wy / mean_w) as f32,
-            unit_w: (unit_w / mean_w) as f32,
-            unit_wy: (unit_wy / mean_w) as f32,
-            span: span as f32,
+            sum_w: (sum_w / q.mean_w) as f32,
+            sum_wy: (sum_wy / q.mean_w) as f32,
+            unit_w: (q.unit_w / q.mean_w) as f32,
+            unit_wy: (q.unit_wy / q.mean_w) as f32,
+            span: q.span as f32,
             _pad: [0; 3],
         },
-        span,
-        unit_w,
-        unit_wy,
-        sum_w: sw,
-        sum_wy: swy,
+        q,
     })
 }
 
@@ -465,7 +417,7 @@ impl GpuEngine {
     }
 
     fn run_group(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
-        let mut points = Vec::with_capacity(jobs.iter().map(|j| j.lc.len()).sum());
+        let mut points: Vec<Point> = Vec::with_capacity(jobs.iter().map(|j| j.lc.len()).sum());
         if jobs.len() >= 1 << 26 {
             return Err(Error::Gpu(
                 "too many stars in one call (at most 2^26)".into(),
@@ -507,7 +459,7 @@ impl GpuEngine {
             while trials.len() < CHUNK_TRIALS && job < jobs.len() {
                 let g = jobs[job].grid;
                 let (m, _) = g.bins(period);
-                let f = phase::frequency(g.periods[period], packed[job].span);
+                let f = fixed::frequency(g.periods[period], packed[job].q.span);
                 let (f_hi, f_lo) = ((f >> 32) as u32, f as u32);
                 trials.push(GpuTrial {
                     star_dur: (job as u32) << 6 | g.n_durations[period],
@@ -692,13 +644,9 @@ fn rescore(b: &GpuBest, p: &Packed, grid: &super::Grid, i: usize, objective: Obj
     }
     let period = grid.periods[i];
     let (_, bw) = grid.bins(i);
-    let Some((_, mut fit)) = score(
-        p.sum_w as f64 * p.unit_w,
-        p.sum_wy as f64 * p.unit_wy,
-        f64::from(b.w_in) * p.unit_w,
-        f64::from(b.wy_in) * p.unit_wy,
-        objective,
-    ) else {
+    let (sum_w, sum_wy) = p.q.totals();
+    let (w_in, wy_in) = p.q.real(i64::from(b.w_in), i64::from(b.wy_in));
+    let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
         return BoxFit::default();
     };
     fit.duration = f64::from(b.k) * bw;
@@ -713,7 +661,7 @@ mod tests {
     #[test]
     fn struct_sizes_match_the_kernel() {
         assert_eq!(std::mem::size_of::<Params>(), 16);
-        assert_eq!(std::mem::size_of::<GpuPoint>(), 16);
+        assert_eq!(std::mem::size_of::<Point>(), 16);
         assert_eq!(std::mem::size_of::<GpuStar>(), 48);
         assert_eq!(std::mem::size_of::<GpuTrial>(), 16);
         assert_eq!(std::mem::size_of::<GpuBest>(), 24);
@@ -762,16 +710,16 @@ mod tests {
 
     #[test]
     fn gpu_and_cpu_bins_agree_and_match_f64_over_four_years() {
-        let span = phase::span(1460.0);
+        let span = fixed::span(1460.0);
         let (mut same, mut total) = (0, 0);
         for &period in &[0.6012345, 1.0, 3.7, 54.418383, 700.1] {
-            let f = phase::frequency(period, span);
+            let f = fixed::frequency(period, span);
             let m = (period / 0.0104).ceil() as u32;
             for j in 0..20_000 {
                 let t = j as f64 * 0.0730001;
-                let ticks = phase::ticks(t, span);
-                let cpu = phase::bin(ticks, f, u64::from(m)) as u32;
-                assert_eq!(cpu, kernel_bin(ticks as u32, f, m), "P {period} t {t}");
+                let ticks = fixed::ticks(t, span);
+                let cpu = fixed::bin(ticks, f, u64::from(m)) as u32;
+                assert_eq!(cpu, kernel_bin(ticks, f, m), "P {period} t {t}");
                 let x = t / period;
                 let exact = ((x - x.floor()) * f64::from(m)) as u32;
                 total += 1;

@@ -12,6 +12,7 @@
 //! (depth > 0) count; a period with none reports zeros.
 
 pub mod cpu;
+pub mod fixed;
 pub mod gpu;
 pub mod grid;
 pub mod stats;
@@ -366,40 +367,6 @@ impl Periodogram {
             pg.log_likelihood.push(f.log_likelihood);
         }
         pg
-    }
-}
-
-/// Phases in integers, shared by both engines so they put every point in the same bin.
-/// Times become ticks (`u64` below 2^32) of `span / 2^32` days since the first point, where
-/// the span is a little more than the baseline (0.03 s ticks over four years); a trial's
-/// frequency becomes a 64-bit fixed-point number of cycles per tick (units of 2^-64
-/// cycles), so `t * f` wrapping is the fractional phase, exactly, and its top 32 bits times
-/// `m` give the bin. No float rounding: f32 phases put ~1 % of a four-year star's points in
-/// a neighbouring bin at short periods.
-pub mod phase {
-    /// Ticks per span.
-    const TICKS: f64 = 4_294_967_296.0;
-
-    /// Days covered by a star's 2^32 ticks.
-    pub fn span(baseline: f64) -> f64 {
-        baseline.max(1e-6) * (1.0 + 1e-9) + 1e-9
-    }
-
-    /// A time (days since the first point) in ticks.
-    #[inline]
-    pub fn ticks(t: f64, span: f64) -> u64 {
-        (t * (TICKS / span)).clamp(0.0, TICKS - 1.0) as u64
-    }
-
-    /// The fixed-point frequency of `period` (days).
-    pub fn frequency(period: f64, span: f64) -> u64 {
-        (span / period * TICKS).clamp(0.0, u64::MAX as f64) as u64
-    }
-
-    /// The bin of `ticks` at fixed-point frequency `f` with `m` bins: floor(frac(t/P) m).
-    #[inline]
-    pub fn bin(ticks: u64, f: u64, m: u64) -> usize {
-        (((ticks.wrapping_mul(f) >> 32) * m) >> 32) as usize
     }
 }
 
