@@ -26,7 +26,7 @@ pub const MAX_SINGLE_FRACTION: f64 = 0.8;
 /// A star stops after this many rounds in a row whose peak was rejected (single events,
 /// variability, harmonics): what is left above the threshold is then mostly systematics, and
 /// each further round costs a whole search.
-pub const MAX_REJECTED_ROUNDS: usize = 2;
+pub const MAX_REJECTED_ROUNDS: usize = 3;
 
 /// A light curve with fewer points than this is refused as too short to search.
 pub const MIN_SEARCH_POINTS: usize = 50;

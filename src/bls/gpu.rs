@@ -146,6 +146,8 @@ pub struct GpuEngine {
     /// Invocations per workgroup and phase bins per tile, as compiled into the kernel.
     workgroup: u32,
     tile: u32,
+    /// Trials per submitted chunk.
+    chunk_trials: usize,
     buffers: Mutex<Buffers>,
 }
 
@@ -262,8 +264,16 @@ impl GpuEngine {
             limits,
             workgroup,
             tile,
+            chunk_trials: CHUNK_TRIALS,
             buffers: Mutex::new(buffers),
         })
+    }
+
+    /// Submits at most `n` trials at a time (default 65,536); tests use small chunks to
+    /// exercise the chunks in flight.
+    pub fn with_chunk_trials(mut self, n: usize) -> Self {
+        self.chunk_trials = n.max(1);
+        self
     }
 
     /// Whether the adapter is a real GPU (not a CPU emulation such as llvmpipe).
@@ -449,14 +459,14 @@ impl GpuEngine {
             .iter()
             .map(|j| Vec::with_capacity(j.grid.len()))
             .collect();
-        let mut trials: Vec<GpuTrial> = Vec::with_capacity(CHUNK_TRIALS);
+        let mut trials: Vec<GpuTrial> = Vec::with_capacity(self.chunk_trials);
         let mut queue: std::collections::VecDeque<InFlight> = Default::default();
         let (mut job, mut period, mut chunk) = (0usize, 0usize, 0usize);
         while job < jobs.len() {
             // Trial records of the next chunk, from (job, period) on.
             let first = (job, period);
             trials.clear();
-            while trials.len() < CHUNK_TRIALS && job < jobs.len() {
+            while trials.len() < self.chunk_trials && job < jobs.len() {
                 let g = jobs[job].grid;
                 let (m, _) = g.bins(period);
                 let f = fixed::frequency(g.periods[period], packed[job].q.span);

@@ -173,7 +173,10 @@ fn gpu() -> Option<GpuEngine> {
 
 #[test]
 fn gpu_matches_cpu_over_whole_periodograms_of_many_stars() {
-    let Some(gpu) = gpu() else { return };
+    // Chunks of 1,000 trials: 48 submissions, three in flight at a time.
+    let Some(gpu) = gpu().map(|g| g.with_chunk_trials(1000)) else {
+        return;
+    };
     eprintln!("GPU engine: {}", gpu.name());
     // 120 stars of different lengths (8 to 40 days), depths and periods.
     let stars: Vec<Series> = (0..120)
