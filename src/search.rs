@@ -78,7 +78,8 @@ impl SearchOptions {
     /// The grid for a light curve of this baseline and median cadence (days). Bins finer
     /// than half a cadence add cost without resolution, so the bins per shortest duration
     /// are lowered until a bin is at least half a cadence (never below 1); and no bin is
-    /// finer than the phase the period grid resolves ([`Grid::with_resolution_bins`]).
+    /// finer than half the phase the period grid resolves ([`Grid::with_resolution_bins`]
+    /// with `per_drift` 2: bins of the whole drift lost Kepler-10 c in one quarter).
     pub fn grid(&self, baseline: f64, cadence: f64) -> Result<Grid> {
         let periods = grid::ofir_periods(
             baseline,
@@ -100,7 +101,7 @@ impl SearchOptions {
             oversample,
             DurationLimit::Physical(self.star),
         )?
-        .with_resolution_bins(baseline, 1.0))
+        .with_resolution_bins(baseline, 2.0))
     }
 }
 
