@@ -11,13 +11,14 @@
 //! `BENCH_PERIODS=n` changes the number of periods; `BENCH_DURATIONS=search` uses the
 //! search's 14 durations (0.5 h to 12 h, log-spaced) instead of the three above.
 
+mod common;
+
 use std::io::Write;
 use std::time::Instant;
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::bls::gpu::GpuEngine;
 use exoscreen::bls::{grid, DurationLimit, Engine, Grid, Job, Objective, Prepared};
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
 
 fn median_seconds(engine: &dyn Engine, job: Job<'_>, runs: usize) -> f64 {
     let mut times: Vec<f64> = (0..runs)
@@ -39,18 +40,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
-    let series = generate(&SynthOptions {
-        seed: 2026,
-        days: 1460.0,
-        noise_ppm: 200.0,
-        transits: vec![BoxTransit {
-            period: 13.7,
-            epoch: 140.0,
-            duration: 0.15,
-            depth: 5e-4,
-        }],
-        ..Default::default()
-    });
+    let series = common::four_year_star();
     let lc = Prepared::new(&series).expect("prepared");
     let periods = grid::even_frequency_periods(1.0, 100.0, n_periods).expect("grid");
     let durations = match std::env::var("BENCH_DURATIONS").as_deref() {

@@ -15,13 +15,14 @@
 //! counts (empty: none); `BENCH_GPU=0` leaves the GPU out. `benches/compare_search.sh` times
 //! whole searches of the same star (and of Kepler-227) by this build and another.
 
+mod common;
+
 use std::time::Instant;
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::bls::gpu::GpuEngine;
 use exoscreen::bls::{Engine, Grid, Job, Objective, Prepared};
 use exoscreen::search::{search_many, SearchOptions};
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -49,18 +50,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let series = generate(&SynthOptions {
-        seed: 2026,
-        days: 1460.0,
-        noise_ppm: 200.0,
-        transits: vec![BoxTransit {
-            period: 13.7,
-            epoch: 140.0,
-            duration: 0.15,
-            depth: 5e-4,
-        }],
-        ..Default::default()
-    });
+    let series = common::four_year_star();
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-search");
     std::fs::create_dir_all(&out).expect("bench folder");
     exoscreen::synth::write_csv(&out.join("star.csv"), &series).expect("write star");
