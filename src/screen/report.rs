@@ -93,9 +93,12 @@ impl OverviewRow {
     }
 }
 
-/// The overviews a run kept, by (target, source files); unreadable parts are skipped (the
-/// page then recomputes its periodogram).
-fn read_overviews(out: &Path) -> BTreeMap<(String, String), OverviewRow> {
+/// The overviews a run kept for the stars in `wanted` (the pages drawn), by (target, source
+/// files); unreadable parts are skipped (the page then recomputes its periodogram).
+fn read_overviews(
+    out: &Path,
+    wanted: &std::collections::BTreeSet<(String, String)>,
+) -> BTreeMap<(String, String), OverviewRow> {
     let mut map = BTreeMap::new();
     let Ok(dir) = std::fs::read_dir(out.join("parts")) else {
         return map;
@@ -109,7 +112,10 @@ fn read_overviews(out: &Path) -> BTreeMap<(String, String), OverviewRow> {
             continue;
         };
         for row in r.deserialize::<OverviewRow>().filter_map(|r| r.ok()) {
-            map.insert((row.target_id.clone(), row.source_files.clone()), row);
+            let key = (row.target_id.clone(), row.source_files.clone());
+            if wanted.contains(&key) {
+                map.insert(key, row);
+            }
         }
     }
     map
@@ -147,7 +153,17 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
                 num(r, "duration_hours") / 24.0,
             ));
     }
-    let overviews = read_overviews(out);
+    let wanted = rows
+        .iter()
+        .take(s.top)
+        .map(|r| {
+            (
+                text(r, "target_id").to_string(),
+                text(r, "source_files").to_string(),
+            )
+        })
+        .collect();
+    let overviews = read_overviews(out, &wanted);
     let mut pages: Vec<std::result::Result<String, String>> = Vec::new();
     for (rank, r) in rows.iter().enumerate().take(s.top) {
         let stem = page_stem(rank + 1, r);
