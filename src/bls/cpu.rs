@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::fixed::{self, Point, Quantized};
+use super::fixed::{self, Quantized};
 use super::{score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
 use crate::error::{Error, Result};
 
@@ -41,9 +41,9 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
         .enumerate()
         .flat_map(|(j, job)| (0..job.grid.len()).step_by(CHUNK).map(move |s| (j, s)))
         .collect();
-    let stars: Vec<Quantized> = jobs
+    let stars: Vec<Packed> = jobs
         .par_iter()
-        .map(|j| Quantized::new(j.lc))
+        .map(|j| Quantized::new(j.lc).map(Packed::new))
         .collect::<Result<_>>()?;
     let chunks: Vec<Vec<BoxFit>> = tasks
         .par_iter()
@@ -69,17 +69,125 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
         .collect())
 }
 
-/// Reusable per-thread buffer: (weight, weighted flux) steps per wrapped bin, then their
-/// cumulative sums; the boxes of the period.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    bins: Vec<[i64; 2]>,
-    boxes: Vec<(u32, u32)>,
+/// A quantized star as the CPU fold reads it: ticks apart, and each point's steps of w y and
+/// w packed in one i64 (`w y << 32 | w`). Weights are never negative and a star's steps sum
+/// to less than 2^31 even counted twice (the wrap), so one add sums both exactly and any sum
+/// of points unpacks to (w, w y): one add to memory per point instead of two, ~1.5x faster.
+pub struct Packed {
+    q: Quantized,
+    ticks: Vec<u32>,
+    sums: Vec<i64>,
 }
 
-/// The best box at period `grid.periods[index]` of a quantized star.
+impl Packed {
+    pub fn new(q: Quantized) -> Self {
+        let ticks = q.points.iter().map(|p| p.t).collect();
+        let sums = q
+            .points
+            .iter()
+            .map(|p| (i64::from(p.wy) << 32) + i64::from(p.w))
+            .collect();
+        Packed { q, ticks, sums }
+    }
+}
+
+/// (w, w y) steps of a packed sum whose w part is in [0, 2^32).
+#[inline]
+fn unpack(v: i64) -> (i64, i64) {
+    let w = v & 0xffff_ffff;
+    (w, (v - w) >> 32)
+}
+
+/// Reusable per-thread buffers: packed steps per wrapped bin, then their cumulative sums, and
+/// those as f64; the boxes of the period; box ranks.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    bins: Vec<i64>,
+    boxes: Vec<(u32, u32)>,
+    w: Vec<f64>,
+    wy: Vec<f64>,
+    q: Vec<f64>,
+}
+
+/// A box's rank from its in-transit sums (in steps): num^2 / den, both objectives' power up
+/// to a factor common to every box of the star (likelihood: den = w_in w_out^2; SNR: den =
+/// w_in w_out, with num = w_in sum_wy - wy_in sum_w = sum_w w_out depth); 0 unless a dip
+/// with weight in and out of transit. Branch-free so a whole box length scans in SIMD lanes
+/// (a branch per box, taken about half the time on noise, cost more than the arithmetic).
+#[inline(always)]
+fn rank<const LIKELIHOOD: bool>(w_in: f64, wy_in: f64, sum_w: f64, sum_wy: f64) -> f64 {
+    let w_out = sum_w - w_in;
+    let num = w_in * sum_wy - wy_in * sum_w;
+    let den = if LIKELIHOOD {
+        w_in * w_out * w_out
+    } else {
+        w_in * w_out
+    };
+    let r = num * num / den;
+    if w_in > 0.0 && w_out > 0.0 && num > 0.0 {
+        r
+    } else {
+        0.0
+    }
+}
+
+/// The best (box length, start bin) over every box of `boxes` on prefix sums `w`, `wy` of
+/// `m` wrapped bins; `None` when no box is a dip. Ties go to the earlier box, then start.
+fn best_box<const LIKELIHOOD: bool>(
+    w: &[f64],
+    wy: &[f64],
+    m: usize,
+    boxes: &[(u32, u32)],
+    sum_w: f64,
+    sum_wy: f64,
+    q: &mut Vec<f64>,
+) -> Option<(u32, usize)> {
+    let mut best: Option<(u32, usize)> = None;
+    let mut best_rank = 0.0;
+    for &(k, stride) in boxes {
+        let (k_us, stride) = (k as usize, stride as usize);
+        q.clear();
+        if stride == 1 {
+            let (lo_w, hi_w) = (&w[..m], &w[k_us..k_us + m]);
+            let (lo_y, hi_y) = (&wy[..m], &wy[k_us..k_us + m]);
+            q.extend(
+                lo_w.iter()
+                    .zip(hi_w)
+                    .zip(lo_y.iter().zip(hi_y))
+                    .map(|((a, b), (c, d))| rank::<LIKELIHOOD>(b - a, d - c, sum_w, sum_wy)),
+            );
+        } else {
+            q.extend((0..m).step_by(stride).map(|n| {
+                rank::<LIKELIHOOD>(w[n + k_us] - w[n], wy[n + k_us] - wy[n], sum_w, sum_wy)
+            }));
+        }
+        // Maximum over four independent lanes (no chain of dependent compares), then its
+        // first position only when it beats the best so far.
+        let mut lanes = [0.0f64; 4];
+        let chunks = q.chunks_exact(4);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for (l, v) in lanes.iter_mut().zip(c) {
+                *l = if *v > *l { *v } else { *l };
+            }
+        }
+        let top = tail
+            .iter()
+            .chain(&lanes)
+            .fold(0.0f64, |a, &v| if v > a { v } else { a });
+        if top > best_rank {
+            if let Some(i) = q.iter().position(|&v| v == top) {
+                best_rank = top;
+                best = Some((k, i * stride));
+            }
+        }
+    }
+    best
+}
+
+/// The best box at period `grid.periods[index]` of a packed star.
 pub fn fit_period(
-    star: &Quantized,
+    star: &Packed,
     grid: &Grid,
     index: usize,
     objective: Objective,
@@ -93,58 +201,38 @@ pub fn fit_period(
     let len = m + k_max + 1;
     let bins = &mut s.bins;
     bins.clear();
-    bins.resize(len, [0; 2]);
-    let (f, mu) = (fixed::frequency(period, star.span), m as u64);
-    for &Point { t, w, wy, .. } in &star.points {
-        let b = &mut bins[fixed::bin(t, f, mu) + 1];
-        b[0] += i64::from(w);
-        b[1] += i64::from(wy);
+    bins.resize(len, 0);
+    let (f, mu) = (fixed::frequency(period, star.q.span), m as u64);
+    for (&t, &v) in star.ticks.iter().zip(&star.sums) {
+        bins[fixed::bin(t, f, mu) + 1] += v;
     }
     // Wrap: bins m+1.. repeat bins 1.., then cumulate.
-    for j in 1..=k_max {
-        bins[m + j] = bins[j];
-    }
+    bins.copy_within(1..=k_max, m + 1);
     for j in 1..len {
-        let prev = bins[j - 1];
-        bins[j][0] += prev[0];
-        bins[j][1] += prev[1];
+        bins[j] += bins[j - 1];
     }
-    // Both objectives rank boxes by num^2 / den (likelihood: den = w_in w_out^2; SNR:
-    // den = w_in w_out, the constant sum_w dropped); compare cross-multiplied, no division.
-    // In steps: the units scale every box of the star alike, so the ranking is the same.
-    let likelihood = objective == Objective::Likelihood;
-    let (sum_w, sum_wy) = (star.sum_w as f64, star.sum_wy as f64);
-    let (mut best_num2, mut best_den) = (0.0f64, 1.0f64);
-    let mut best: Option<(u32, usize)> = None;
-    for &(k, stride) in boxes {
-        let ku = k as usize;
-        let starts = bins[..m].iter().zip(&bins[ku..]).enumerate();
-        for (n, (lo, hi)) in starts.step_by(stride as usize) {
-            let w_in = (hi[0] - lo[0]) as f64;
-            let wy_in = (hi[1] - lo[1]) as f64;
-            let w_out = sum_w - w_in;
-            let num = w_in * sum_wy - wy_in * sum_w;
-            if w_in <= 0.0 || w_out <= 0.0 || num <= 0.0 {
-                continue;
-            }
-            let num2 = num * num;
-            let den = if likelihood {
-                w_in * w_out * w_out
-            } else {
-                w_in * w_out
-            };
-            if num2 * best_den > best_num2 * den || best.is_none() {
-                (best_num2, best_den) = (num2, den);
-                best = Some((k, n));
-            }
+    // Prefix sums as f64 (exact: they are below 2^31 steps) so the box scan vectorizes.
+    s.w.clear();
+    s.wy.clear();
+    for &b in bins.iter() {
+        let (w, wy) = unpack(b);
+        s.w.push(w as f64);
+        s.wy.push(wy as f64);
+    }
+    let (sum_w, sum_wy) = (star.q.sum_w as f64, star.q.sum_wy as f64);
+    let best = match objective {
+        Objective::Likelihood => {
+            best_box::<true>(&s.w, &s.wy, m, &s.boxes, sum_w, sum_wy, &mut s.q)
         }
-    }
+        Objective::Snr => best_box::<false>(&s.w, &s.wy, m, &s.boxes, sum_w, sum_wy, &mut s.q),
+    };
     let Some((k, n)) = best else {
         return BoxFit::default();
     };
     let ku = k as usize;
-    let (w_in, wy_in) = star.real(bins[n + ku][0] - bins[n][0], bins[n + ku][1] - bins[n][1]);
-    let (sum_w, sum_wy) = star.totals();
+    let (w_in, wy_in) = unpack(s.bins[n + ku] - s.bins[n]);
+    let (w_in, wy_in) = star.q.real(w_in, wy_in);
+    let (sum_w, sum_wy) = star.q.totals();
     let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
         return BoxFit::default();
     };
@@ -192,4 +280,32 @@ pub fn brute_force(
         })
         .collect();
     Periodogram::from_fits(objective, grid, lc, &fits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_sums_unpack_to_both_sums_with_negative_fluxes() {
+        // Weights of every size, weighted fluxes of both signs; prefix sums as the fold makes
+        // them (wrapped: every point counted up to twice).
+        let points: Vec<(i32, i32)> = (0..5000i64)
+            .map(|i| {
+                let w = ((i * 7919) % 200_000) as i32;
+                let wy = (((i * 104_729) % 400_001) - 250_000) as i32;
+                (w, wy)
+            })
+            .collect();
+        let (mut packed, mut w_sum, mut wy_sum) = (0i64, 0i64, 0i64);
+        for _ in 0..2 {
+            for &(w, wy) in &points {
+                packed += (i64::from(wy) << 32) + i64::from(w);
+                w_sum += i64::from(w);
+                wy_sum += i64::from(wy);
+                assert_eq!(unpack(packed), (w_sum, wy_sum));
+            }
+        }
+        assert!(wy_sum < -100_000_000, "{wy_sum}");
+    }
 }
