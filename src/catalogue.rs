@@ -1,6 +1,7 @@
 //! The candidate catalogue: one CSV row per candidate (units in the column names), as
 //! `search`, `screen` and `merge` write it, and the ranking `screen` and `merge` apply.
 
+use crate::known::Catalogue;
 use crate::lightcurve::LightCurve;
 use crate::search::Candidate;
 
@@ -27,11 +28,23 @@ pub struct Row<'a> {
     pub max_single_fraction: f64,
     pub harmonic_amplitude_ppm: f64,
     pub harmonic_delta_log_likelihood: f64,
+    pub transit_depth_chi2: f64,
+    pub transit_depth_p: f64,
+    pub settled_transits: usize,
     pub per_transit_depth_ppm: String,
     pub per_transit_snr: String,
     pub harmonics: String,
     pub period_aliases: String,
     pub source_files: String,
+    /// The known object the candidate matches (`--known` catalogues), its period (days) and
+    /// disposition; empty when none matches or no catalogue was given.
+    pub known_name: String,
+    pub known_period: Option<f64>,
+    pub known_disposition: String,
+    /// `same` (period within 1 %), `m/n` (period m/n times the known one), `none` (new), or
+    /// empty when no catalogue was given.
+    #[serde(rename = "match")]
+    pub relation: String,
     /// Planet probability from the classifier (absent from `search` output).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -39,9 +52,18 @@ pub struct Row<'a> {
     pub model: Option<&'a str>,
 }
 
-/// The catalogue row of a candidate; `scored` is the classifier's (score, model name).
-pub fn row<'a>(lc: &'a LightCurve, c: &Candidate, scored: Option<(f64, &'a str)>) -> Row<'a> {
+/// The catalogue row of a candidate; `scored` is the classifier's (score, model name),
+/// `known` the catalogue of known objects to cross-match against.
+pub fn row<'a>(
+    lc: &'a LightCurve,
+    c: &Candidate,
+    scored: Option<(f64, &'a str)>,
+    known: Option<&Catalogue>,
+) -> Row<'a> {
     let v = &c.vetting;
+    let epoch_bjd = lc.time_system.bjd_reference().map(|r| r + c.epoch);
+    let matched =
+        known.and_then(|k| k.cross_match(lc.target_id(), c.period, epoch_bjd, c.duration));
     let join = |it: Vec<String>| it.join(";");
     Row {
         target_id: lc.target_id(),
@@ -64,6 +86,9 @@ pub fn row<'a>(lc: &'a LightCurve, c: &Candidate, scored: Option<(f64, &'a str)>
         max_single_fraction: v.max_single_fraction,
         harmonic_amplitude_ppm: v.harmonic_amplitude * 1e6,
         harmonic_delta_log_likelihood: v.harmonic_delta_log_likelihood,
+        transit_depth_chi2: v.transit_depth_chi2,
+        transit_depth_p: v.transit_depth_p,
+        settled_transits: v.settled_transits,
         per_transit_depth_ppm: join(
             v.per_transit
                 .iter()
@@ -79,6 +104,18 @@ pub fn row<'a>(lc: &'a LightCurve, c: &Candidate, scored: Option<(f64, &'a str)>
         harmonics: join(c.harmonics.iter().map(|p| format!("{p:.5}")).collect()),
         period_aliases: join(c.period_aliases.iter().map(|p| format!("{p:.5}")).collect()),
         source_files: source_files(lc),
+        known_name: matched
+            .as_ref()
+            .map_or(String::new(), |m| m.known.name.clone()),
+        known_period: matched.as_ref().map(|m| m.known.period),
+        known_disposition: matched
+            .as_ref()
+            .map_or(String::new(), |m| m.known.disposition.clone()),
+        relation: match (&matched, known) {
+            (Some(m), _) => m.relation.to_string(),
+            (None, Some(_)) => "none".into(),
+            (None, None) => String::new(),
+        },
         score: scored.map(|s| s.0),
         model: scored.map(|s| s.1),
     }

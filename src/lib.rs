@@ -17,6 +17,7 @@ pub mod error;
 pub mod hash;
 pub mod inject;
 pub mod io;
+pub mod known;
 pub mod lightcurve;
 pub mod load;
 pub mod metrics;

@@ -23,6 +23,16 @@ pub const DEFAULT_SDE_THRESHOLD: f64 = 9.0;
 /// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
 pub const MAX_SINGLE_FRACTION: f64 = 0.8;
 
+/// A candidate with at most this many transits is rejected when its transits disagree in
+/// depth beyond [`MIN_DEPTH_CONSISTENCY_P`] (unrelated events lined up; with many transits,
+/// red noise alone inflates the chi-square and the SDE already speaks for the signal).
+pub const FEW_TRANSITS: usize = 10;
+
+/// Chance below which the per-transit depths of a few-transit candidate count as
+/// inconsistent: Kepler-227's 446-d "planet" (transits of 1120, 1382, -50 and 264 ppm) has
+/// ~1e-19; one in 10,000 lets real planets through.
+pub const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
+
 /// A star stops after this many rounds in a row whose peak was rejected (single events,
 /// variability, harmonics): what is left above the threshold is then mostly systematics, and
 /// each further round costs a whole search.
@@ -634,6 +644,25 @@ fn take_peak(
         st.result.skipped.push(format!(
             "P = {period:.5} d at {epoch:.4}: one transit carries {:.0} % of the SNR^2 (single event), masked",
             100.0 * vetting.max_single_fraction
+        ));
+        return;
+    }
+    let unsettled = vetting.n_transits - vetting.settled_transits;
+    if unsettled > 0 && vetting.settled_transits < 2 {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d at {epoch:.4}: {unsettled} of its {} transits begin within {} d after a data gap (thermal settling) and fewer than two do not, masked",
+            vetting.n_transits,
+            stats::SETTLING_DAYS
+        ));
+        return;
+    }
+    if vetting.n_transits <= FEW_TRANSITS && vetting.transit_depth_p < MIN_DEPTH_CONSISTENCY_P {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d at {epoch:.4}: its {} transits disagree in depth (chi2 {:.1} for {} degrees of freedom, p = {:.1e}), masked",
+            vetting.n_transits,
+            vetting.transit_depth_chi2,
+            vetting.n_transits - 1,
+            vetting.transit_depth_p
         ));
         return;
     }

@@ -94,6 +94,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let detrend = args.detrend.options();
     detrend.validate()?;
     let search = args.search.options();
+    let known = args.search.catalogue()?.map(std::sync::Arc::new);
     let manifest = match &args.manifest {
         Some(m) => manifest_lines(m)?,
         None => Vec::new(),
@@ -123,8 +124,8 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         quality: args.quality,
     };
     let settings = format!(
-        "{read:?} {detrend:?} {search:?} shard {:?} batch {batch} model {}",
-        args.shard, clf.name
+        "{read:?} {detrend:?} {search:?} shard {:?} batch {batch} model {} known {:?}",
+        args.shard, clf.name, args.search.known
     );
     let fp = screen::fingerprint(&shard_files, &settings);
     let existing = match (args.resume, args.force) {
@@ -175,6 +176,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         detrend: detrend.clone(),
         search: search.clone(),
         batch_targets: batch,
+        known: known.clone(),
     };
     let bar = progress_bar();
     bar.set_length(targets.len() as u64);
@@ -193,6 +195,15 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     summary.files_failed = combined.files("error");
     summary.files_skipped = combined.files("skipped");
     summary.candidates = combined.candidates;
+    let tally = match &known {
+        Some(k) => Some(screen::tally_known(&args.out, k)?),
+        None => None,
+    };
+    if let Some(t) = &tally {
+        summary.known_planets = Some(t.known);
+        summary.known_found = Some(t.found);
+        summary.candidates_new = Some(t.new);
+    }
     let t_report = Instant::now();
     let pages = report::write(
         &args.out,
@@ -228,6 +239,9 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         summary.seconds_total,
         summary.peak_rss_mib
     );
+    if let Some(t) = &tally {
+        println!("{}", t.line());
+    }
     println!(
         "catalogue: {}  status: {}  report: {} ({pages} pages)",
         args.out.join("candidates.csv").display(),

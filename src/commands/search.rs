@@ -8,6 +8,7 @@ use clap::Args;
 use exoscreen::bls::{self, EngineKind, Objective};
 use exoscreen::catalogue;
 use exoscreen::detrend;
+use exoscreen::known::Catalogue;
 use exoscreen::search::{self, SearchOptions};
 
 use super::detrend::DetrendFlags;
@@ -37,9 +38,28 @@ pub struct SearchFlags {
     /// Objective maximised at each period.
     #[arg(long, value_enum, default_value_t = Objective::Likelihood)]
     pub objective: Objective,
+    /// Catalogue of known objects to cross-match candidates against (repeatable): the NASA
+    /// Exoplanet Archive's cumulative KOI or TOI table as exported (CSV), a CSV with
+    /// target_id, name, period, or `builtin` (the known planets of the example stars).
+    #[arg(long)]
+    pub known: Vec<PathBuf>,
 }
 
 impl SearchFlags {
+    /// The `--known` catalogues, loaded; `None` when none was given.
+    pub fn catalogue(&self) -> anyhow::Result<Option<Catalogue>> {
+        if self.known.is_empty() {
+            return Ok(None);
+        }
+        let cat = Catalogue::load(&self.known)?;
+        tracing::info!(
+            "{} known object(s) from {}",
+            cat.len(),
+            cat.sources.join(", ")
+        );
+        Ok(Some(cat))
+    }
+
     pub fn options(&self) -> SearchOptions {
         SearchOptions {
             objective: self.objective,
@@ -70,6 +90,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let dopts = args.detrend.options();
     dopts.validate()?;
     let sopts = args.search.options();
+    let known = args.search.catalogue()?;
     let engine = bls::engine(args.search.engine)?;
     tracing::info!("engine: {}", engine.name());
     let loaded = args.read.load();
@@ -91,13 +112,18 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let results = search::search_many(&series, engine.as_ref(), &sopts);
     let mut out = csv::Writer::from_writer(super::output(args.out.as_deref())?);
-    let mut n_candidates = 0;
+    let mut found: Vec<(String, String, String)> = Vec::new();
     for (lc, r) in targets.iter().zip(results) {
         match r {
             Ok(res) => {
                 for c in &res.candidates {
-                    out.serialize(catalogue::row(lc, c, None))?;
-                    n_candidates += 1;
+                    let row = catalogue::row(lc, c, None, known.as_ref());
+                    found.push((
+                        lc.target_id().to_string(),
+                        row.known_name.clone(),
+                        row.relation.clone(),
+                    ));
+                    out.serialize(row)?;
                 }
                 for s in &res.skipped {
                     tracing::info!("{}: {s}", lc.meta);
@@ -119,10 +145,15 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     eprintln!(
-        "searched {} target(s) in {:.2} s with {}: {n_candidates} candidate(s)",
+        "searched {} target(s) in {:.2} s with {}: {} candidate(s)",
         targets.len(),
         started.elapsed().as_secs_f64(),
-        engine.name()
+        engine.name(),
+        found.len()
     );
+    if let Some(k) = &known {
+        let t = k.tally(targets.iter().map(|lc| lc.target_id()), &found);
+        eprintln!("{}", t.line());
+    }
     Ok(super::batch_exit(failures))
 }

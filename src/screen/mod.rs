@@ -61,6 +61,8 @@ pub struct Options {
     pub search: SearchOptions,
     /// Targets per batch (one engine call per search round covers a batch).
     pub batch_targets: usize,
+    /// Known objects every candidate is cross-matched against.
+    pub known: Option<std::sync::Arc<crate::known::Catalogue>>,
 }
 
 /// Counts and timings of a run (stage times are summed over batches; reading and detrending
@@ -83,6 +85,14 @@ pub struct Summary {
     pub stars_per_second: f64,
     /// Peak resident memory of the process, MiB (Linux; 0 elsewhere).
     pub peak_rss_mib: f64,
+    /// Cross-match with `--known` catalogues: known planets of the screened targets, how
+    /// many a candidate found at their period, candidates matching nothing known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_planets: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_found: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidates_new: Option<usize>,
 }
 
 /// Progress after each batch.
@@ -277,6 +287,7 @@ fn finish(
                         lc,
                         c,
                         Some((score.unwrap_or(f64::NAN), &clf.name)),
+                        opts.known.as_deref(),
                     ));
                 }
                 let detail = if notes.is_empty() {
@@ -647,6 +658,34 @@ impl Combined {
     pub fn files(&self, status: &str) -> usize {
         self.by_status.get(status).copied().unwrap_or(0)
     }
+}
+
+/// Cross-match tally of a finished run (its `candidates.csv` and `status.csv`): the targets
+/// searched are those with a file read without error.
+pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate::known::Tally> {
+    let (ch, cands) = read_parts(&[out.join("candidates.csv")])?;
+    let (sh, status) = read_parts(&[out.join("status.csv")])?;
+    let pos = |h: &Option<csv::StringRecord>, n: &str| {
+        h.as_ref().and_then(|h| h.iter().position(|c| c == n))
+    };
+    let (ct, cn, cm) = (
+        pos(&ch, "target_id"),
+        pos(&ch, "known_name"),
+        pos(&ch, "match"),
+    );
+    let (st, ss) = (pos(&sh, "target_id"), pos(&sh, "status"));
+    let found: Vec<(String, String, String)> = cands
+        .iter()
+        .map(|r| {
+            let f = |c| field(r, c).to_string();
+            (f(ct), f(cn), f(cm))
+        })
+        .collect();
+    let targets = status
+        .iter()
+        .filter(|r| field(r, ss) == "ok")
+        .map(|r| field(r, st));
+    Ok(known.tally(targets, &found))
 }
 
 /// Rebuilds `candidates.csv` and `status.csv` of a run from its parts (plus status rows for

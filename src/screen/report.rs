@@ -182,7 +182,7 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
     Ok(n)
 }
 
-const COLUMNS: [(&str, &str); 10] = [
+const COLUMNS: [(&str, &str); 12] = [
     ("target_id", "target"),
     ("planet", "planet"),
     ("score", "score"),
@@ -193,6 +193,8 @@ const COLUMNS: [(&str, &str); 10] = [
     ("sde", "SDE"),
     ("n_transits", "transits"),
     ("odd_even_sigma", "odd/even [σ]"),
+    ("known_name", "known"),
+    ("match", "match"),
 ];
 
 fn index_html(rows: &[Row], pages: &[std::result::Result<String, String>]) -> String {

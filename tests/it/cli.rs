@@ -133,3 +133,41 @@ fn gts_export_parses_back_to_the_same_times_and_values() {
     // BKJD 352.4 = BJD 2455185.4 = 2009-12-19 21:xx on the Unix scale.
     assert!(lines[0].starts_with("12612583"), "{}", lines[0]);
 }
+
+#[test]
+fn search_cross_matches_known_planets_and_names_a_bad_catalogue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("not_a_catalogue.csv");
+    std::fs::write(&bad, "a,b\n1,2\n").unwrap();
+    let o = exoscreen(&["search", "x.csv", "--known", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not_a_catalogue.csv") && stderr(&o).contains("not a known-object"),
+        "{}",
+        stderr(&o)
+    );
+    let Some(data) = data_dir() else { return };
+    let k2_3 = data.join("k2/tls/EPIC201367065.csv");
+    let o = exoscreen(&["search", k2_3.to_str().unwrap(), "--known", "builtin"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let h = rows.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (name, rel) = (col("known_name"), col("match"));
+    let mut matched: Vec<(String, String)> = rows
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[name].to_string(), r[rel].to_string())
+        })
+        .collect();
+    matched.sort();
+    let want = ["K2-3 b", "K2-3 c", "K2-3 d"].map(|n| (n.to_string(), "same".to_string()));
+    assert_eq!(matched, want);
+    assert!(
+        stderr(&o).contains("known objects: 3 of 3 known planet(s)"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,0 +1,516 @@
+//! Known objects and the cross-match of candidates against them: which candidates are
+//! planets already in a catalogue (same period, or a harmonic m/n of one) and which are new.
+//!
+//! Catalogues are CSV files as the NASA Exoplanet Archive exports them (`#` comment lines
+//! allowed), recognised by their columns:
+//! - the cumulative KOI table (`kepid`, `kepoi_name`, `kepler_name`, `koi_disposition`,
+//!   `koi_period`): named by `kepler_name`, else by `kepoi_name`;
+//! - the TOI table (`tid`, `toi`, `tfopwg_disp`, `pl_orbper`): named `TOI-<toi>`;
+//! - a plain table (`target_id`, `name`, `period`, optional `disposition`), as the snapshot
+//!   shipped in [`SNAPSHOT`].
+//!
+//! Targets match by the number in their identifier (KIC, EPIC or TIC; `EPIC201367065`,
+//! `kplr011904151` and `11904151` all give the number), so a light curve read from a CSV file
+//! named after its star matches too.
+//!
+//! A candidate is a known object when its period is within [`PERIOD_TOLERANCE`] of the
+//! known one and, where both have an epoch in BJD, its transit falls on one of the known
+//! transits (within the candidate's duration). A harmonic (period m/n times the known one)
+//! needs the epochs: its transits must fall on the known object's ephemeris every P/n, and
+//! without that check a star with eight planets would "match" most periods at 1 %.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::search::harmonic_ratio;
+
+/// Relative period tolerance of a match (same period, or m/n of it): 1 %, wide enough for a
+/// period measured from two transits in one Kepler quarter (Kepler-10 c comes out 0.5 % short
+/// in Q13), far narrower than the spacing of planets in a system.
+pub const PERIOD_TOLERANCE: f64 = 0.01;
+
+/// The catalogue shipped with exoscreen: the known planets of the stars in the examples and
+/// tests (Kepler-10, -90, -227, TrES-2, HAT-P-7, WASP-4, WASP-126, K2-3, WASP-75), each row
+/// naming its source (NASA Exoplanet Archive cumulative KOI and TOI tables of 2025-10-04;
+/// Kepler-90 i from Shallue & Vanderburg 2018; K2-3 and WASP-75 as the TLS examples quote
+/// them). `--known builtin`.
+pub const SNAPSHOT: &str = include_str!("snapshot.csv");
+
+/// The name that selects [`SNAPSHOT`] where a catalogue file is expected.
+pub const BUILTIN: &str = "builtin";
+
+/// One known object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Known {
+    pub target: u64,
+    pub name: String,
+    pub period: f64,
+    /// A mid-transit time, BJD (TDB), when the catalogue gives one.
+    pub epoch_bjd: Option<f64>,
+    /// As the catalogue gives it (CONFIRMED, CANDIDATE, FALSE POSITIVE, PC, KP, FP, ...).
+    pub disposition: String,
+}
+
+impl Known {
+    /// Whether the catalogue holds it for a planet or planet candidate (not a false positive
+    /// or false alarm).
+    pub fn is_planet(&self) -> bool {
+        !matches!(
+            self.disposition.to_ascii_uppercase().as_str(),
+            "FALSE POSITIVE" | "FP" | "FA" | "REFUTED"
+        )
+    }
+}
+
+/// How a candidate relates to a known object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relation {
+    /// The same period (within [`PERIOD_TOLERANCE`]).
+    Same,
+    /// The candidate's period is m/n times the known one (m, n <= 4).
+    Harmonic(u32, u32),
+}
+
+impl std::fmt::Display for Relation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Relation::Same => write!(f, "same"),
+            Relation::Harmonic(m, n) => write!(f, "{m}/{n}"),
+        }
+    }
+}
+
+/// A candidate's cross-match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match<'a> {
+    pub known: &'a Known,
+    pub relation: Relation,
+}
+
+/// Known objects by target number.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalogue {
+    by_target: HashMap<u64, Vec<Known>>,
+    /// Where the rows came from (file names, or `builtin`).
+    pub sources: Vec<String>,
+}
+
+/// The number in a target identifier (`EPIC201367065`, `kplr011904151`, `TIC 25155310`);
+/// `None` when it holds no digits.
+pub fn target_number(id: &str) -> Option<u64> {
+    let digits: String = id
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
+}
+
+impl Catalogue {
+    /// Loads catalogue files ([`BUILTIN`] for the shipped snapshot); errors name the file.
+    pub fn load(paths: &[impl AsRef<Path>]) -> Result<Catalogue> {
+        let mut cat = Catalogue::default();
+        for p in paths {
+            let p = p.as_ref();
+            let (text, name) = if p.as_os_str() == BUILTIN {
+                (SNAPSHOT.to_string(), BUILTIN.to_string())
+            } else {
+                let text = std::fs::read_to_string(p).map_err(|source| Error::Io {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                (text, p.display().to_string())
+            };
+            let rows = parse(&text).map_err(|e| Error::file(p, e))?;
+            for k in rows {
+                cat.by_target.entry(k.target).or_default().push(k);
+            }
+            cat.sources.push(name);
+        }
+        for v in cat.by_target.values_mut() {
+            v.sort_by(|a, b| a.period.total_cmp(&b.period));
+        }
+        Ok(cat)
+    }
+
+    /// Known objects of a target (by the number in its identifier).
+    pub fn of_target(&self, target_id: &str) -> &[Known] {
+        target_number(target_id)
+            .and_then(|n| self.by_target.get(&n))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Rows in all.
+    pub fn len(&self) -> usize {
+        self.by_target.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_target.is_empty()
+    }
+
+    /// The known object of `target_id` that a candidate matches: `period` and `duration` in
+    /// days, `epoch_bjd` a mid-transit time (BJD) when the light curve's time system is known.
+    /// The same period first (the nearest), else a harmonic m/n (planets before false
+    /// positives either way); `None` when nothing matches.
+    pub fn cross_match(
+        &self,
+        target_id: &str,
+        period: f64,
+        epoch_bjd: Option<f64>,
+        duration: f64,
+    ) -> Option<Match<'_>> {
+        let known = self.of_target(target_id);
+        // Whether the candidate's transit falls on the known ephemeris every `step` days
+        // (`None`: an epoch is missing).
+        let on_ephemeris = |k: &Known, step: f64| {
+            let (tc, tk) = (epoch_bjd?, k.epoch_bjd?);
+            let x = (tc - tk) / step;
+            Some((x - x.round()).abs() * step <= duration.max(0.02))
+        };
+        let same = |k: &&Known| {
+            (period / k.period - 1.0).abs() <= PERIOD_TOLERANCE
+                && on_ephemeris(k, k.period) != Some(false)
+        };
+        let by_closeness = |a: &&Known, b: &&Known| {
+            (b.is_planet(), -(period / b.period - 1.0).abs())
+                .partial_cmp(&(a.is_planet(), -(period / a.period - 1.0).abs()))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        };
+        let mut same_period: Vec<&Known> = known.iter().filter(same).collect();
+        same_period.sort_by(by_closeness);
+        if let Some(k) = same_period.first() {
+            return Some(Match {
+                known: k,
+                relation: Relation::Same,
+            });
+        }
+        let mut harmonics: Vec<(&Known, (u32, u32))> = known
+            .iter()
+            .filter_map(|k| {
+                let (m, n) = harmonic_ratio(period, k.period, PERIOD_TOLERANCE)?;
+                on_ephemeris(k, k.period / f64::from(n))?.then_some((k, (m, n)))
+            })
+            .collect();
+        harmonics.sort_by_key(|(k, (m, n))| (!k.is_planet(), m + n));
+        harmonics.first().map(|(k, (m, n))| Match {
+            known: k,
+            relation: Relation::Harmonic(*m, *n),
+        })
+    }
+}
+
+/// Column positions of the catalogue formats.
+enum Format {
+    Koi {
+        id: usize,
+        koi: usize,
+        name: usize,
+        disp: usize,
+        period: usize,
+        epoch: Option<usize>,
+    },
+    Toi {
+        id: usize,
+        toi: usize,
+        disp: usize,
+        period: usize,
+        epoch: Option<usize>,
+    },
+    Plain {
+        id: usize,
+        name: usize,
+        period: usize,
+        disp: Option<usize>,
+        epoch: Option<usize>,
+    },
+}
+
+/// BJD of a catalogue epoch: the KOI table's `koi_time0bk` is BKJD, the TOI table's
+/// `pl_tranmid` BJD, the plain table's `epoch_bjd` BJD.
+const BKJD: f64 = 2_454_833.0;
+
+fn format_of(header: &csv::StringRecord) -> std::result::Result<Format, String> {
+    let col = |n: &str| header.iter().position(|h| h.trim() == n);
+    if let (Some(id), Some(koi), Some(name), Some(disp), Some(period)) = (
+        col("kepid"),
+        col("kepoi_name"),
+        col("kepler_name"),
+        col("koi_disposition"),
+        col("koi_period"),
+    ) {
+        return Ok(Format::Koi {
+            id,
+            koi,
+            name,
+            disp,
+            period,
+            epoch: col("koi_time0bk"),
+        });
+    }
+    if let (Some(id), Some(toi), Some(disp), Some(period)) =
+        (col("tid"), col("toi"), col("tfopwg_disp"), col("pl_orbper"))
+    {
+        return Ok(Format::Toi {
+            id,
+            toi,
+            disp,
+            period,
+            epoch: col("pl_tranmid"),
+        });
+    }
+    if let (Some(id), Some(name), Some(period)) = (col("target_id"), col("name"), col("period")) {
+        return Ok(Format::Plain {
+            id,
+            name,
+            period,
+            disp: col("disposition"),
+            epoch: col("epoch_bjd"),
+        });
+    }
+    Err(
+        "not a known-object catalogue: expected the columns of the NASA Exoplanet Archive's \
+         cumulative KOI table (kepid, kepoi_name, kepler_name, koi_disposition, koi_period), \
+         its TOI table (tid, toi, tfopwg_disp, pl_orbper) or target_id, name, period"
+            .into(),
+    )
+}
+
+/// Parses one catalogue; rows without a target number or a positive period are skipped (the
+/// archive leaves periods blank for some objects), a file with no usable row is an error.
+fn parse(text: &str) -> std::result::Result<Vec<Known>, String> {
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let header = reader.headers().map_err(|e| e.to_string())?.clone();
+    let format = format_of(&header)?;
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| format!("row {}: {e}", i + 1))?;
+        let get = |c: usize| rec.get(c).unwrap_or("").trim();
+        let time = |c: &Option<usize>, offset: f64| {
+            c.and_then(|c| get(c).parse::<f64>().ok())
+                .filter(|t| t.is_finite())
+                .map(|t| t + offset)
+        };
+        let (id, name, disp, period, epoch_bjd) = match &format {
+            Format::Koi {
+                id,
+                koi,
+                name,
+                disp,
+                period,
+                epoch,
+            } => {
+                let n = if get(*name).is_empty() {
+                    get(*koi)
+                } else {
+                    get(*name)
+                };
+                (
+                    get(*id),
+                    n.to_string(),
+                    get(*disp),
+                    get(*period),
+                    time(epoch, BKJD),
+                )
+            }
+            Format::Toi {
+                id,
+                toi,
+                disp,
+                period,
+                epoch,
+            } => (
+                get(*id),
+                format!("TOI-{}", get(*toi)),
+                get(*disp),
+                get(*period),
+                time(epoch, 0.0),
+            ),
+            Format::Plain {
+                id,
+                name,
+                period,
+                disp,
+                epoch,
+            } => (
+                get(*id),
+                get(*name).to_string(),
+                disp.map_or("", get),
+                get(*period),
+                time(epoch, 0.0),
+            ),
+        };
+        let (Some(target), Ok(period)) = (target_number(id), period.parse::<f64>()) else {
+            continue;
+        };
+        if !(period.is_finite() && period > 0.0) {
+            continue;
+        }
+        out.push(Known {
+            target,
+            name,
+            period,
+            epoch_bjd,
+            disposition: disp.to_string(),
+        });
+    }
+    if out.is_empty() {
+        return Err("no row with a target and a positive period".into());
+    }
+    Ok(out)
+}
+
+/// Known planets of the screened targets that some candidate found at their own period.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Known planets (not false positives) of the targets.
+    pub known: usize,
+    /// Of those, matched by a candidate at the same period.
+    pub found: usize,
+    /// Candidates matching nothing known.
+    pub new: usize,
+}
+
+impl Tally {
+    /// The summary line of a run.
+    pub fn line(&self) -> String {
+        format!(
+            "known objects: {} of {} known planet(s) of the searched targets found at their period; {} candidate(s) match nothing known",
+            self.found, self.known, self.new
+        )
+    }
+}
+
+impl Catalogue {
+    /// Tallies a run: `targets` the identifiers searched, `candidates` with their
+    /// cross-matches as the catalogue rows hold them (target id, known name, relation).
+    pub fn tally<'a>(
+        &self,
+        targets: impl IntoIterator<Item = &'a str>,
+        candidates: &[(String, String, String)],
+    ) -> Tally {
+        let mut seen = std::collections::HashSet::new();
+        let mut t = Tally::default();
+        for id in targets {
+            let Some(n) = target_number(id) else {
+                continue;
+            };
+            if !seen.insert(n) {
+                continue;
+            }
+            for k in self.of_target(id).iter().filter(|k| k.is_planet()) {
+                t.known += 1;
+                let found = candidates.iter().any(|(cid, name, relation)| {
+                    target_number(cid) == Some(n) && *name == k.name && relation == "same"
+                });
+                t.found += usize::from(found);
+            }
+        }
+        t.new = candidates.iter().filter(|c| c.2 == "none").count();
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BKJD0: f64 = 2_454_833.0;
+
+    #[test]
+    fn snapshot_loads_and_matches_kepler_90() {
+        let cat = Catalogue::load(&[BUILTIN]).unwrap();
+        assert_eq!(cat.len(), 20);
+        // Kepler-90 d found in Q3-Q5 (BKJD 278.4085, 59.7443 d; README's table).
+        let d = Some(BKJD0 + 278.4085);
+        let m = cat.cross_match("11442793", 59.7443, d, 0.307).unwrap();
+        assert_eq!(
+            (m.known.name.as_str(), &m.relation),
+            ("Kepler-90 d", &Relation::Same)
+        );
+        // Without a time system the period alone decides.
+        let m = cat.cross_match("11442793", 59.7443, None, 0.307).unwrap();
+        assert_eq!(m.known.name, "Kepler-90 d");
+        // The same period half a period off the ephemeris is not d.
+        assert!(cat
+            .cross_match("11442793", 59.7443, Some(BKJD0 + 278.4085 + 29.9), 0.307)
+            .is_none());
+        // Twice Kepler-90 e's period, on its transits (BKJD 318.2190): a harmonic.
+        let e = Some(BKJD0 + 318.2190);
+        let m = cat.cross_match("kplr011442793", 183.847, e, 0.307).unwrap();
+        assert_eq!(m.known.name, "Kepler-90 e");
+        assert_eq!(m.relation, Relation::Harmonic(2, 1));
+        // 40 d is 2/3 of d's period within 1 %, but off d's transits: nothing known.
+        assert!(cat
+            .cross_match("11442793", 40.0, Some(BKJD0 + 300.0), 0.3)
+            .is_none());
+        // A harmonic needs the epochs.
+        assert!(cat.cross_match("11442793", 183.847, None, 0.307).is_none());
+        assert!(cat.cross_match("12345", 59.75, None, 0.3).is_none());
+        let k2 = cat
+            .cross_match("EPIC201367065", 24.6491, None, 0.11)
+            .unwrap();
+        assert_eq!(k2.known.name, "K2-3 c");
+    }
+
+    #[test]
+    fn archive_exports_are_read_by_their_columns() {
+        let koi = "# comment\nloc_rowid,kepid,kepoi_name,kepler_name,koi_disposition,koi_period,koi_time0bk\n\
+                   1,10797460,K00752.01,Kepler-227 b,CONFIRMED,9.488035570,170.53875\n\
+                   2,10797460,K00752.03,,FALSE POSITIVE,446.1,\n\
+                   3,10797460,K00752.04,,CANDIDATE,,\n";
+        let rows = parse(koi).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].epoch_bjd, Some(BKJD0 + 170.53875));
+        assert_eq!(
+            (rows[1].name.as_str(), rows[1].epoch_bjd),
+            ("K00752.03", None)
+        );
+        assert!(!rows[1].is_planet());
+        let toi = "toi,tid,tfopwg_disp,pl_orbper,pl_tranmid\n232.01,402026209,KP,1.3382314,2458355.18442\n";
+        let rows = parse(toi).unwrap();
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].target, rows[0].epoch_bjd),
+            ("TOI-232.01", 402026209, Some(2458355.18442))
+        );
+        assert!(parse("a,b\n1,2\n")
+            .unwrap_err()
+            .contains("not a known-object catalogue"));
+        assert!(parse("target_id,name,period\nx,y,-1\n").is_err());
+    }
+
+    #[test]
+    fn tally_counts_found_known_and_new() {
+        let cat = Catalogue::load(&[BUILTIN]).unwrap();
+        let row = |t: &str, n: &str, m: &str| (t.to_string(), n.to_string(), m.to_string());
+        let cands = vec![
+            row("10797460", "Kepler-227 b", "same"),
+            row("10797460", "", "none"),
+            row("10797460", "Kepler-227 c", "2/1"),
+        ];
+        let t = cat.tally(["10797460", "10797460", "757076"], &cands);
+        // b found; c's harmonic is not a find; one candidate is new.
+        assert_eq!(
+            t,
+            Tally {
+                known: 2,
+                found: 1,
+                new: 1
+            }
+        );
+    }
+
+    #[test]
+    fn missing_and_foreign_files_name_the_file() {
+        let e = Catalogue::load(&["/nonexistent/koi.csv"]).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/koi.csv"), "{e}");
+    }
+}
