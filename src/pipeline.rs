@@ -1,7 +1,8 @@
 //! The per-star chain shared by `screen`, `classify` and the dataset builders: detrend,
 //! search (many stars through one engine call per round), then fold each candidate into the
 //! classifier's views on a light curve re-detrended with every candidate's transits masked
-//! (so the trend filter does not eat into the transits the views show).
+//! (so the trend filter does not eat into the transits the views show), and with the other
+//! candidates' transits removed (so a sibling planet's dip never shows in a view).
 
 use rayon::prelude::*;
 
@@ -108,8 +109,47 @@ pub fn masked_detrend(
     }
 }
 
-/// Computes each signal's views on `raw` detrended with every signal masked (one result per
-/// signal, in order).
+/// Half-width of the sibling transits removed from a candidate's views, in the sibling's
+/// durations: points within one duration of another signal's mid-transit (its transit and a
+/// margin as wide again each side, as the search masks) are left out.
+pub const SIBLING_HALF_WIDTHS: f64 = 1.0;
+
+/// The series the views of signal `own` are folded from: `flat` without the points within
+/// [`SIBLING_HALF_WIDTHS`] durations of the transits of every other signal; `flat` itself
+/// when that would leave fewer than half its points or none of the signal's own in-transit
+/// points (siblings at short periods with long durations can cover most of the phase).
+pub fn view_series(flat: &Series, signals: &[Signal], own: usize) -> Series {
+    let others: Vec<Signal> = signals
+        .iter()
+        .enumerate()
+        .filter(|&(i, s)| i != own && Some(s) != signals.get(own))
+        .map(|(_, s)| *s)
+        .collect();
+    let sibling = |t: f64| {
+        others
+            .iter()
+            .any(|&(p, e, d)| crate::lightcurve::phase_distance(t, e, p) < SIBLING_HALF_WIDTHS * d)
+    };
+    let mut out = Series::default();
+    for i in (0..flat.len()).filter(|&i| !sibling(flat.time[i])) {
+        out.time.push(flat.time[i]);
+        out.flux.push(flat.flux[i]);
+        out.flux_err.push(flat.flux_err[i]);
+        out.segment.push(flat.segment[i]);
+    }
+    let keeps_own = signals.get(own).is_some_and(|&(p, e, d)| {
+        out.time
+            .iter()
+            .any(|&t| crate::lightcurve::phase_distance(t, e, p) < 0.5 * d)
+    });
+    if 2 * out.len() < flat.len() || !keeps_own {
+        return flat.clone();
+    }
+    out
+}
+
+/// Computes each signal's views on `raw` detrended with every signal masked, without the
+/// other signals' transits (one result per signal, in order).
 pub fn signal_views(
     raw: &Series,
     signals: &[Signal],
@@ -122,7 +162,8 @@ pub fn signal_views(
     let flat = masked_detrend(raw, signals, detrend_opts)?;
     Ok(signals
         .iter()
-        .map(|&(p, e, d)| views_of(&flat, p, e, d, bins))
+        .enumerate()
+        .map(|(i, &(p, e, d))| views_of(&view_series(&flat, signals, i), p, e, d, bins))
         .collect())
 }
 
@@ -197,21 +238,27 @@ mod tests {
     use crate::bls::cpu::CpuEngine;
     use crate::synth::{generate, BoxTransit, SynthOptions};
 
+    fn star(seed: u64, days: f64, noise_ppm: f64, transits: &[(f64, f64, f64, f64)]) -> Series {
+        generate(&SynthOptions {
+            seed,
+            days,
+            noise_ppm,
+            transits: transits
+                .iter()
+                .map(|&(period, epoch, duration, depth)| BoxTransit {
+                    period,
+                    epoch,
+                    duration,
+                    depth,
+                })
+                .collect(),
+            ..Default::default()
+        })
+    }
+
     #[test]
     fn a_transit_gives_views_with_the_dip_in_the_middle() {
-        let tr = BoxTransit {
-            period: 3.3,
-            epoch: 1.2,
-            duration: 0.15,
-            depth: 2e-3,
-        };
-        let s = generate(&SynthOptions {
-            seed: 5,
-            days: 60.0,
-            noise_ppm: 200.0,
-            transits: vec![tr],
-            ..Default::default()
-        });
+        let s = star(5, 60.0, 200.0, &[(3.3, 1.2, 0.15, 2e-3)]);
         let bins = ViewBins {
             global: 201,
             local: 61,
@@ -235,5 +282,56 @@ mod tests {
         assert!(v.local[30] < -0.8, "{}", v.local[30]);
         assert!(v.global[100] < -0.8, "{}", v.global[100]);
         assert!(v.local[0].abs() < 0.3 && v.global[0].abs() < 0.3);
+    }
+
+    #[test]
+    fn a_sibling_transit_stays_out_of_the_views() {
+        // Two signals whose transits come about 8 hours apart every time (c's period 3
+        // minutes longer than b's): without cleaning, b's local view holds c's deeper dip
+        // beside its own (the case of a multi-planet star's quarter, where too few transits
+        // fold for the median to hide a sibling's).
+        let s = star(
+            9,
+            40.0,
+            50.0,
+            &[(5.0, 0.0, 0.12, 1e-3), (5.002, 0.33, 0.12, 3e-3)],
+        );
+        let signals = [(5.0, 0.0, 0.12), (5.002, 0.33, 0.12)];
+        let clean = view_series(&s, &signals, 0);
+        assert!(clean.len() < s.len());
+        for &t in &clean.time {
+            assert!(crate::lightcurve::phase_distance(t, 0.33, 5.002) >= 0.12);
+        }
+        // b's own transits are all still there.
+        let own = |x: &Series| {
+            x.time
+                .iter()
+                .filter(|&&t| crate::lightcurve::phase_distance(t, 0.0, 5.0) < 0.06)
+                .count()
+        };
+        assert!(
+            own(&clean) + 20 >= own(&s),
+            "{} of {}",
+            own(&clean),
+            own(&s)
+        );
+        let bins = ViewBins {
+            global: 201,
+            local: 61,
+        };
+        let flat = DetrendOptions::default();
+        let views = signal_views(&s, &signals, &flat, bins).unwrap();
+        let local = &views[0].as_ref().unwrap().local;
+        let detrended = masked_detrend(&s, &signals, &flat).unwrap();
+        let unclean = views_of(&detrended, 5.0, 0.0, 0.12, bins).unwrap().local;
+        assert!(
+            unclean.iter().any(|&v| v <= -0.99) && unclean[30] > -0.6,
+            "c sets the unclean view's scale: {unclean:?}"
+        );
+        // Beside b's dip (centre -1), nothing deeper than noise: c is three times deeper
+        // and would have set the scale.
+        assert!(local[30] < -0.8, "{local:?}");
+        let beside = local[..25].iter().chain(&local[36..]);
+        assert!(beside.clone().all(|v| v.abs() < 0.3), "{local:?}");
     }
 }

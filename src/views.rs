@@ -103,6 +103,44 @@ pub fn normalise(view: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
+/// A view of another binning resampled to `n` bins, as the views are built: each new bin the
+/// mean of the old bins it covers (weighted by the overlap; from fewer bins, the covering
+/// bin's value repeats), then normalised again (median 0, minimum -1) when it has a dip.
+pub fn resample(view: &[f32], n: usize) -> Vec<f32> {
+    let m = view.len();
+    if m == n || m == 0 || n == 0 {
+        return view.to_vec();
+    }
+    let mut out: Vec<f64> = (0..n)
+        .map(|i| {
+            // Target bin i spans [i m / n, (i + 1) m / n) in units of source bins.
+            let (lo, hi) = (
+                i as f64 * m as f64 / n as f64,
+                (i + 1) as f64 * m as f64 / n as f64,
+            );
+            let (mut sum, mut weight) = (0.0, 0.0);
+            for (j, v) in view
+                .iter()
+                .enumerate()
+                .take(hi.ceil() as usize)
+                .skip(lo.floor() as usize)
+            {
+                let w = (hi.min(j as f64 + 1.0) - lo.max(j as f64)).max(0.0);
+                sum += w * f64::from(*v);
+                weight += w;
+            }
+            if weight > 0.0 {
+                sum / weight
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    // A view without a dip (flat) stays as averaged.
+    let _ = normalise(&mut out);
+    out.into_iter().map(|v| v as f32).collect()
+}
+
 /// The global view.
 pub fn global_view(
     time: &[f64],
@@ -193,6 +231,29 @@ pub fn secondary_view(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn resampling_keeps_the_dip_and_the_scale() {
+        // 2001 bins with a dip of 20 bins at the centre (source bins 990-1009, 9.955 to a
+        // new bin), to 201: new bin 100 wholly in the dip, 99 and 101 partly (55 % and 46 %).
+        let mut v = vec![0.0f32; 2001];
+        for x in &mut v[990..1010] {
+            *x = -1.0;
+        }
+        let r = resample(&v, 201);
+        assert_eq!(r.len(), 201);
+        let near = |a: f32, b: f64| (f64::from(a) - b).abs() < 1e-3;
+        assert!(
+            near(r[100], -1.0) && near(r[99], -0.5547) && near(r[101], -0.4543),
+            "{:?}",
+            &r[97..104]
+        );
+        assert!(r[..99].iter().chain(&r[102..]).all(|x| x.abs() < 1e-6));
+        // Up from 4 bins: each value repeats.
+        let r = resample(&[0.0, -1.0, 0.5, 0.0], 8);
+        assert_eq!(r, vec![0.0, 0.0, -1.0, -1.0, 0.5, 0.5, 0.0, 0.0]);
+        assert_eq!(resample(&[0.1, 0.2], 2), vec![0.1, 0.2]);
+    }
+
     use super::*;
     use crate::synth::{generate, BoxTransit, SynthOptions};
 

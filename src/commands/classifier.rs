@@ -292,7 +292,16 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
 pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let device = args.device.device()?;
     let (model, cfg) = train::load(&args.model, &device)?;
-    let data = args.labels.load(&args.data, cfg.view_bins())?;
+    let bins = cfg.view_bins();
+    let mut data = args.labels.load(&args.data, bins)?;
+    let given = data.bins();
+    if given != (bins.global, bins.local) {
+        let n = data.resample_to((bins.global, bins.local));
+        eprintln!(
+            "views of {} / {} bins resampled to the model's {} / {} ({n} examples; each bin the mean of the bins it covers, normalised again)",
+            given.0, given.1, bins.global, bins.local
+        );
+    }
     let (m, scores) = train::evaluate(&model, &data, &device, args.threshold)?;
     if let Some(dir) = &args.plots {
         let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();

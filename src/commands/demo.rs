@@ -122,11 +122,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
         e.recovered += usize::from(hit);
     }
+    // Candidates that could not be folded have no score (NaN): left out of the means and
+    // ranked last.
     let mean = |v: &[f64]| {
-        if v.is_empty() {
+        let scored: Vec<f64> = v.iter().copied().filter(|s| s.is_finite()).collect();
+        if scored.is_empty() {
             "-".to_string()
         } else {
-            format!("{:.3}", v.iter().sum::<f64>() / v.len() as f64)
+            format!("{:.3}", scored.iter().sum::<f64>() / scored.len() as f64)
         }
     };
     for (class, r) in &table {
@@ -147,7 +150,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             all.push((f, t));
         }
     }
-    all.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+    let rank = |s: f64| if s.is_finite() { s } else { f64::NEG_INFINITY };
+    all.sort_by(|a, b| rank(b.0.score).total_cmp(&rank(a.0.score)));
     println!(
         "{:>4} {:<10} {:>9} {:>6}  truth",
         "rank", "target", "P/d", "score"

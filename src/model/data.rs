@@ -98,6 +98,20 @@ impl Dataset {
             .map_or((0, 0), |e| (e.global.len(), e.local.len()))
     }
 
+    /// Resamples every example's views to `bins` (global, local) with
+    /// [`crate::views::resample`]; returns how many examples changed.
+    pub fn resample_to(&mut self, bins: (usize, usize)) -> usize {
+        let mut changed = 0;
+        for e in &mut self.examples {
+            if (e.global.len(), e.local.len()) != bins {
+                e.global = crate::views::resample(&e.global, bins.0);
+                e.local = crate::views::resample(&e.local, bins.1);
+                changed += 1;
+            }
+        }
+        changed
+    }
+
     /// Drops examples of stars that `other` holds (so no star is in two splits); returns how
     /// many were dropped.
     pub fn drop_stars_of(&mut self, other: &Dataset) -> usize {

@@ -363,7 +363,12 @@ fn page_data(
         num(r, "epoch"),
         num(r, "duration_hours") / 24.0,
     );
-    let (t, f) = (&flat.time, &flat.flux);
+    // The views without the star's other candidates' transits, as the classifier saw them.
+    let clean = match signals.iter().position(|&x| x == (p, e, d)) {
+        Some(own) => pipeline::view_series(&flat, signals, own),
+        None => flat.clone(),
+    };
+    let (t, f) = (&clean.time, &clean.flux);
     let local_spec = s.bins.local_spec();
     let (odd, even) = views::odd_even_views(t, f, p, e, d, local_spec)?;
     Ok(PageData {

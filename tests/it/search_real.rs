@@ -140,3 +140,76 @@ fn quiet_stars_give_no_candidates() {
         eprintln!("{rel}: best peak SDE {sde:.2}");
     }
 }
+
+/// Issue 12: a candidate's views are folded without its siblings' transits. K2-3 b, c and d,
+/// and Kepler-90 d and e (Q3-Q5): the series each is folded from holds none of the others'
+/// in-transit points (nor any within one duration of their mid-transits), keeps its own, and
+/// gives exactly the views `screen` and `classify` compute.
+#[test]
+fn views_hold_no_sibling_transits() {
+    use exoscreen::lightcurve::phase_distance;
+    use exoscreen::pipeline::{self, ViewBins};
+    let Some(dir) = data_dir() else { return };
+    let bins = ViewBins {
+        global: 201,
+        local: 61,
+    };
+    let cases: [(&[&str], &[f64]); 2] = [
+        (&["k2/tls/EPIC201367065.csv"], &[10.054, 24.647, 44.556]),
+        (
+            &[
+                "kepler/exoplanet-ml/kplr011442793-2009350155506_llc.fits",
+                "kepler/exoplanet-ml/kplr011442793-2010009091648_llc.fits",
+                "kepler/exoplanet-ml/kplr011442793-2010174085026_llc.fits",
+            ],
+            &[59.737, 183.88],
+        ),
+    ];
+    for (rels, wanted) in cases {
+        let paths: Vec<_> = rels.iter().map(|r| dir.join(r)).collect();
+        let loaded = load::load(&paths, &ReadOptions::default(), &[]);
+        let raw = loaded.curves[0].series();
+        let out = pipeline::run(
+            std::slice::from_ref(&raw),
+            &CpuEngine::default(),
+            &DetrendOptions::default(),
+            &SearchOptions::default(),
+            bins,
+        );
+        let star = out.into_iter().next().unwrap().unwrap();
+        let signals: Vec<_> = star
+            .search
+            .candidates
+            .iter()
+            .map(|c| (c.period, c.epoch, c.duration))
+            .collect();
+        let flat = pipeline::masked_detrend(&raw, &signals, &DetrendOptions::default()).unwrap();
+        for &want in wanted {
+            let i = signals
+                .iter()
+                .position(|s| (s.0 / want - 1.0).abs() < 2e-3)
+                .unwrap_or_else(|| panic!("no candidate at {want} d: {signals:?}"));
+            let vs = pipeline::view_series(&flat, &signals, i);
+            let (p, e, d) = signals[i];
+            let own = vs
+                .time
+                .iter()
+                .filter(|&&t| phase_distance(t, e, p) < 0.5 * d)
+                .count();
+            assert!(own > 0, "{want} d lost its own transits");
+            for (j, &(pj, ej, dj)) in signals.iter().enumerate().filter(|&(j, _)| j != i) {
+                let near = vs
+                    .time
+                    .iter()
+                    .filter(|&&t| phase_distance(t, ej, pj) < dj)
+                    .count();
+                assert_eq!(
+                    near, 0,
+                    "{want} d's view series holds candidate {j}'s transits"
+                );
+            }
+            let v = pipeline::views_of(&vs, p, e, d, bins).unwrap();
+            assert_eq!(star.views[i].as_ref().unwrap(), &v);
+        }
+    }
+}

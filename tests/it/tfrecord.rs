@@ -59,3 +59,33 @@ fn truncated_shard_is_an_error_naming_the_file() {
         "{e}"
     );
 }
+
+/// Issue 12: views of another binning (AstroNet's fixture: 8 / 4 bins) are resampled to the
+/// model's (201 / 61) with a message, never a panic inside the network.
+#[test]
+fn evaluate_resamples_views_of_another_binning() {
+    let Some(dir) = data_dir() else { return };
+    let fixture =
+        dir.join("astronet_views/format_fixtures/exoplanet-ml_astronet_ops_test_dataset.tfrecord");
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/astronet-sim");
+    let o = crate::common::exoscreen(&[
+        "evaluate",
+        "--model",
+        model,
+        "--data",
+        fixture.to_str().unwrap(),
+        "--label-feature",
+        "label_str",
+        "--positive",
+        "PC",
+        "--json",
+    ]);
+    let err = crate::common::stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("views of 8 / 4 bins resampled to the model's 201 / 61 (10 examples"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&crate::common::stdout(&o)).unwrap();
+    assert_eq!(v["n"], 10);
+}
