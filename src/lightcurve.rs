@@ -283,6 +283,18 @@ impl Series {
     pub fn is_empty(&self) -> bool {
         self.time.is_empty()
     }
+
+    /// The points whose index `keep` accepts, in order.
+    pub fn select(&self, keep: impl Fn(usize) -> bool) -> Series {
+        let mut out = Series::default();
+        for i in (0..self.len()).filter(|&i| keep(i)) {
+            out.time.push(self.time[i]);
+            out.flux.push(self.flux[i]);
+            out.flux_err.push(self.flux_err[i]);
+            out.segment.push(self.segment[i]);
+        }
+        out
+    }
 }
 
 /// All segments of one target, stitched.

@@ -109,34 +109,20 @@ pub fn masked_detrend(
     }
 }
 
-/// Half-width of the sibling transits removed from a candidate's views, in the sibling's
-/// durations: points within one duration of another signal's mid-transit (its transit and a
-/// margin as wide again each side, as the search masks) are left out.
-pub const SIBLING_HALF_WIDTHS: f64 = 1.0;
-
-/// The series the views of signal `own` are folded from: `flat` without the points within
-/// [`SIBLING_HALF_WIDTHS`] durations of the transits of every other signal; `flat` itself
+/// The series the views of signal `own` are folded from: `flat` without the points that
+/// [`masks`] covers for every other signal (within one duration of its mid-transit times:
+/// its transit and a margin as wide again each side, as the search masks); `flat` itself
 /// when that would leave fewer than half its points or none of the signal's own in-transit
 /// points (siblings at short periods with long durations can cover most of the phase).
 pub fn view_series(flat: &Series, signals: &[Signal], own: usize) -> Series {
-    let others: Vec<Signal> = signals
-        .iter()
-        .enumerate()
-        .filter(|&(i, s)| i != own && Some(s) != signals.get(own))
-        .map(|(_, s)| *s)
-        .collect();
-    let sibling = |t: f64| {
-        others
+    let siblings = masks(
+        signals
             .iter()
-            .any(|&(p, e, d)| crate::lightcurve::phase_distance(t, e, p) < SIBLING_HALF_WIDTHS * d)
-    };
-    let mut out = Series::default();
-    for i in (0..flat.len()).filter(|&i| !sibling(flat.time[i])) {
-        out.time.push(flat.time[i]);
-        out.flux.push(flat.flux[i]);
-        out.flux_err.push(flat.flux_err[i]);
-        out.segment.push(flat.segment[i]);
-    }
+            .enumerate()
+            .filter(|&(i, s)| i != own && Some(s) != signals.get(own))
+            .map(|(_, s)| *s),
+    );
+    let out = flat.select(|i| !siblings.iter().any(|m| m.contains(flat.time[i])));
     let keeps_own = signals.get(own).is_some_and(|&(p, e, d)| {
         out.time
             .iter()

@@ -30,7 +30,7 @@ pub const FEW_TRANSITS: usize = 10;
 
 /// Chance below which the per-transit depths of a few-transit candidate count as
 /// inconsistent: Kepler-227's 446-d "planet" (transits of 1120, 1382, -50 and 264 ppm) has
-/// ~1e-19; one in 10,000 lets real planets through.
+/// ~1e-5 (with [`stats::DEPTH_SCATTER`]); one in 10,000 lets real planets through.
 pub const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
 
 /// A star stops after this many rounds in a row whose peak was rejected (single events,
@@ -285,17 +285,6 @@ struct StarState<'a> {
     rejected_in_row: usize,
 }
 
-fn masked_series(s: &Series, keep: &[bool]) -> Series {
-    let mut out = Series::default();
-    for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
-        out.time.push(s.time[i]);
-        out.flux.push(s.flux[i]);
-        out.flux_err.push(s.flux_err[i]);
-        out.segment.push(s.segment[i]);
-    }
-    out
-}
-
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
 /// trial periods, with twice the phase resolution (`None` at the edge of a degenerate grid).
 fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
@@ -392,7 +381,7 @@ pub fn search_many_refs(
             .enumerate()
             .filter(|(_, st)| !st.done)
             .map(|(k, st)| {
-                let s = masked_series(st.series, &st.keep);
+                let s = st.series.select(|i| st.keep[i]);
                 if st.rounds == 0 && s.len() < MIN_SEARCH_POINTS {
                     return (
                         k,

@@ -74,9 +74,7 @@ pub struct Vetting {
     /// of freedom) and the chance of one so large from transits of one depth in white noise.
     pub transit_depth_chi2: f64,
     pub transit_depth_p: f64,
-    /// Depth SNR of the transits outside the settling windows after gaps, together.
-    pub settled_snr: f64,
-    /// Transits with data outside those windows.
+    /// Transits with data outside the settling windows after gaps.
     pub settled_transits: usize,
 }
 
@@ -164,8 +162,7 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         })
         .collect();
     let (transit_depth_chi2, transit_depth_p) = depth_consistency(&per_transit, &depth);
-    let settled: Vec<&TransitDepth> = per_transit.iter().filter(|t| !t.after_gap).collect();
-    let (settled_snr, settled_transits) = (combined(&settled).snr(), settled.len());
+    let settled_transits = per_transit.iter().filter(|t| !t.after_gap).count();
     let snr2: Vec<f64> = per_transit
         .iter()
         .map(|t| t.depth.snr().max(0.0).powi(2))
@@ -202,7 +199,6 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         },
         transit_depth_chi2,
         transit_depth_p,
-        settled_snr,
         settled_transits,
     }
 }
@@ -218,31 +214,11 @@ fn after_gap(t: &[f64], tc: f64, half: f64) -> bool {
         .any(|j| j == 0 || t[j] - t[j - 1] >= GAP_DAYS)
 }
 
-/// Inverse-variance combination of per-transit depths.
-fn combined(transits: &[&TransitDepth]) -> Depth {
-    let (mut w, mut wd, mut points) = (0.0, 0.0, 0);
-    for t in transits.iter().filter(|t| t.depth.err > 0.0) {
-        let wi = 1.0 / (t.depth.err * t.depth.err);
-        w += wi;
-        wd += wi * t.depth.depth;
-        points += t.depth.points;
-    }
-    if w > 0.0 {
-        Depth {
-            depth: wd / w,
-            err: w.sqrt().recip(),
-            points,
-        }
-    } else {
-        Depth::default()
-    }
-}
-
 /// Scatter of one planet's per-transit depths beyond white noise, as a fraction of the depth:
 /// the box is not the transit's shape (ingress, limb darkening) and each transit's cadences
 /// sample it differently. Without it the transits of TrES-2 b, HAT-P-7 b (Q0 short cadence)
 /// and K2-3 b disagree at chances of 1e-4 to 1e-20; with it they agree, while Kepler-227's
-/// lined-up 446-d events (1120, 1382, -50 and 264 ppm) still disagree at ~1e-6.
+/// lined-up 446-d events (1120, 1382, -50 and 264 ppm) still disagree at ~1e-5.
 pub const DEPTH_SCATTER: f64 = 0.25;
 
 /// Chi-square of the per-transit depths about the combined `depth` (each error widened by
