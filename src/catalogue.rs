@@ -1,9 +1,9 @@
 //! The candidate catalogue: one CSV row per candidate (units in the column names), as
 //! `search`, `screen` and `merge` write it, and the ranking `screen` and `merge` apply.
 
-use crate::known::Catalogue;
+use crate::known::{Catalogue, Listed};
 use crate::lightcurve::LightCurve;
-use crate::search::Candidate;
+use crate::search::{Candidate, SingleEvent};
 
 /// One output row. Units in the names; epoch in the time system of `time_system`.
 #[derive(Debug, serde::Serialize)]
@@ -50,6 +50,18 @@ pub struct Row<'a> {
     pub score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<&'a str>,
+}
+
+impl Row<'_> {
+    /// What a cross-match tally needs of the row.
+    pub fn listed(&self) -> Listed {
+        Listed {
+            target_id: self.target_id.to_string(),
+            planet: self.planet.to_string(),
+            known_name: self.known_name.clone(),
+            relation: self.relation.clone(),
+        }
+    }
 }
 
 /// The catalogue row of a candidate; `scored` is the classifier's (score, model name),
@@ -118,6 +130,51 @@ pub fn row<'a>(
         },
         score: scored.map(|s| s.0),
         model: scored.map(|s| s.1),
+    }
+}
+
+/// One row of `single_events.csv`: a transit-like event the search found alone.
+#[derive(Debug, serde::Serialize)]
+pub struct SingleEventRow<'a> {
+    pub target_id: &'a str,
+    pub mission: &'a str,
+    pub time: f64,
+    pub time_system: String,
+    pub duration_hours: f64,
+    pub depth_ppm: f64,
+    pub depth_snr: f64,
+    pub after_gap: bool,
+    pub sde: f64,
+    pub source_files: String,
+}
+
+/// The columns of [`SingleEventRow`], for a file with no rows.
+pub const SINGLE_EVENT_COLUMNS: [&str; 10] = [
+    "target_id",
+    "mission",
+    "time",
+    "time_system",
+    "duration_hours",
+    "depth_ppm",
+    "depth_snr",
+    "after_gap",
+    "sde",
+    "source_files",
+];
+
+/// The `single_events.csv` row of an event of `lc`.
+pub fn single_event_row<'a>(lc: &'a LightCurve, e: &SingleEvent) -> SingleEventRow<'a> {
+    SingleEventRow {
+        target_id: lc.target_id(),
+        mission: lc.mission.name(),
+        time: e.time,
+        time_system: lc.time_system.short_name().to_uppercase(),
+        duration_hours: e.duration * 24.0,
+        depth_ppm: e.depth.depth * 1e6,
+        depth_snr: e.depth.snr(),
+        after_gap: e.after_gap,
+        sde: e.sde,
+        source_files: source_files(lc),
     }
 }
 

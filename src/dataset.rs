@@ -160,6 +160,14 @@ pub fn from_simulation(
             ));
             continue;
         };
+        if t.class == "multi" {
+            // One truth row cannot label a system's candidates (planets.csv lists them).
+            *built
+                .skipped
+                .entry("multi-planet stars (not labelled)".into())
+                .or_default() += 1;
+            continue;
+        }
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {

@@ -33,10 +33,17 @@ pub const FEW_TRANSITS: usize = 10;
 /// ~1e-5 (with [`stats::DEPTH_SCATTER`]); one in 10,000 lets real planets through.
 pub const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
 
-/// A star stops after this many rounds in a row whose peak was rejected (single events,
-/// variability, harmonics): what is left above the threshold is then mostly systematics, and
-/// each further round costs a whole search.
-pub const MAX_REJECTED_ROUNDS: usize = 3;
+/// Default cap on candidates per star: generous, so the small planets of a rich system
+/// (Kepler-90 has eight) are reached; rejected peaks do not use it up.
+pub const DEFAULT_MAX_PLANETS: usize = 10;
+
+/// Default cap on search rounds per star (candidates and rejected peaks together).
+pub const DEFAULT_MAX_ROUNDS: usize = 25;
+
+/// Default number of rounds in a row whose peak was rejected (single events, variability,
+/// harmonics) after which a star stops: what is left above the threshold is then mostly
+/// systematics, and each further round costs a whole search.
+pub const DEFAULT_MAX_REJECTED: usize = 3;
 
 /// A light curve with fewer points than this is refused as too short to search.
 pub const MIN_SEARCH_POINTS: usize = 50;
@@ -56,7 +63,12 @@ pub struct SearchOptions {
     pub star: Star,
     /// Stop when the best peak's SDE falls below this.
     pub sde_threshold: f64,
+    /// Stop after this many candidates.
     pub max_planets: usize,
+    /// Stop after this many rounds (candidates and rejected peaks).
+    pub max_rounds: usize,
+    /// Stop after this many rounds in a row whose peak was rejected.
+    pub max_rejected: usize,
     /// Transits masked before the next round: points within this many durations of a
     /// mid-transit time (1 = a window twice the duration, as TLS).
     pub mask_half_widths: f64,
@@ -73,7 +85,9 @@ impl Default for SearchOptions {
             oversample: 5,
             star: Star::default(),
             sde_threshold: DEFAULT_SDE_THRESHOLD,
-            max_planets: 5,
+            max_planets: DEFAULT_MAX_PLANETS,
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            max_rejected: DEFAULT_MAX_REJECTED,
             mask_half_widths: 1.0,
         }
     }
@@ -256,6 +270,22 @@ pub struct Candidate {
     pub period_aliases: Vec<f64>,
 }
 
+/// A transit-like event that stood alone: a peak above the threshold rested on it (the only
+/// transit with data, or one carrying more than [`MAX_SINGLE_FRACTION`] of the SNR^2), so it
+/// was not paired with unrelated dips into a long period. Reported apart from candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SingleEvent {
+    /// Mid-event time (light curve's time system).
+    pub time: f64,
+    /// The peak's box duration, days.
+    pub duration: f64,
+    pub depth: stats::Depth,
+    /// Whether data resume within [`stats::SETTLING_DAYS`] before it (thermal settling).
+    pub after_gap: bool,
+    /// SDE of the periodogram whose peak it was.
+    pub sde: f64,
+}
+
 /// What the search found in one star.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SearchResult {
@@ -264,6 +294,8 @@ pub struct SearchResult {
     pub final_sde: Option<f64>,
     /// Peaks skipped: single transits or harmonics of earlier candidates, with why.
     pub skipped: Vec<String>,
+    /// Peaks that rested on one event, in the order found.
+    pub single_events: Vec<SingleEvent>,
     /// Trial periods of the first round.
     pub n_periods: usize,
     /// The first round's periodogram (all points, nothing masked) reduced for plotting:
@@ -362,16 +394,28 @@ pub fn search_many_refs(
         })
         .collect();
     let mut errors: Vec<Option<Error>> = (0..stars.len()).map(|_| None).collect();
-    let max_rounds = opts.max_planets * 2 + 2;
     loop {
-        for st in states.iter_mut() {
-            if st.result.candidates.len() >= opts.max_planets || st.rounds >= max_rounds {
-                st.done = true;
-            }
-            if !st.done && st.rejected_in_row >= MAX_REJECTED_ROUNDS {
-                st.result.skipped.push(format!(
-                    "stopped: {MAX_REJECTED_ROUNDS} rounds in a row gave no candidate"
-                ));
+        for st in states.iter_mut().filter(|st| !st.done) {
+            let stop = if st.result.candidates.len() >= opts.max_planets {
+                Some(format!(
+                    "stopped: {} candidates (--max-planets)",
+                    opts.max_planets
+                ))
+            } else if st.rounds >= opts.max_rounds {
+                Some(format!(
+                    "stopped: {} rounds (--max-rounds)",
+                    opts.max_rounds
+                ))
+            } else if st.rejected_in_row >= opts.max_rejected {
+                Some(format!(
+                    "stopped: {} rounds in a row gave no candidate (--max-rejected)",
+                    opts.max_rejected
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = stop {
+                st.result.skipped.push(why);
                 st.done = true;
             }
         }
@@ -571,8 +615,70 @@ pub fn search_many_refs(
         .collect()
 }
 
+/// Whether a peak rests on one event: it has a single transit with data, or one transit
+/// carries more than [`MAX_SINGLE_FRACTION`] of its SNR^2.
+fn single_event(v: &Vetting) -> Option<String> {
+    if v.n_transits < 2 {
+        Some(format!(
+            "only {} transit with data (single event)",
+            v.n_transits
+        ))
+    } else if v.max_single_fraction > MAX_SINGLE_FRACTION {
+        Some(format!(
+            "one transit carries {:.0} % of the SNR^2 (single event)",
+            100.0 * v.max_single_fraction
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a peak with several transits is not a planet, if it is not: its transits mostly just
+/// after data gaps (thermal settling), per-transit depths that disagree (unrelated events
+/// lined up), or a sinusoid fitting better than a box (stellar variability).
+fn instrumental_or_variable(v: &Vetting) -> Option<String> {
+    let unsettled = v.n_transits - v.settled_transits;
+    if unsettled > 0 && v.settled_transits < 2 {
+        return Some(format!(
+            "{unsettled} of its {} transits begin within {} d after a data gap (thermal settling) and fewer than two do not",
+            v.n_transits,
+            stats::SETTLING_DAYS
+        ));
+    }
+    if v.n_transits <= FEW_TRANSITS && v.transit_depth_p < MIN_DEPTH_CONSISTENCY_P {
+        return Some(format!(
+            "its {} transits disagree in depth (chi2 {:.1} for {} degrees of freedom, p = {:.1e})",
+            v.n_transits,
+            v.transit_depth_chi2,
+            v.n_transits - 1,
+            v.transit_depth_p
+        ));
+    }
+    if v.harmonic_delta_log_likelihood > 0.0 {
+        return Some("a sinusoid fits better than a box (stellar variability)".into());
+    }
+    None
+}
+
+/// Masks, for the next round, the points within `half` of a transit: every `period` from
+/// `epoch`, or `epoch` alone when `period` is infinite.
+fn mask_transits(st: &mut StarState<'_>, epoch: f64, period: f64, half: f64) {
+    for (i, &t) in st.series.time.iter().enumerate() {
+        let d = if period.is_finite() {
+            phase_distance(t, epoch, period)
+        } else {
+            (t - epoch).abs()
+        };
+        if d < half {
+            st.keep[i] = false;
+        }
+    }
+}
+
 /// Records the refined peak `(period, mid-transit time, duration)` of a star's periodogram
-/// as a candidate (or a skip, with why) and masks its transits for the next round.
+/// as a candidate, a single event, or a skip (with why), and masks it for the next round: a
+/// candidate's or rejected signal's every transit, a single event's strongest transit only
+/// (so an unrelated event it was paired with can come back as its own).
 fn take_peak(
     st: &mut StarState<'_>,
     lc: &Prepared,
@@ -599,6 +705,50 @@ fn take_peak(
         epoch = first - ((first - t_first) / period).floor() * period;
         vetting = stats::vet(lc, period, epoch, duration);
     }
+    let half = opts.mask_half_widths * duration;
+    if let Some(why) = single_event(&vetting) {
+        let strongest = vetting
+            .per_transit
+            .iter()
+            .max_by(|a, b| a.depth.snr().total_cmp(&b.depth.snr()));
+        let at = strongest.map_or(epoch, |t| t.time);
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: {why} at {at:.4}, masked (that transit only)"
+        ));
+        match strongest {
+            Some(t) => {
+                mask_transits(st, t.time, f64::INFINITY, half);
+                st.result.single_events.push(SingleEvent {
+                    time: t.time,
+                    duration,
+                    depth: t.depth,
+                    after_gap: t.after_gap,
+                    sde: sde_value,
+                });
+            }
+            None => mask_transits(st, epoch, period, half),
+        }
+        return;
+    }
+    mask_transits(st, epoch, period, half);
+    if let Some(why) = instrumental_or_variable(&vetting) {
+        st.result
+            .skipped
+            .push(format!("P = {period:.5} d at {epoch:.4}: {why}, masked"));
+        return;
+    }
+    let earlier = st.result.candidates.iter().find_map(|c| {
+        let aligned = phase_distance(epoch, c.epoch, c.period) < c.duration;
+        harmonic_ratio(period, c.period, 2e-3)
+            .filter(|_| aligned)
+            .map(|_| c.planet)
+    });
+    if let Some(p) = earlier {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: harmonic of candidate {p}, masked"
+        ));
+        return;
+    }
     // Shorter periods P/n that put no transit on data the candidate's own transits miss.
     let period_aliases: Vec<f64> = if vetting.n_transits <= 3 {
         (2..=10)
@@ -609,64 +759,6 @@ fn take_peak(
     } else {
         Vec::new()
     };
-    // Mask this signal's transits in the full series for the next round.
-    let half = opts.mask_half_widths * duration;
-    for (i, &t) in st.series.time.iter().enumerate() {
-        if phase_distance(t, epoch, period) < half {
-            st.keep[i] = false;
-        }
-    }
-    let earlier = st.result.candidates.iter().find_map(|c| {
-        let aligned = { phase_distance(epoch, c.epoch, c.period) < c.duration };
-        harmonic_ratio(period, c.period, 2e-3)
-            .filter(|_| aligned)
-            .map(|_| c.planet)
-    });
-    if vetting.n_transits < 2 {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d at {epoch:.4}: only {} transit with data (single event), masked",
-            vetting.n_transits
-        ));
-        return;
-    }
-    if vetting.max_single_fraction > MAX_SINGLE_FRACTION {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d at {epoch:.4}: one transit carries {:.0} % of the SNR^2 (single event), masked",
-            100.0 * vetting.max_single_fraction
-        ));
-        return;
-    }
-    let unsettled = vetting.n_transits - vetting.settled_transits;
-    if unsettled > 0 && vetting.settled_transits < 2 {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d at {epoch:.4}: {unsettled} of its {} transits begin within {} d after a data gap (thermal settling) and fewer than two do not, masked",
-            vetting.n_transits,
-            stats::SETTLING_DAYS
-        ));
-        return;
-    }
-    if vetting.n_transits <= FEW_TRANSITS && vetting.transit_depth_p < MIN_DEPTH_CONSISTENCY_P {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d at {epoch:.4}: its {} transits disagree in depth (chi2 {:.1} for {} degrees of freedom, p = {:.1e}), masked",
-            vetting.n_transits,
-            vetting.transit_depth_chi2,
-            vetting.n_transits - 1,
-            vetting.transit_depth_p
-        ));
-        return;
-    }
-    if vetting.harmonic_delta_log_likelihood > 0.0 {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d: a sinusoid fits better than a box (stellar variability), masked"
-        ));
-        return;
-    }
-    if let Some(p) = earlier {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d: harmonic of candidate {p}, masked"
-        ));
-        return;
-    }
     let harmonics: Vec<f64> = peaks(&pg, 6)
         .iter()
         .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())

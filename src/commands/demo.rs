@@ -66,8 +66,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             beb: 0.1,
             junk: 0.2,
             quiet: 0.15,
+            multi: 0.0,
         },
         seed: args.seed,
+        systematics: false,
     };
     simulate::simulate_field(&cfg, args.stars, &field)?;
     println!(

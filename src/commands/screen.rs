@@ -243,11 +243,19 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         println!("{}", t.line());
     }
     println!(
-        "catalogue: {}  status: {}  report: {} ({pages} pages)",
+        "catalogue: {}  status: {}  single events: {} ({})  report: {} ({pages} pages)",
         args.out.join("candidates.csv").display(),
         args.out.join("status.csv").display(),
+        args.out.join("single_events.csv").display(),
+        combined.single_events,
         args.out.join("report").join("index.html").display()
     );
+    if tally.is_some() {
+        println!(
+            "known planets and what found them: {}",
+            args.out.join("known_planets.csv").display()
+        );
+    }
     Ok(super::batch_exit(summary.files_failed))
 }
 
@@ -264,9 +272,10 @@ pub struct MergeArgs {
 pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let c = screen::merge(&args.dirs, &args.out)?;
     println!(
-        "merged {} run(s): {} candidates; files {:?}; in {}",
+        "merged {} run(s): {} candidates, {} single events; files {:?}; in {}",
         args.dirs.len(),
         c.candidates,
+        c.single_events,
         c.by_status,
         args.out.display()
     );

@@ -20,9 +20,15 @@ pub struct SearchFlags {
     /// BLS engine: auto (GPU if an adapter is found, else CPU), gpu or cpu.
     #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
     pub engine: EngineKind,
-    /// At most this many candidates per star.
-    #[arg(long, default_value_t = 5)]
+    /// At most this many candidates per star (rejected peaks do not count).
+    #[arg(long, default_value_t = search::DEFAULT_MAX_PLANETS)]
     pub max_planets: usize,
+    /// At most this many search rounds per star (candidates and rejected peaks).
+    #[arg(long, default_value_t = search::DEFAULT_MAX_ROUNDS)]
+    pub max_rounds: usize,
+    /// Stop a star after this many rounds in a row whose peak was rejected.
+    #[arg(long, default_value_t = search::DEFAULT_MAX_REJECTED)]
+    pub max_rejected: usize,
     /// Stop searching a star when the best peak's SDE is below this.
     #[arg(long, default_value_t = search::DEFAULT_SDE_THRESHOLD)]
     pub sde_threshold: f64,
@@ -68,6 +74,8 @@ impl SearchFlags {
             period_max: self.period_max,
             sde_threshold: self.sde_threshold,
             max_planets: self.max_planets,
+            max_rounds: self.max_rounds,
+            max_rejected: self.max_rejected,
             ..Default::default()
         }
     }
@@ -112,17 +120,13 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let results = search::search_many(&series, engine.as_ref(), &sopts);
     let mut out = csv::Writer::from_writer(super::output(args.out.as_deref())?);
-    let mut found: Vec<(String, String, String)> = Vec::new();
+    let mut found = Vec::new();
     for (lc, r) in targets.iter().zip(results) {
         match r {
             Ok(res) => {
                 for c in &res.candidates {
                     let row = catalogue::row(lc, c, None, known.as_ref());
-                    found.push((
-                        lc.target_id().to_string(),
-                        row.known_name.clone(),
-                        row.relation.clone(),
-                    ));
+                    found.push(row.listed());
                     out.serialize(row)?;
                 }
                 for s in &res.skipped {
@@ -134,7 +138,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<ExitCode> {
                     res.candidates.len(),
                     res.n_periods,
                     res.final_sde
-                        .map_or("n/a (max planets)".into(), |s| format!("{s:.2}"))
+                        .map_or("n/a (stopped by a cap)".into(), |s| format!("{s:.2}"))
                 );
             }
             Err(e) => {

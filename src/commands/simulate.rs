@@ -26,11 +26,16 @@ pub struct SimulateArgs {
     /// Quarters (Kepler) or sectors (TESS) per star, one file each.
     #[arg(long, default_value_t = 1)]
     pub segments: usize,
-    /// Class probabilities, summing to 1.
+    /// Class probabilities (planet, eb, beb, junk, quiet, multi), summing to 1.
     #[arg(long, default_value = "planet=0.4,eb=0.2,beb=0.1,junk=0.3", value_parser = parse_mix)]
     pub mix: Mix,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Add a multi-year instrument's systematics to every star: thermal settling after
+    /// segment starts and downlinks, drifts, momentum dumps (flagged), sensitivity dropouts;
+    /// listed in systematics.csv.
+    #[arg(long)]
+    pub systematics: bool,
     /// Output folder (created): the FITS files and truth.csv.
     #[arg(long)]
     pub out: PathBuf,
@@ -55,18 +60,26 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         segments: args.segments,
         mix: args.mix,
         seed: args.seed,
+        systematics: args.systematics,
     };
     let started = std::time::Instant::now();
     let truths = simulate::simulate_field(&cfg, args.n, &args.out)?;
     let count = |c: &str| truths.iter().filter(|t| t.class == c).count();
     eprintln!(
-        "simulated {} stars ({} planet, {} eb, {} beb, {} junk) x {} segment(s) in {:.1} s: {}",
+        "simulated {} stars ({} planet, {} eb, {} beb, {} junk, {} quiet, {} multi-planet) x {} segment(s){} in {:.1} s: {}",
         args.n,
         count("planet"),
         count("eb"),
         count("beb"),
         count("junk"),
+        count("quiet"),
+        count("multi"),
         args.segments,
+        if args.systematics {
+            " with systematics"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64(),
         args.out.display()
     );

@@ -337,8 +337,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// The light-curve files below `dir` (recursive, sorted): FITS (also gzip'd) and CSV, but
-/// not the tables that sit beside light curves (a simulator's `truth.csv`, a screen's
-/// `candidates.csv` and `status.csv`). Folders that cannot be listed come back with why.
+/// not the tables that sit beside light curves (a simulator's `truth.csv`, `planets.csv`
+/// and `systematics.csv`, a screen's outputs). Folders that cannot be listed come back with why.
 pub fn light_curve_files(dir: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
     let mut files = Vec::new();
     let mut bad = Vec::new();
@@ -370,7 +370,16 @@ fn is_light_curve_name(p: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let table = ["truth.csv", "candidates.csv", "status.csv"].contains(&name.as_str());
+    let table = [
+        "truth.csv",
+        "planets.csv",
+        "systematics.csv",
+        "candidates.csv",
+        "status.csv",
+        "single_events.csv",
+        "known_planets.csv",
+    ]
+    .contains(&name.as_str());
     !table
         && (name.ends_with(".fits")
             || name.ends_with(".fits.gz")

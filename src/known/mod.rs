@@ -368,6 +368,31 @@ fn parse(text: &str) -> std::result::Result<Vec<Known>, String> {
     Ok(out)
 }
 
+/// A candidate as a run's catalogue lists it (the `candidates.csv` columns the tally needs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listed {
+    pub target_id: String,
+    pub planet: String,
+    pub known_name: String,
+    /// `same`, `m/n` or `none`.
+    pub relation: String,
+}
+
+/// One known planet of a searched target and what the run made of it (a row of
+/// `known_planets.csv`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KnownOutcome {
+    pub target_id: String,
+    pub name: String,
+    pub period: f64,
+    pub disposition: String,
+    /// The candidate that found it at its period, or else one at a harmonic (empty: none).
+    pub planet: String,
+    /// `same`, `m/n` (only a harmonic was found) or empty (not found).
+    #[serde(rename = "match")]
+    pub relation: String,
+}
+
 /// Known planets of the screened targets that some candidate found at their own period.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
@@ -377,6 +402,8 @@ pub struct Tally {
     pub found: usize,
     /// Candidates matching nothing known.
     pub new: usize,
+    /// Every known planet of the targets, in the order searched.
+    pub planets: Vec<KnownOutcome>,
 }
 
 impl Tally {
@@ -391,11 +418,11 @@ impl Tally {
 
 impl Catalogue {
     /// Tallies a run: `targets` the identifiers searched, `candidates` with their
-    /// cross-matches as the catalogue rows hold them (target id, known name, relation).
+    /// cross-matches as the catalogue rows hold them.
     pub fn tally<'a>(
         &self,
         targets: impl IntoIterator<Item = &'a str>,
-        candidates: &[(String, String, String)],
+        candidates: &[Listed],
     ) -> Tally {
         let mut seen = std::collections::HashSet::new();
         let mut t = Tally::default();
@@ -407,14 +434,26 @@ impl Catalogue {
                 continue;
             }
             for k in self.of_target(id).iter().filter(|k| k.is_planet()) {
+                let of_this =
+                    |c: &&Listed| target_number(&c.target_id) == Some(n) && c.known_name == k.name;
+                let mine: Vec<&Listed> = candidates.iter().filter(of_this).collect();
+                let best = mine
+                    .iter()
+                    .find(|c| c.relation == "same")
+                    .or_else(|| mine.first());
                 t.known += 1;
-                let found = candidates.iter().any(|(cid, name, relation)| {
-                    target_number(cid) == Some(n) && *name == k.name && relation == "same"
+                t.found += usize::from(best.is_some_and(|c| c.relation == "same"));
+                t.planets.push(KnownOutcome {
+                    target_id: id.to_string(),
+                    name: k.name.clone(),
+                    period: k.period,
+                    disposition: k.disposition.clone(),
+                    planet: best.map_or(String::new(), |c| c.planet.clone()),
+                    relation: best.map_or(String::new(), |c| c.relation.clone()),
                 });
-                t.found += usize::from(found);
             }
         }
-        t.new = candidates.iter().filter(|c| c.2 == "none").count();
+        t.new = candidates.iter().filter(|c| c.relation == "none").count();
         t
     }
 }
@@ -490,21 +529,28 @@ mod tests {
     #[test]
     fn tally_counts_found_known_and_new() {
         let cat = Catalogue::load(&[BUILTIN]).unwrap();
-        let row = |t: &str, n: &str, m: &str| (t.to_string(), n.to_string(), m.to_string());
+        let row = |p: &str, n: &str, m: &str| Listed {
+            target_id: "10797460".into(),
+            planet: p.into(),
+            known_name: n.into(),
+            relation: m.into(),
+        };
         let cands = vec![
-            row("10797460", "Kepler-227 b", "same"),
-            row("10797460", "", "none"),
-            row("10797460", "Kepler-227 c", "2/1"),
+            row("1", "Kepler-227 b", "same"),
+            row("2", "", "none"),
+            row("3", "Kepler-227 c", "2/1"),
         ];
         let t = cat.tally(["10797460", "10797460", "757076"], &cands);
         // b found; c's harmonic is not a find; one candidate is new.
+        assert_eq!((t.known, t.found, t.new), (2, 1, 1));
+        let outcome: Vec<(&str, &str, &str)> = t
+            .planets
+            .iter()
+            .map(|k| (k.name.as_str(), k.planet.as_str(), k.relation.as_str()))
+            .collect();
         assert_eq!(
-            t,
-            Tally {
-                known: 2,
-                found: 1,
-                new: 1
-            }
+            outcome,
+            [("Kepler-227 b", "1", "same"), ("Kepler-227 c", "3", "2/1")]
         );
     }
 

@@ -117,6 +117,9 @@ pub fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// Name of the single-events output (and part kind).
+const SINGLES: &str = "single_events";
+
 fn parts_dir(out: &Path) -> PathBuf {
     out.join("parts")
 }
@@ -270,10 +273,20 @@ fn finish(
     let mut scores = clf.score(&views)?.into_iter();
     let seconds_classify = t1.elapsed().as_secs_f64();
     let mut rows = Vec::new();
+    let mut singles = Vec::new();
     for (lc, outcome) in curves.iter().zip(&outcomes) {
         let files = lc.sources();
         match outcome {
             Ok(o) => {
+                for why in &o.search.skipped {
+                    tracing::info!("{}: {why}", lc.meta);
+                }
+                singles.extend(
+                    o.search
+                        .single_events
+                        .iter()
+                        .map(|e| catalogue::single_event_row(lc, e)),
+                );
                 let mut notes = Vec::new();
                 for (c, v) in o.search.candidates.iter().zip(&o.views) {
                     let score = match v {
@@ -341,6 +354,7 @@ fn finish(
         .collect();
     io::write_atomic(&part_path(out, index, "overview"), &csv_bytes(&overviews)?)?;
     io::write_atomic(&part_path(out, index, "candidates"), &csv_bytes(&rows)?)?;
+    io::write_atomic(&part_path(out, index, SINGLES), &csv_bytes(&singles)?)?;
     // The status part last: its presence marks the batch done.
     io::write_atomic(&part_path(out, index, "status"), &csv_bytes(&status)?)?;
     Ok(BatchDone {
@@ -592,9 +606,11 @@ const STATUS_HEADER: [&str; 4] = ["file", "target_id", "status", "detail"];
 pub fn combine(
     candidate_files: &[PathBuf],
     status_files: &[PathBuf],
+    single_files: &[PathBuf],
     extra_status: &[StatusRow],
     out: &Path,
 ) -> Result<Combined> {
+    let single_events = combine_singles(single_files, out)?;
     let (ch, cands) = read_parts(candidate_files)?;
     let header =
         ch.unwrap_or_else(|| csv::StringRecord::from(vec!["target_id", "planet", "score"]));
@@ -642,14 +658,34 @@ pub fn combine(
     }
     Ok(Combined {
         candidates: cands.len(),
+        single_events,
         by_status,
     })
+}
+
+/// Combines single-event parts into `out/single_events.csv`, sorted by target and time.
+fn combine_singles(files: &[PathBuf], out: &Path) -> Result<usize> {
+    let (h, mut rows) = read_parts(files)?;
+    let header =
+        h.unwrap_or_else(|| csv::StringRecord::from(catalogue::SINGLE_EVENT_COLUMNS.to_vec()));
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (target, time) = (col("target_id"), col("time"));
+    let num = |r: &csv::StringRecord| field(r, time).parse::<f64>().unwrap_or(f64::NAN);
+    rows.sort_by(|a, b| {
+        field(a, target)
+            .cmp(field(b, target))
+            .then_with(|| num(a).total_cmp(&num(b)))
+    });
+    write_records(&out.join(format!("{SINGLES}.csv")), &header, &rows)?;
+    Ok(rows.len())
 }
 
 /// What [`combine`] wrote.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Combined {
     pub candidates: usize,
+    /// Rows of `single_events.csv`.
+    pub single_events: usize,
     /// Status rows by status (ok, error, skipped).
     pub by_status: BTreeMap<String, usize>,
 }
@@ -661,31 +697,37 @@ impl Combined {
 }
 
 /// Cross-match tally of a finished run (its `candidates.csv` and `status.csv`): the targets
-/// searched are those with a file read without error.
+/// searched are those with a file read without error. Writes `known_planets.csv`, each known
+/// planet of the searched targets with the candidate that found it.
 pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate::known::Tally> {
     let (ch, cands) = read_parts(&[out.join("candidates.csv")])?;
     let (sh, status) = read_parts(&[out.join("status.csv")])?;
     let pos = |h: &Option<csv::StringRecord>, n: &str| {
         h.as_ref().and_then(|h| h.iter().position(|c| c == n))
     };
-    let (ct, cn, cm) = (
+    let (ct, cp, cn, cm) = (
         pos(&ch, "target_id"),
+        pos(&ch, "planet"),
         pos(&ch, "known_name"),
         pos(&ch, "match"),
     );
     let (st, ss) = (pos(&sh, "target_id"), pos(&sh, "status"));
-    let found: Vec<(String, String, String)> = cands
+    let found: Vec<crate::known::Listed> = cands
         .iter()
-        .map(|r| {
-            let f = |c| field(r, c).to_string();
-            (f(ct), f(cn), f(cm))
+        .map(|r| crate::known::Listed {
+            target_id: field(r, ct).to_string(),
+            planet: field(r, cp).to_string(),
+            known_name: field(r, cn).to_string(),
+            relation: field(r, cm).to_string(),
         })
         .collect();
     let targets = status
         .iter()
         .filter(|r| field(r, ss) == "ok")
         .map(|r| field(r, st));
-    Ok(known.tally(targets, &found))
+    let tally = known.tally(targets, &found);
+    io::write_atomic(&out.join("known_planets.csv"), &csv_bytes(&tally.planets)?)?;
+    Ok(tally)
 }
 
 /// Rebuilds `candidates.csv` and `status.csv` of a run from its parts (plus status rows for
@@ -693,6 +735,7 @@ pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate:
 pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
     let mut cands = Vec::new();
     let mut status = Vec::new();
+    let mut singles = Vec::new();
     let dir = parts_dir(out);
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|source| Error::Io {
@@ -707,11 +750,16 @@ pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
         if n.ends_with(".status.csv") {
             // Only batches whose status part exists are complete.
             let c = p.with_file_name(n.replace(".status.csv", ".candidates.csv"));
+            let e = p.with_file_name(n.replace(".status.csv", &format!(".{SINGLES}.csv")));
+            // Parts of a run resumed from an older version may lack it.
+            if e.is_file() {
+                singles.push(e);
+            }
             cands.push(c);
             status.push(p);
         }
     }
-    combine(&cands, &status, extra_status, out)
+    combine(&cands, &status, &singles, extra_status, out)
 }
 
 /// Combines the outputs of several runs (shards) into `out`.
@@ -732,5 +780,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Combined> {
     })?;
     let c: Vec<PathBuf> = dirs.iter().map(|d| d.join("candidates.csv")).collect();
     let s: Vec<PathBuf> = dirs.iter().map(|d| d.join("status.csv")).collect();
-    combine(&c, &s, &[], out)
+    let e: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.join(format!("{SINGLES}.csv")))
+        .filter(|p| p.is_file())
+        .collect();
+    combine(&c, &s, &e, &[], out)
 }

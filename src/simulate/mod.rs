@@ -17,10 +17,20 @@
 //!   (3 modes, 0.05-2 d, 1e-4-3e-3), a single transit-like event (2-12 h, 5e-4-1e-2),
 //!   momentum-dump spikes every 3 d (flagged with the desaturation bit, 32), or a sudden
 //!   sensitivity drop (1e-3-1e-2, recovering over 0.5-3 d).
+//! - multi: a planetary system of 3-8 planets, each of depth log-uniform 80-2000 ppm (radius
+//!   ratio from the depth), period log-uniform 0.8 d to min(300 d, baseline / 3) with
+//!   neighbours at least 1.3 apart in period ratio, impact 0-0.8, epoch uniform over the
+//!   first period.
+//!
+//! Every planet (of `planet` and `multi` stars) is listed in `planets.csv`, a known-object
+//! table (`target_id`, `name`, `period`, `epoch_bjd`, `disposition`) that `screen --known`
+//! reads, with its depth, duration and matched-filter SNR. `systematics` adds a multi-year
+//! instrument ([`systematics`]) to every star, its events listed in `systematics.csv`.
 
 pub mod cadence;
 pub mod noise;
 pub mod signals;
+pub mod systematics;
 
 use std::f64::consts::TAU;
 use std::path::{Path, PathBuf};
@@ -43,6 +53,8 @@ pub struct Mix {
     pub junk: f64,
     /// Noise only (for injection-recovery into simulated light curves).
     pub quiet: f64,
+    /// Systems of 3-8 planets.
+    pub multi: f64,
 }
 
 impl Default for Mix {
@@ -53,6 +65,7 @@ impl Default for Mix {
             beb: 0.1,
             junk: 0.3,
             quiet: 0.0,
+            multi: 0.0,
         }
     }
 }
@@ -60,8 +73,8 @@ impl Default for Mix {
 impl std::str::FromStr for Mix {
     type Err = Error;
 
-    /// `planet=0.4,eb=0.2,beb=0.1,junk=0.3` (and `quiet`, noise only); unnamed classes get
-    /// 0; must sum to 1.
+    /// `planet=0.4,eb=0.2,beb=0.1,junk=0.3` (and `quiet`, noise only, and `multi`, planetary
+    /// systems); unnamed classes get 0; must sum to 1.
     fn from_str(s: &str) -> Result<Self> {
         let mut m = Mix {
             planet: 0.0,
@@ -69,6 +82,7 @@ impl std::str::FromStr for Mix {
             beb: 0.0,
             junk: 0.0,
             quiet: 0.0,
+            multi: 0.0,
         };
         for part in s.split(',').filter(|p| !p.trim().is_empty()) {
             let (k, v) = part.split_once('=').ok_or_else(|| {
@@ -88,14 +102,15 @@ impl std::str::FromStr for Mix {
                 "beb" => m.beb = v,
                 "junk" => m.junk = v,
                 "quiet" => m.quiet = v,
+                "multi" => m.multi = v,
                 other => {
                     return Err(Error::invalid(format!(
-                        "unknown class {other:?} in mix (planet, eb, beb, junk, quiet)"
+                        "unknown class {other:?} in mix (planet, eb, beb, junk, quiet, multi)"
                     )))
                 }
             }
         }
-        let sum = m.planet + m.eb + m.beb + m.junk + m.quiet;
+        let sum = m.planet + m.eb + m.beb + m.junk + m.quiet + m.multi;
         if (sum - 1.0).abs() > 1e-6 {
             return Err(Error::invalid(format!(
                 "mix probabilities sum to {sum}, not 1"
@@ -113,6 +128,8 @@ pub struct SimConfig {
     pub segments: usize,
     pub mix: Mix,
     pub seed: u64,
+    /// Add a multi-year instrument's systematics to every star.
+    pub systematics: bool,
 }
 
 /// The truth about one simulated star (one row of the truth table). Times in the mission's
@@ -121,10 +138,10 @@ pub struct SimConfig {
 pub struct Truth {
     pub target_id: String,
     pub mission: &'static str,
-    /// planet, eb, beb, junk or quiet.
+    /// planet, eb, beb, junk, quiet or multi.
     pub class: &'static str,
     /// Subtype: planet, eb, grazing_eb, beb, rotation, pulsation, single_event,
-    /// momentum_dump, sensitivity_drop.
+    /// momentum_dump, sensitivity_drop, multi (its planets in `planets.csv`).
     pub kind: &'static str,
     pub period: f64,
     pub epoch: f64,
@@ -155,10 +172,32 @@ impl Truth {
     }
 }
 
-/// A simulated star: its truth and its segments (with quality flags).
+/// One simulated planet (a row of `planets.csv`, readable as a known-object table).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanetTruth {
+    pub target_id: String,
+    /// `SIM <id> b`, `c`, ... in order of period.
+    pub name: String,
+    pub period: f64,
+    /// First mid-transit time (mission time system) and the same in BJD.
+    pub epoch: f64,
+    pub epoch_bjd: f64,
+    pub duration: f64,
+    pub depth: f64,
+    pub radius_ratio: f64,
+    pub impact: f64,
+    /// Matched-filter SNR of this planet alone: sqrt(sum (1 - model)^2) / sigma.
+    pub snr: f64,
+    pub disposition: &'static str,
+}
+
+/// A simulated star: its truth, its planets, its instrumental events and its segments (with
+/// quality flags).
 #[derive(Debug, Clone)]
 pub struct SimStar {
     pub truth: Truth,
+    pub planets: Vec<PlanetTruth>,
+    pub systematics: Vec<systematics::Event>,
     pub segments: Vec<(Segment, Vec<i32>)>,
 }
 
@@ -174,9 +213,24 @@ pub fn target_id(mission: Mission, index: usize) -> u64 {
     }
 }
 
+/// A planet of a model: its orbit, radius ratio and limb darkening.
+#[derive(Debug, Clone, Copy)]
+struct Planet {
+    orbit: Orbit,
+    ld: LimbDarkening,
+}
+
+impl Planet {
+    fn flux(&self, t: f64) -> f64 {
+        transit::flux(self.orbit.radius_ratio, self.orbit.separation(t), self.ld)
+    }
+}
+
 struct Model {
     truth: Truth,
     signal: Box<dyn Fn(f64) -> f64>,
+    /// The planets in the signal (each listed in `planets.csv`).
+    planets: Vec<Planet>,
     /// Times (cadence centres) flagged with this quality bit.
     flagged: Option<(f64, f64, i32)>,
 }
@@ -275,9 +329,11 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         let mut t = nan_truth(id, mission, "planet", "planet");
         t.set_orbit(&orbit);
         t.depth = 1.0 - transit::flux(k, impact, ld);
+        let planet = Planet { orbit, ld };
         return Ok(Model {
             truth: t,
-            signal: Box::new(move |x| transit::flux(k, orbit.separation(x), ld)),
+            signal: Box::new(move |x| planet.flux(x)),
+            planets: vec![planet],
             flagged: None,
         });
     }
@@ -310,14 +366,28 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         return Ok(Model {
             truth: t,
             signal: Box::new(move |x| (1.0 - dilution) + dilution * b.flux(x)),
+            planets: Vec::new(),
             flagged: None,
         });
     }
-    if u >= m.planet + m.eb + m.beb + m.junk {
+    let junk_end = m.planet + m.eb + m.beb + m.junk;
+    if u >= junk_end + m.multi {
         let t = nan_truth(id, mission, "quiet", "quiet");
         return Ok(Model {
             truth: t,
             signal: Box::new(|_| 1.0),
+            planets: Vec::new(),
+            flagged: None,
+        });
+    }
+    if u >= junk_end {
+        let planets = draw_system(rng, c.start, baseline, rho, ld)?;
+        let t = nan_truth(id, mission, "multi", "multi");
+        let inner = planets.clone();
+        return Ok(Model {
+            truth: t,
+            signal: Box::new(move |x| inner.iter().map(|p| p.flux(x)).product()),
+            planets,
             flagged: None,
         });
     }
@@ -410,8 +480,48 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
     Ok(Model {
         truth: t,
         signal,
+        planets: Vec::new(),
         flagged,
     })
+}
+
+/// A system of 3-8 planets (see the module's notes), in order of period.
+fn draw_system(
+    rng: &mut impl Rng,
+    start: f64,
+    baseline: f64,
+    rho: f64,
+    ld: LimbDarkening,
+) -> Result<Vec<Planet>> {
+    let n = rng.random_range(3..=8usize);
+    let p_max = (baseline / 3.0).clamp(1.0, 300.0);
+    let mut periods: Vec<f64> = Vec::with_capacity(n);
+    // Draws until n periods are 1.3 apart; a crowded draw starts over (a few tries at most).
+    for _ in 0..1000 {
+        let p = log_uniform(rng, 0.8, p_max);
+        if periods.iter().all(|&q| (p / q).max(q / p) >= 1.3) {
+            periods.push(p);
+            if periods.len() == n {
+                break;
+            }
+        }
+    }
+    periods.sort_by(f64::total_cmp);
+    periods
+        .into_iter()
+        .map(|period| {
+            let depth = log_uniform(rng, 80e-6, 2e-3);
+            let orbit = Orbit {
+                period,
+                epoch: start + rng.random::<f64>() * period,
+                radius_ratio: depth.sqrt(),
+                a_over_r: Orbit::a_over_r_from_density(period, rho),
+                impact: 0.8 * rng.random::<f64>(),
+            };
+            orbit.validate()?;
+            Ok(Planet { orbit, ld })
+        })
+        .collect()
 }
 
 /// Simulates star `index` of the configuration (deterministic for seed and index).
@@ -437,10 +547,27 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
     let sigma = noise::sigma_from_cdpp(cdpp, c.step);
     let tau = log_uniform(&mut rng, 0.3, 3.0);
     let level = 1e4;
+    let times: Vec<Vec<f64>> = (0..cfg.segments).map(|s| c.segment_times(s)).collect();
+    let instrument = if cfg.systematics {
+        // Its own stream: the star's signal and noise do not depend on it.
+        let mut sys_rng = rand::rngs::StdRng::seed_from_u64(
+            cfg.seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index as u64 ^ 0x5157_5157,
+        );
+        Some(systematics::Systematics::draw(&mut sys_rng, &id, c, &times))
+    } else {
+        None
+    };
+    // Exposure average of a function of time (5 sub-exposures).
+    let exposure = |f: &dyn Fn(f64) -> f64, t: f64| {
+        (0..5)
+            .map(|j| f(t + c.step * ((j as f64 + 0.5) / 5.0 - 0.5)))
+            .sum::<f64>()
+            / 5.0
+    };
     let mut segments = Vec::with_capacity(cfg.segments);
     let mut sum_sq = 0.0;
-    for s in 0..cfg.segments {
-        let time = c.segment_times(s);
+    let mut planet_sq = vec![0.0; model.planets.len()];
+    for (s, time) in times.into_iter().enumerate() {
         let noise = noise::noise(&mut rng, &time, sigma, 0.3 * sigma, tau);
         let mut quality = vec![0i32; time.len()];
         let flux: Vec<f64> = time
@@ -448,18 +575,26 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
             .zip(&noise)
             .enumerate()
             .map(|(i, (&t, n))| {
-                // Average the model over the exposure (5 sub-exposures).
-                let m = (0..5)
-                    .map(|j| (model.signal)(t + c.step * ((j as f64 + 0.5) / 5.0 - 0.5)))
-                    .sum::<f64>()
-                    / 5.0;
+                let m = exposure(&*model.signal, t);
                 if let Some((t0, every, bit)) = model.flagged {
                     if (t - t0).rem_euclid(every) < 2.0 * c.step * 1.01 {
                         quality[i] |= bit;
                     }
                 }
+                for (sq, p) in planet_sq.iter_mut().zip(&model.planets) {
+                    *sq += (1.0 - exposure(&|x| p.flux(x), t)).powi(2);
+                }
                 sum_sq += (1.0 - m).powi(2);
-                level * (m + n)
+                let instrumental = match &instrument {
+                    Some(sys) => {
+                        if sys.flagged(t) {
+                            quality[i] |= systematics::DESAT_BIT;
+                        }
+                        exposure(&|x| sys.factor(x), t)
+                    }
+                    None => 1.0,
+                };
+                level * (m * instrumental + n)
             })
             .collect();
         let mut meta = SeriesMeta::default();
@@ -484,8 +619,33 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
     }
     model.truth.cdpp_ppm = cdpp;
     model.truth.snr = sum_sq.sqrt() / sigma;
+    let bjd = c.time_system().bjd_reference().unwrap_or(0.0);
+    let planets = model
+        .planets
+        .iter()
+        .zip(planet_sq)
+        .enumerate()
+        .map(|(i, (p, sq))| {
+            let o = &p.orbit;
+            PlanetTruth {
+                target_id: id.clone(),
+                name: format!("SIM {id} {}", (b'b' + i as u8) as char),
+                period: o.period,
+                epoch: o.epoch,
+                epoch_bjd: o.epoch + bjd,
+                duration: o.duration(),
+                depth: 1.0 - p.flux(o.epoch),
+                radius_ratio: o.radius_ratio,
+                impact: o.impact,
+                snr: sq.sqrt() / sigma,
+                disposition: "INJECTED",
+            }
+        })
+        .collect();
     Ok(SimStar {
         truth: model.truth,
+        planets,
+        systematics: instrument.map_or_else(Vec::new, |s| s.events),
         segments,
     })
 }
@@ -519,25 +679,36 @@ pub fn simulate_field(cfg: &SimConfig, n: usize, dir: &Path) -> Result<Vec<Truth
         path: dir.to_path_buf(),
         source,
     })?;
-    let truths: Vec<Truth> = (0..n)
+    let stars: Vec<(Truth, Vec<PlanetTruth>, Vec<systematics::Event>)> = (0..n)
         .into_par_iter()
         .map(|i| {
             let star = simulate_star(cfg, i)?;
             write_star(dir, &star)?;
-            Ok(star.truth)
+            Ok((star.truth, star.planets, star.systematics))
         })
         .collect::<Result<_>>()?;
-    let path = dir.join("truth.csv");
+    let truths: Vec<Truth> = stars.iter().map(|s| s.0.clone()).collect();
+    write_table(&dir.join("truth.csv"), &truths)?;
+    let planets: Vec<&PlanetTruth> = stars.iter().flat_map(|s| &s.1).collect();
+    write_table(&dir.join("planets.csv"), &planets)?;
+    if cfg.systematics {
+        let events: Vec<&systematics::Event> = stars.iter().flat_map(|s| &s.2).collect();
+        write_table(&dir.join("systematics.csv"), &events)?;
+    }
+    Ok(truths)
+}
+
+/// Writes rows as a CSV file (atomically).
+fn write_table<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    for t in &truths {
-        w.serialize(t)
-            .map_err(|e| Error::file(&path, e.to_string()))?;
+    for r in rows {
+        w.serialize(r)
+            .map_err(|e| Error::file(path, e.to_string()))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| Error::file(&path, e.to_string()))?;
-    crate::io::write_atomic(&path, &bytes)?;
-    Ok(truths)
+        .map_err(|e| Error::file(path, e.to_string()))?;
+    crate::io::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]
