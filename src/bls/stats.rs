@@ -113,6 +113,19 @@ fn depth_against(inside: &Sums, outside: &Sums) -> Depth {
 /// Computes the statistics for a box of `duration` days at `period`, mid-transit `epoch`
 /// (same time system as the series behind `lc`).
 pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
+    vet_observed(lc, None, period, epoch, duration)
+}
+
+/// [`vet`], with the gaps before transits taken from `observed` (the times of the whole
+/// light curve, ascending, in its time system) instead of from `lc`: where `lc` has earlier
+/// signals masked, their holes are not data gaps.
+pub fn vet_observed(
+    lc: &Prepared,
+    observed: Option<&[f64]>,
+    period: f64,
+    epoch: f64,
+    duration: f64,
+) -> Vetting {
     let half = 0.5 * duration;
     let t0 = epoch - lc.t_ref;
     let (mut out, mut all_in, mut odd, mut even, mut sec) = (
@@ -158,7 +171,10 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
         .map(|(e, s)| TransitDepth {
             time: epoch + *e as f64 * period,
             depth: depth_against(s, &out),
-            after_gap: after_gap(&lc.t, t0 + *e as f64 * period, half),
+            after_gap: match observed {
+                Some(t) => after_gap(t, epoch + *e as f64 * period, half),
+                None => after_gap(&lc.t, t0 + *e as f64 * period, half),
+            },
         })
         .collect();
     let (transit_depth_chi2, transit_depth_p) = depth_consistency(&per_transit, &depth);
@@ -446,6 +462,13 @@ mod tests {
         let v = vet(&lc, 10.0, 1.0, 0.2);
         let gaps: Vec<bool> = v.per_transit.iter().map(|t| t.after_gap).collect();
         assert_eq!(gaps, vec![true, false, false, false, false]);
+        // A hole masked out of the series (an earlier signal's transit at 44-45 d) looks like
+        // a gap before the transit at 45.5 d, unless the whole light curve's times are given.
+        let holed = s.select(|i| !(44.0..45.0).contains(&s.time[i]));
+        let lc = Prepared::new(&holed).unwrap();
+        let after = |v: Vetting| v.per_transit.iter().filter(|t| t.after_gap).count();
+        assert_eq!(after(vet(&lc, 10.0, 5.5, 0.2)), 1);
+        assert_eq!(after(vet_observed(&lc, Some(&s.time), 10.0, 5.5, 0.2)), 0);
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl DataArgs {
                 let e = engine.as_deref().context("no engine")?;
                 let opts = SearchOptions {
                     sde_threshold: DATASET_SDE_THRESHOLD,
+                    min_snr: 0.0,
                     max_planets: 3,
                     ..Default::default()
                 };

@@ -32,6 +32,9 @@ pub struct SearchFlags {
     /// Stop searching a star when the best peak's SDE is below this.
     #[arg(long, default_value_t = search::DEFAULT_SDE_THRESHOLD)]
     pub sde_threshold: f64,
+    /// Reject peaks whose depth SNR (depth over its error) is below this.
+    #[arg(long, default_value_t = search::DEFAULT_MIN_SNR)]
+    pub min_snr: f64,
     /// Shortest period, days (default: the Roche limit of a Sun-like star, about 0.6 d).
     #[arg(long)]
     pub period_min: Option<f64>,
@@ -73,6 +76,7 @@ impl SearchFlags {
             period_min: self.period_min,
             period_max: self.period_max,
             sde_threshold: self.sde_threshold,
+            min_snr: self.min_snr,
             max_planets: self.max_planets,
             max_rounds: self.max_rounds,
             max_rejected: self.max_rejected,
