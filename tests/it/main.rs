@@ -11,6 +11,7 @@ mod inject;
 mod real_data;
 mod screen;
 mod search_real;
+mod search_synth;
 mod simulate;
 mod tfrecord;
 mod transit_model;
