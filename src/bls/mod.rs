@@ -148,6 +148,10 @@ pub struct Grid {
     pub resolution: Vec<f64>,
 }
 
+/// Most phase bins a grid may give one period (a fold holds this many sums per period and
+/// thread): 4,194,304, 23 times what four years at the default durations need.
+pub const MAX_BINS_PER_PERIOD: usize = 1 << 22;
+
 impl Grid {
     /// Builds and checks a grid.
     pub fn new(
@@ -163,6 +167,13 @@ impl Grid {
         }
         let d_min = durations[0];
         let d_max = durations[durations.len() - 1];
+        let p_max = periods[periods.len() - 1];
+        let bins = p_max / (d_min / f64::from(oversample));
+        if !(bins <= MAX_BINS_PER_PERIOD as f64) {
+            return Err(Error::invalid(format!(
+                "the shortest duration ({d_min} d) over {oversample} bins would cut the longest period ({p_max} d) into {bins:.3e} bins, more than {MAX_BINS_PER_PERIOD}: give longer durations, a lower oversampling or shorter periods"
+            )));
+        }
         if d_min >= periods[0] {
             return Err(Error::invalid(format!(
                 "the shortest duration ({d_min} d) is not shorter than the shortest period ({} d)",

@@ -21,6 +21,10 @@ struct Layout {
     time_system: Option<TimeSystem>,
 }
 
+/// Largest decompressed `.csv.gz` read (256 MiB; four years of Kepler short cadence as CSV
+/// is ~150 MB): a gzip bomb is refused, not decompressed into memory.
+pub const MAX_CSV_BYTES: u64 = 1 << 28;
+
 /// Reads a CSV light curve (optionally gzip'd, `.csv.gz`).
 pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
@@ -29,8 +33,18 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
     })?;
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
-            .map_err(|e| Error::file(path, format!("bad gzip stream: {e}")))?;
+        let decoder = flate2::read::GzDecoder::new(&bytes[..]);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(decoder, MAX_CSV_BYTES + 1),
+            &mut out,
+        )
+        .map_err(|e| Error::file(path, format!("bad gzip stream: {e}")))?;
+        if out.len() as u64 > MAX_CSV_BYTES {
+            return Err(Error::file(
+                path,
+                format!("decompresses to more than {MAX_CSV_BYTES} bytes: not one light curve"),
+            ));
+        }
         out
     } else {
         bytes

@@ -102,7 +102,7 @@ pub fn parse_line(line: &str) -> Option<GtsPoint> {
     let (ts, rest) = line.split_once("// ")?;
     let micros = ts.parse().ok()?;
     let open = rest.find('{')?;
-    let close = rest.rfind('}')?;
+    let close = rest.rfind('}').filter(|&c| c > open)?;
     let class = decode(&rest[..open])?;
     let mut labels = std::collections::BTreeMap::new();
     let inner = &rest[open + 1..close];
@@ -123,6 +123,25 @@ pub fn parse_line(line: &str) -> Option<GtsPoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_lines_are_none_not_panics() {
+        for line in [
+            "1// c}{ 1",
+            "1// c} x {",
+            "1// c{ 1",
+            "1// c} 1",
+            "x// c{} 1",
+            "1// c{a} 1",
+            "1// c{} x",
+            "1// c{}",
+            "",
+            "//",
+        ] {
+            assert_eq!(parse_line(line), None, "{line:?}");
+        }
+        assert_eq!(parse_line("5// c{a=b} 2.5").map(|p| p.value), Some(2.5));
+    }
 
     #[test]
     fn round_trip_line() {

@@ -124,9 +124,10 @@ pub fn detect_format(path: &Path) -> Result<Format> {
     if head.starts_with(b"SIMPLE") || (gz && !name.ends_with(".csv.gz")) {
         return Ok(Format::Fits);
     }
+    let plain = name.strip_suffix(".gz").unwrap_or(&name);
     let csv_like = [".csv", ".txt", ".dat", ".tsv"]
         .iter()
-        .any(|e| name.ends_with(e));
+        .any(|e| plain.ends_with(e));
     if csv_like {
         return Ok(Format::Csv);
     }
@@ -183,6 +184,17 @@ pub(crate) fn build_segment(
     let rows = raw.time.len();
     if rows == 0 {
         return Err(Error::file(source, "the light-curve table has no rows"));
+    }
+    let lengths = [
+        (raw.flux_name, Some(raw.flux.len())),
+        ("flux error", raw.flux_err.map(<[f64]>::len)),
+        ("quality", raw.quality.map(<[i64]>::len)),
+    ];
+    if let Some((name, Some(n))) = lengths.iter().find(|(_, n)| n.is_some_and(|n| n != rows)) {
+        return Err(Error::file(
+            source,
+            format!("the {name} column has {n} rows but TIME has {rows}"),
+        ));
     }
     if raw.flux.iter().all(|f| !f.is_finite()) {
         return Err(Error::file(
@@ -390,6 +402,51 @@ fn is_light_curve_name(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_of_other_lengths_are_refused_by_name() {
+        let info = || SegmentInfo {
+            meta: SeriesMeta::default(),
+            mission: Mission::Kepler,
+            time_system: TimeSystem::Bkjd,
+            cadence_days: None,
+        };
+        let (t, f) = ([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]);
+        let raw = |flux: &'static [f64], err, quality| RawColumns {
+            time: &[1.0, 2.0, 3.0],
+            flux,
+            flux_err: err,
+            quality,
+            flux_name: "PDCSAP_FLUX",
+        };
+        let p = Path::new("x.fits");
+        let short = [1.0, 1.0];
+        for (r, name) in [
+            (
+                raw(&[1.0, 1.0], None, None),
+                "PDCSAP_FLUX column has 2 rows",
+            ),
+            (
+                raw(&[1.0, 1.0, 1.0], Some(&short), None),
+                "flux error column has 2",
+            ),
+            (
+                raw(&[1.0, 1.0, 1.0], None, Some(&[0, 0])),
+                "quality column has 2",
+            ),
+        ] {
+            let e = build_segment(p, info(), r, 0).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains("x.fits"), "{e}");
+        }
+        let ok = RawColumns {
+            time: &t,
+            flux: &f,
+            flux_err: None,
+            quality: Some(&[0, 0, 0]),
+            flux_name: "SAP_FLUX",
+        };
+        assert_eq!(build_segment(p, info(), ok, 0).unwrap().time.len(), 3);
+    }
 
     #[test]
     fn quality_presets_match_lightkurve() {

@@ -183,3 +183,38 @@ fn written_fits_reads_back() {
     assert_eq!(back.meta.label("cadence"), Some("long"));
     assert_eq!(back.flux[0], s.flux[0]);
 }
+
+#[test]
+fn a_gzip_bomb_is_refused_not_inflated() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bomb.csv.gz");
+    let mut z = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    z.write_all(b"time,flux\n").unwrap();
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..=(exoscreen::io::csv::MAX_CSV_BYTES >> 20) {
+        z.write_all(&zeros).unwrap();
+    }
+    z.finish().unwrap();
+    let e = err_of(&path);
+    assert!(
+        e.contains("decompresses to more than") && e.contains("bomb.csv.gz"),
+        "{e}"
+    );
+    // A real gzip'd CSV light curve reads.
+    let s = exoscreen::synth::generate(&Default::default());
+    let plain = tmp.path().join("kplr011904151-q01.csv");
+    exoscreen::synth::write_csv(&plain, &s).unwrap();
+    let gz = tmp.path().join("kplr011904151-q01.csv.gz");
+    let mut z = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    z.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    z.finish().unwrap();
+    let seg = exoscreen::io::read_segment(&gz, &Default::default()).unwrap();
+    assert_eq!(seg.time.len(), s.time.len());
+}

@@ -259,6 +259,16 @@ fn bad_inputs_give_errors_or_documented_results() {
     assert!(Grid::new(vec![0.0, 1.0], vec![0.1], 5, DurationLimit::All).is_err());
     let e = Grid::new(vec![0.5, 1.0], vec![0.1, 0.6], 5, DurationLimit::All).unwrap_err();
     assert!(e.to_string().contains("longest duration"), "{e}");
+    // A tiny duration would need billions of bins per period: refused before any allocation.
+    let e = Grid::new(vec![1.0, 700.0], vec![1e-9], 5, DurationLimit::All).unwrap_err();
+    assert!(e.to_string().contains("bins, more than 4194304"), "{e}");
+    assert!(Grid::new(
+        vec![1.0, 700.0],
+        vec![f64::MIN_POSITIVE],
+        1,
+        DurationLimit::All
+    )
+    .is_err());
     // Constant flux: zero power everywhere, no NaN.
     let t: Vec<f64> = (0..500).map(|i| i as f64 * 0.02).collect();
     let lc = lc_of(t, vec![1.0; 500], vec![1e-3; 500]).unwrap();
