@@ -169,7 +169,7 @@ impl Grid {
         let d_max = durations[durations.len() - 1];
         let p_max = periods[periods.len() - 1];
         let bins = p_max / (d_min / f64::from(oversample));
-        if !(bins <= MAX_BINS_PER_PERIOD as f64) {
+        if bins.is_nan() || bins > MAX_BINS_PER_PERIOD as f64 {
             return Err(Error::invalid(format!(
                 "the shortest duration ({d_min} d) over {oversample} bins would cut the longest period ({p_max} d) into {bins:.3e} bins, more than {MAX_BINS_PER_PERIOD}: give longer durations, a lower oversampling or shorter periods"
             )));
