@@ -102,20 +102,20 @@ impl DetrendOptions {
     /// Checks the options; errors are usage errors.
     pub fn validate(&self) -> Result<()> {
         if !(self.window_days.is_finite() && self.window_days > 0.0) {
-            return Err(Error::invalid(format!(
+            return Err(Error::usage(format!(
                 "detrending window must be a positive number of days, got {}",
                 self.window_days
             )));
         }
         if self.break_tolerance_days.is_nan() || self.break_tolerance_days <= 0.0 {
-            return Err(Error::invalid("break tolerance must be positive (days)"));
+            return Err(Error::usage("break tolerance must be positive (days)"));
         }
         if self.biweight_c.is_nan() || self.biweight_c <= 0.0 {
-            return Err(Error::invalid("biweight constant must be positive"));
+            return Err(Error::usage("biweight constant must be positive"));
         }
         if let Some(s) = self.clip_sigma {
             if s.is_nan() || s <= 0.0 {
-                return Err(Error::invalid("clip sigma must be positive"));
+                return Err(Error::usage("clip sigma must be positive"));
             }
         }
         Ok(())

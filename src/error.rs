@@ -19,6 +19,9 @@ pub enum Error {
     /// A parameter or a derived input is outside what the operation accepts.
     #[error("{0}")]
     Invalid(String),
+    /// The command line asks for something impossible (the binary exits 2).
+    #[error("{0}")]
+    Usage(String),
     /// The GPU engine could not start or run.
     #[error("GPU: {0}")]
     Gpu(String),
@@ -36,6 +39,11 @@ impl Error {
     /// An error about an invalid parameter or input.
     pub fn invalid(reason: impl Into<String>) -> Self {
         Error::Invalid(reason.into())
+    }
+
+    /// An error about what the user asked for (options that cannot work together).
+    pub fn usage(reason: impl Into<String>) -> Self {
+        Error::Usage(reason.into())
     }
 }
 

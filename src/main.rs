@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<exoscreen::Error>()
-                .is_some_and(|e| matches!(e, exoscreen::Error::Invalid(_)))
+                .is_some_and(|e| matches!(e, exoscreen::Error::Usage(_)))
             {
                 ExitCode::from(2)
             } else {

@@ -80,7 +80,7 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     if !(spec.snr_min >= 0.0 && spec.snr_max >= spec.snr_min) {
-        return Err(exoscreen::Error::invalid("need 0 <= --snr-min <= --snr-max").into());
+        return Err(exoscreen::Error::usage("need 0 <= --snr-min <= --snr-max").into());
     }
     // Search only around the injected range (the default grid would spend most of its time
     // on periods no injection has), with the usual detrending.

@@ -80,9 +80,10 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         args.n_periods,
     ) {
         (Some(f), ..) => read_periods(f)?,
-        (None, Some(lo), Some(hi), Some(n)) => grid::even_frequency_periods(lo, hi, n)?,
+        (None, Some(lo), Some(hi), Some(n)) => grid::even_frequency_periods(lo, hi, n)
+            .map_err(|e| exoscreen::Error::usage(e.to_string()))?,
         _ => {
-            return Err(exoscreen::Error::invalid(
+            return Err(exoscreen::Error::usage(
                 "give --periods-file or --period-min, --period-max and --n-periods",
             )
             .into())
@@ -93,7 +94,8 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         args.durations.clone(),
         args.oversample,
         DurationLimit::All,
-    )?;
+    )
+    .map_err(|e| exoscreen::Error::usage(e.to_string()))?;
     let engine: Box<dyn bls::Engine> = match (args.engine, args.threads) {
         (EngineKind::Cpu, Some(n)) => Box::new(bls::cpu::CpuEngine { threads: Some(n) }),
         (kind, _) => bls::engine(kind)?,

@@ -100,7 +100,10 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         None => Vec::new(),
     };
     if args.inputs.is_empty() && manifest.is_empty() {
-        anyhow::bail!("nothing to screen: give files, folders, patterns or --manifest");
+        return Err(exoscreen::Error::usage(
+            "nothing to screen: give files, folders, patterns or --manifest",
+        )
+        .into());
     }
     let (files, missing) = screen::inputs::expand(&args.inputs, &manifest);
     let targets: Vec<screen::Target> = screen::inputs::group(&files)

@@ -53,7 +53,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         (SimMission::Tess, true) => Cadence::tess_30min(),
     };
     if args.segments == 0 || args.n == 0 {
-        return Err(exoscreen::Error::invalid("--n and --segments must be at least 1").into());
+        return Err(exoscreen::Error::usage("--n and --segments must be at least 1").into());
     }
     let cfg = SimConfig {
         cadence,

@@ -44,6 +44,24 @@ fn usage_errors_exit_2() {
             .code(),
         Some(2)
     );
+    // A grid that cannot work (durations as long as the periods) is a usage error too...
+    let grid = [
+        "periodogram",
+        "--durations",
+        "0.5",
+        "--period-min",
+        "0.4",
+        "--period-max",
+        "1",
+        "--n-periods",
+        "5",
+        "x.csv",
+    ];
+    assert_eq!(exoscreen(&grid).status.code(), Some(2));
+    // ...while inputs that fail at run time exit 1.
+    let missing = tmp.path().join("missing.fits").display().to_string();
+    let o = exoscreen(&["search", &missing, "--engine", "cpu"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
 
 #[test]
