@@ -332,13 +332,17 @@ mod tests {
 
     #[test]
     fn masked_crc_of_known_input() {
-        // CRC32C("123456789") = 0xE3069283 (the standard check value).
+        // CRC32C("123456789") = 0xE3069283 (the standard check value), and RFC 3720's
+        // (iSCSI, B.4) vectors: 32 zero bytes, 32 0xFF bytes, 0..31 ascending.
         assert_eq!(CRC32C.checksum(b"123456789"), 0xE306_9283);
-        let c = 0xE306_9283u32;
-        assert_eq!(
-            masked_crc(b"123456789"),
-            c.rotate_right(15).wrapping_add(0xa282_ead8)
-        );
+        assert_eq!(CRC32C.checksum(&[0u8; 32]), 0x8A91_36AA);
+        assert_eq!(CRC32C.checksum(&[0xFFu8; 32]), 0x62A8_AB43);
+        let ascending: Vec<u8> = (0..32).collect();
+        assert_eq!(CRC32C.checksum(&ascending), 0x46DD_794E);
+        // The masked CRC as TensorFlow writes it: the first record header of AstroNet's test
+        // dataset (exoplanet-ml astronet/ops/test_data), length 138 and its masked CRC.
+        let len = 138u64.to_le_bytes();
+        assert_eq!(masked_crc(&len).to_le_bytes(), [0xad, 0xbb, 0x77, 0x57]);
     }
 
     #[test]

@@ -92,8 +92,9 @@ fn screens_the_real_light_curves() {
                 && (r["period"].parse::<f64>().unwrap() - period).abs() < 2e-3 * period
         });
         let hit = hit.unwrap_or_else(|| panic!("{name} not found"));
+        // The shipped model ranks each known planet as a planet.
         let score: f64 = hit["score"].parse().unwrap();
-        assert!((0.0..=1.0).contains(&score), "{name}: score {score}");
+        assert!(score >= 0.5, "{name}: score {score}");
         assert!(!hit["model"].is_empty());
     }
     // The cross-match names them: at their own period, and Kepler-90 e at twice its period
@@ -251,7 +252,9 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
         "2000 simulated stars: {} candidates, {:.1} stars/s, peak memory {peak:.0} MiB",
         run_json["summary"]["candidates"], run_json["summary"]["stars_per_second"]
     );
-    assert!(peak > 0.0);
+    // Batches bound the memory: 2000 stars of one quarter stay far below 512 MiB (128 MiB
+    // measured), whatever the number of stars.
+    assert!(peak > 10.0 && peak < 512.0, "{peak} MiB");
     let catalogue = std::fs::read(Path::new(&full).join("candidates.csv")).unwrap();
     assert!(read_csv(&Path::new(&full).join("candidates.csv")).len() > 100);
 
