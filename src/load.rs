@@ -18,14 +18,27 @@ pub struct Loaded {
     pub unselected: Vec<PathBuf>,
 }
 
-/// Reads every path, keeps segments whose labels match all `select` selectors, and stitches
-/// segments of the same target.
+/// Reads every path (a folder: the light curves below it, as [`io::light_curve_files`] finds
+/// them), keeps segments whose labels match all `select` selectors, and stitches segments
+/// of the same target.
 pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loaded {
-    let results: Vec<_> = paths
+    let mut out = Loaded::default();
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let (found, bad) = io::light_curve_files(p);
+            files.extend(found);
+            for (d, why) in bad {
+                out.failures.push((d.clone(), Error::file(d, why)));
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let results: Vec<_> = files
         .par_iter()
         .map(|p| (p.clone(), io::read_segment(p, opts)))
         .collect();
-    let mut out = Loaded::default();
     let mut segments = Vec::new();
     for (path, r) in results {
         match r {

@@ -350,12 +350,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The light-curve files below `dir` (recursive, sorted): FITS (also gzip'd) and CSV, but
 /// not the tables that sit beside light curves (a simulator's `truth.csv`, `planets.csv`
-/// and `systematics.csv`, a screen's outputs). Folders that cannot be listed come back with why.
+/// and `systematics.csv`, a screen's outputs). Links are followed, each folder listed once
+/// (a link back to a parent is no loop). Folders that cannot be listed come back with why.
 pub fn light_curve_files(dir: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
     let mut files = Vec::new();
     let mut bad = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
+    // Folders already listed, by their real path: a link back to a parent is not a loop.
+    let mut seen = std::collections::HashSet::new();
     while let Some(d) = stack.pop() {
+        if !seen.insert(std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone())) {
+            continue;
+        }
         let entries = match std::fs::read_dir(&d) {
             Ok(e) => e,
             Err(e) => {

@@ -218,3 +218,39 @@ fn a_gzip_bomb_is_refused_not_inflated() {
     let seg = exoscreen::io::read_segment(&gz, &Default::default()).unwrap();
     assert_eq!(seg.time.len(), s.time.len());
 }
+
+#[test]
+fn folders_are_walked_once_even_through_a_link_to_a_parent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("field");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+        transits: vec![exoscreen::synth::BoxTransit {
+            period: 3.7,
+            epoch: 133.0,
+            duration: 0.12,
+            depth: 2e-3,
+        }],
+        ..Default::default()
+    });
+    exoscreen::synth::write_csv(&dir.join("sub/kplr011904151-q01.csv"), &s).unwrap();
+    std::os::unix::fs::symlink(&dir, dir.join("sub/back")).unwrap();
+    let (files, bad) = exoscreen::io::light_curve_files(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(bad.is_empty(), "{bad:?}");
+    // search takes the folder as screen does.
+    let o = crate::common::exoscreen(&["search", dir.to_str().unwrap(), "--engine", "cpu"]);
+    assert!(o.status.success(), "{}", crate::common::stderr(&o));
+    let out = crate::common::stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let period: f64 = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((period - 3.7).abs() < 0.01, "{out}");
+}
