@@ -9,13 +9,69 @@ use crate::error::Error;
 use crate::io::{self, ReadOptions};
 use crate::lightcurve::{self, LightCurve, Selector};
 
-/// What a batch read gave: the stitched light curves, the files that failed (with why), and
-/// the files left out by the selection.
+/// What a batch read gave: the stitched light curves, the files that failed (with why), the
+/// files left out by the selection, and the duplicates skipped.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub curves: Vec<LightCurve>,
     pub failures: Vec<(PathBuf, Error)>,
     pub unselected: Vec<PathBuf>,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A file skipped because it overlaps in time a file of the same target read before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub file: PathBuf,
+    pub target: String,
+    /// The file it duplicates.
+    pub of: PathBuf,
+}
+
+impl Duplicate {
+    /// Why it was skipped, for logs and status rows.
+    pub fn reason(&self) -> String {
+        format!(
+            "overlaps {} in time: a duplicate of the same target and segment",
+            self.of.display()
+        )
+    }
+}
+
+/// The one rule for duplicates: of segments of one target that overlap in time (the same
+/// quarter, campaign or sector twice, say as FITS and as CSV), the first in the order given
+/// is kept and the others are returned as duplicates. `fallback` names the target of a
+/// segment whose labels do not.
+pub fn drop_duplicates(
+    segments: Vec<(PathBuf, lightcurve::Segment)>,
+    fallback: impl Fn(&Path) -> String,
+) -> (Vec<lightcurve::Segment>, Vec<Duplicate>) {
+    // Kept segments' spans by target: (first time, last time, file).
+    let mut kept: std::collections::BTreeMap<String, Vec<(f64, f64, PathBuf)>> = Default::default();
+    let mut out = Vec::new();
+    let mut duplicates = Vec::new();
+    for (file, seg) in segments {
+        let target = seg
+            .meta
+            .label(seg.mission.target_key())
+            .map_or_else(|| fallback(&file), str::to_string);
+        let (a, b) = (
+            seg.time.first().copied().unwrap_or(f64::NAN),
+            seg.time.last().copied().unwrap_or(f64::NAN),
+        );
+        let spans = kept.entry(target.clone()).or_default();
+        if let Some((_, _, first)) = spans.iter().find(|(x, y, _)| a <= *y && *x <= b) {
+            duplicates.push(Duplicate {
+                file,
+                target,
+                of: first.clone(),
+            });
+            continue;
+        }
+        spans.push((a, b, file));
+        out.push(seg);
+    }
+    (out, duplicates)
 }
 
 /// Reads every path (a folder: the light curves below it, as [`io::light_curve_files`] finds
@@ -42,11 +98,13 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
     let mut segments = Vec::new();
     for (path, r) in results {
         match r {
-            Ok(seg) if lightcurve::select_all(select, &seg.meta) => segments.push(seg),
+            Ok(seg) if lightcurve::select_all(select, &seg.meta) => segments.push((path, seg)),
             Ok(_) => out.unselected.push(path),
             Err(e) => out.failures.push((path, e)),
         }
     }
+    let (segments, duplicates) = drop_duplicates(segments, |_| String::new());
+    out.duplicates = duplicates;
     for r in lightcurve::stitch(segments) {
         match r {
             Ok(lc) => out.curves.push(lc),

@@ -95,7 +95,7 @@ fn parse_selector(s: &str) -> Result<Selector, String> {
 }
 
 impl ReadArgs {
-    /// Reads, selects and stitches; logs every failure and every unselected file.
+    /// Reads, selects and stitches; logs every failure, duplicate and unselected file.
     pub fn load(&self) -> Loaded {
         let opts = ReadOptions {
             flux: self.flux,
@@ -104,6 +104,9 @@ impl ReadArgs {
         let loaded = load::load(&self.files, &opts, &self.select);
         for (_, e) in &loaded.failures {
             eprintln!("error: {e:#}");
+        }
+        for d in &loaded.duplicates {
+            eprintln!("skipped: {}: {}", d.file.display(), d.reason());
         }
         if !loaded.unselected.is_empty() {
             tracing::warn!(

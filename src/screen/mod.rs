@@ -163,41 +163,21 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
         .map(|&(t, f)| (t, f, io::read_segment(f, &opts.read)))
         .collect();
     let mut status = Vec::new();
-    // Kept segments' spans by target id: (first time, last time, file).
-    let mut kept: BTreeMap<String, Vec<(f64, f64, PathBuf)>> = BTreeMap::new();
     let mut segments = Vec::new();
+    let mut ids = BTreeMap::new();
     for (t, f, r) in read {
-        let seg = match r {
-            Ok(seg) => seg,
-            Err(e) => {
-                status.push(StatusRow::new(f, &t.id, "error", e.to_string()));
-                continue;
+        match r {
+            Ok(seg) => {
+                ids.insert(f.clone(), t.id.clone());
+                segments.push((f.clone(), seg));
             }
-        };
-        let id = seg
-            .meta
-            .label(seg.mission.target_key())
-            .unwrap_or(&t.id)
-            .to_string();
-        let (a, b) = (
-            seg.time.first().copied().unwrap_or(f64::NAN),
-            seg.time.last().copied().unwrap_or(f64::NAN),
-        );
-        let spans = kept.entry(id.clone()).or_default();
-        if let Some((_, _, first)) = spans.iter().find(|(x, y, _)| a <= *y && *x <= b) {
-            status.push(StatusRow::new(
-                f,
-                &id,
-                "skipped",
-                format!(
-                    "overlaps {} in time: a duplicate of the same target and segment",
-                    first.display()
-                ),
-            ));
-            continue;
+            Err(e) => status.push(StatusRow::new(f, &t.id, "error", e.to_string())),
         }
-        spans.push((a, b, f.clone()));
-        segments.push(seg);
+    }
+    let (segments, duplicates) =
+        crate::load::drop_duplicates(segments, |f| ids.get(f).cloned().unwrap_or_default());
+    for d in duplicates {
+        status.push(StatusRow::new(&d.file, &d.target, "skipped", d.reason()));
     }
     let mut curves = Vec::new();
     for r in lightcurve::stitch(segments) {

@@ -217,3 +217,33 @@ fn views_hold_no_sibling_transits() {
         }
     }
 }
+
+/// Issue 13: one reading rule everywhere. K2-3's light curve comes twice in `k2/tls` (raw and
+/// detrended CSV): `search` of the folder skips the second, as `screen` does, and finds b.
+#[test]
+fn search_of_a_folder_skips_a_duplicated_light_curve() {
+    let Some(dir) = data_dir() else { return };
+    let k2 = dir.join("k2/tls");
+    let o = crate::common::exoscreen(&["search", k2.to_str().unwrap(), "--engine", "cpu"]);
+    let err = crate::common::stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("skipped: ") && err.contains("EPIC201367065_detrended.csv: overlaps"),
+        "{err}"
+    );
+    let out = crate::common::stdout(&o);
+    let periods: Vec<(String, f64)> = out
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[0].to_string(), c[3].parse().unwrap())
+        })
+        .collect();
+    assert!(
+        periods
+            .iter()
+            .any(|(t, p)| t == "201367065" && (p - 10.0546).abs() < 0.01),
+        "{periods:?}"
+    );
+}
