@@ -668,6 +668,26 @@ fn instrumental_or_variable(v: &Vetting) -> Option<String> {
     None
 }
 
+/// Whether a peak `(period, epoch, duration)` echoes an earlier candidate `c`, and how: at
+/// its period, whatever the phase (two planets do not share an orbit: a second peak there
+/// is what masking left of the first's transits, or the bump the detrending leaves beside
+/// them, seen as a dip half an orbit away); or at a harmonic m/n (m, n <= 4) with transits
+/// on the candidate's or half an orbit from them (the same residue).
+fn echo_of(c: &Candidate, period: f64, epoch: f64, duration: f64) -> Option<&'static str> {
+    if (period / c.period - 1.0).abs() <= 2e-3 {
+        return Some("at the period");
+    }
+    harmonic_ratio(period, c.period, 2e-3)?;
+    let near = c.duration + duration;
+    if phase_distance(epoch, c.epoch, c.period) < c.duration {
+        Some("harmonic")
+    } else if phase_distance(epoch, c.epoch + 0.5 * c.period, c.period) < near {
+        Some("harmonic half an orbit from the transits (detrending residue)")
+    } else {
+        None
+    }
+}
+
 /// Masks, for the next round, the points within `half` of a transit: every `period` from
 /// `epoch`, or `epoch` alone when `period` is infinite.
 fn mask_transits(st: &mut StarState<'_>, epoch: f64, period: f64, half: f64) {
@@ -757,16 +777,15 @@ fn take_peak(
             .push(format!("P = {period:.5} d at {epoch:.4}: {why}, masked"));
         return;
     }
-    let earlier = st.result.candidates.iter().find_map(|c| {
-        let aligned = phase_distance(epoch, c.epoch, c.period) < c.duration;
-        harmonic_ratio(period, c.period, 2e-3)
-            .filter(|_| aligned)
-            .map(|_| c.planet)
-    });
-    if let Some(p) = earlier {
-        st.result.skipped.push(format!(
-            "P = {period:.5} d: harmonic of candidate {p}, masked"
-        ));
+    let echo = st
+        .result
+        .candidates
+        .iter()
+        .find_map(|c| echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
+    if let Some((p, why)) = echo {
+        st.result
+            .skipped
+            .push(format!("P = {period:.5} d: {why} of candidate {p}, masked"));
         return;
     }
     // Shorter periods P/n that put no transit on data the candidate's own transits miss.
@@ -803,6 +822,33 @@ fn take_peak(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echoes_of_a_candidate_are_recognised() {
+        let c = Candidate {
+            planet: 1,
+            period: 2.0,
+            epoch: 100.0,
+            duration: 0.1,
+            depth: 1e-3,
+            depth_err: 1e-5,
+            depth_snr: 100.0,
+            power: 1.0,
+            sde: 50.0,
+            vetting: Vetting::default(),
+            harmonics: Vec::new(),
+            period_aliases: Vec::new(),
+        };
+        // Its period at any phase; a harmonic on its transits or half an orbit away.
+        assert_eq!(echo_of(&c, 2.001, 100.7, 0.2), Some("at the period"));
+        assert_eq!(echo_of(&c, 4.0, 102.0, 0.1), Some("harmonic"));
+        assert!(echo_of(&c, 4.0, 101.05, 0.3)
+            .unwrap()
+            .contains("half an orbit"));
+        // A harmonic elsewhere in phase, or another period: a planet of its own.
+        assert_eq!(echo_of(&c, 4.0, 100.5, 0.1), None);
+        assert_eq!(echo_of(&c, 3.1, 101.0, 0.1), None);
+    }
 
     #[test]
     fn harmonics_recognised() {
