@@ -269,12 +269,20 @@ pub fn identity_from_name(path: &Path) -> (Mission, String) {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let lower = name.to_ascii_lowercase();
+    // The prefix at the start of the name or of a word in it (`star_kic6541920_q1.csv`),
+    // followed by digits.
     let digits_after = |prefix: &str| -> Option<String> {
-        let rest = lower.strip_prefix(prefix)?;
-        let rest = rest.trim_start_matches(['_', '-', ' ']);
-        let d: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let trimmed = d.trim_start_matches('0');
-        (!d.is_empty()).then(|| if trimmed.is_empty() { "0" } else { trimmed }.to_string())
+        lower.match_indices(prefix).find_map(|(i, _)| {
+            let word_start = lower[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            let rest = lower[i + prefix.len()..].trim_start_matches(['_', '-', ' ']);
+            let d: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let trimmed = d.trim_start_matches('0');
+            (word_start && !d.is_empty())
+                .then(|| if trimmed.is_empty() { "0" } else { trimmed }.to_string())
+        })
     };
     for (prefix, mission) in [
         ("kplr", Mission::Kepler),
@@ -482,6 +490,16 @@ mod tests {
             (Mission::Tess, "402026209".into())
         );
         assert_eq!(id("mystar.csv"), (Mission::Unknown, "mystar".into()));
+        // Ids inside a name, at the start of a word.
+        assert_eq!(
+            id("star_kic6541920_q1_llc.csv"),
+            (Mission::Kepler, "6541920".into())
+        );
+        assert_eq!(
+            id("my-TIC-402026209.csv"),
+            (Mission::Tess, "402026209".into())
+        );
+        assert_eq!(id("arctic7.csv"), (Mission::Unknown, "arctic7".into()));
     }
 
     #[test]
