@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::hash::Fnv;
 use crate::io::identity_from_name;
 
-use super::StatusRow;
+use super::{Status, StatusRow};
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<StatusRow>) {
     let (files, errors) = crate::io::light_curve_files(dir);
     out.extend(files);
     for (d, why) in errors {
-        bad.push(StatusRow::new(&d, "", "error", why));
+        bad.push(StatusRow::new(&d, "", Status::Error, why));
     }
 }
 
@@ -104,15 +104,25 @@ pub fn expand(inputs: &[PathBuf], manifest: &[String]) -> (Vec<PathBuf>, Vec<Sta
                         bad.push(StatusRow::new(
                             &p,
                             "",
-                            "error",
+                            Status::Error,
                             "the pattern matches no file",
                         ));
                     }
                 }
-                Err(e) => bad.push(StatusRow::new(&p, "", "error", format!("bad pattern: {e}"))),
+                Err(e) => bad.push(StatusRow::new(
+                    &p,
+                    "",
+                    Status::Error,
+                    format!("bad pattern: {e}"),
+                )),
             }
         } else {
-            bad.push(StatusRow::new(&p, "", "error", "no such file or folder"));
+            bad.push(StatusRow::new(
+                &p,
+                "",
+                Status::Error,
+                "no such file or folder",
+            ));
         }
     }
     files.sort();

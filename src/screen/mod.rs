@@ -31,23 +31,45 @@ use crate::pipeline;
 use crate::search::SearchOptions;
 pub use inputs::{Shard, Target};
 
+/// What happened to an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Read and searched.
+    Ok,
+    /// Could not be read or searched (the detail says why).
+    Error,
+    /// Left out on purpose (a duplicate of another file).
+    Skipped,
+}
+
+impl Status {
+    /// The name `status.csv` writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
 /// One row of `status.csv`: what happened to one input file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusRow {
     pub file: String,
     pub target_id: String,
-    /// ok, error or skipped.
-    pub status: String,
+    pub status: Status,
     /// Why (errors and skips), or the number of candidates of the target (ok).
     pub detail: String,
 }
 
 impl StatusRow {
-    fn new(file: &Path, target: &str, status: &str, detail: impl Into<String>) -> Self {
+    fn new(file: &Path, target: &str, status: Status, detail: impl Into<String>) -> Self {
         StatusRow {
             file: file.display().to_string(),
             target_id: target.to_string(),
-            status: status.to_string(),
+            status,
             detail: detail.into(),
         }
     }
@@ -171,13 +193,18 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
                 ids.insert(f.clone(), t.id.clone());
                 segments.push((f.clone(), seg));
             }
-            Err(e) => status.push(StatusRow::new(f, &t.id, "error", e.to_string())),
+            Err(e) => status.push(StatusRow::new(f, &t.id, Status::Error, e.to_string())),
         }
     }
     let (segments, duplicates) =
         crate::load::drop_duplicates(segments, |f| ids.get(f).cloned().unwrap_or_default());
     for d in duplicates {
-        status.push(StatusRow::new(&d.file, &d.target, "skipped", d.reason()));
+        status.push(StatusRow::new(
+            &d.file,
+            &d.target,
+            Status::Skipped,
+            d.reason(),
+        ));
     }
     let mut curves = Vec::new();
     for r in lightcurve::stitch(segments) {
@@ -190,7 +217,7 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
                     Error::File { path, .. } => path.clone(),
                     _ => PathBuf::new(),
                 };
-                status.push(StatusRow::new(&path, "", "error", e.to_string()));
+                status.push(StatusRow::new(&path, "", Status::Error, e.to_string()));
             }
         }
     }
@@ -293,12 +320,22 @@ fn finish(
                     )
                 };
                 for f in files {
-                    status.push(StatusRow::new(f, lc.target_id(), "ok", detail.clone()));
+                    status.push(StatusRow::new(
+                        f,
+                        lc.target_id(),
+                        Status::Ok,
+                        detail.clone(),
+                    ));
                 }
             }
             Err(e) => {
                 for f in files {
-                    status.push(StatusRow::new(f, lc.target_id(), "error", e.to_string()));
+                    status.push(StatusRow::new(
+                        f,
+                        lc.target_id(),
+                        Status::Error,
+                        e.to_string(),
+                    ));
                 }
             }
         }
@@ -306,7 +343,7 @@ fn finish(
     // Files of a target whose segments could not be stitched have no row yet.
     let stitch_errors: Vec<String> = status
         .iter()
-        .filter(|s| s.status == "error" && s.target_id.is_empty())
+        .filter(|s| s.status == Status::Error && s.target_id.is_empty())
         .map(|s| s.detail.clone())
         .collect();
     let seen: std::collections::BTreeSet<String> = status.iter().map(|s| s.file.clone()).collect();
@@ -316,7 +353,7 @@ fn finish(
                 "its target could not be assembled: {}",
                 stitch_errors.join("; ")
             );
-            status.push(StatusRow::new(f, id, "error", why));
+            status.push(StatusRow::new(f, id, Status::Error, why));
         }
     }
     let candidates = rows.len();
@@ -619,7 +656,7 @@ pub fn combine(
         status.push(csv::StringRecord::from(vec![
             s.file.as_str(),
             &s.target_id,
-            &s.status,
+            s.status.name(),
             &s.detail,
         ]));
     }
