@@ -14,6 +14,7 @@ use crate::robust;
 
 /// The location estimator of the sliding window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TrendMethod {
     /// Tukey's biweight location (wotan's recommended default), tuning constant `c`.
     #[default]
@@ -24,7 +25,7 @@ pub enum TrendMethod {
 
 /// A periodic transit to exclude from the trend fit: points within `duration / 2` of a
 /// mid-transit time `epoch + k * period` are masked. Times in the light curve's system, days.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct TransitMask {
     pub period: f64,
     pub epoch: f64,
@@ -70,7 +71,7 @@ impl std::str::FromStr for TransitMask {
 }
 
 /// Detrending options.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DetrendOptions {
     pub method: TrendMethod,
     /// Full width of the sliding window, days.

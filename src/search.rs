@@ -54,7 +54,7 @@ pub const DEFAULT_MAX_REJECTED: usize = 3;
 pub const MIN_SEARCH_POINTS: usize = 50;
 
 /// Search options.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchOptions {
     pub objective: Objective,
     /// Ofir grid oversampling (TLS's default 3).

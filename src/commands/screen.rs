@@ -126,42 +126,40 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         flux: args.flux,
         quality: args.quality,
     };
-    let settings = format!(
-        "{read:?} {detrend:?} {search:?} shard {:?} batch {batch} model {} known {:?}",
-        args.shard, clf.name, args.search.known
-    );
-    let fp = screen::fingerprint(&shard_files, &settings);
+    let settings = screen::RunSettings {
+        options: screen::RunOptions {
+            read: &read,
+            detrend: &detrend,
+            search: &search,
+        },
+        shard: format!("{}/{}", args.shard.index, args.shard.count),
+        batch_targets: batch,
+        model: &clf.name,
+        known: &args.search.known,
+    };
+    let fp = screen::fingerprint(&shard_files, &settings.canonical()?);
     let existing = match (args.resume, args.force) {
         (true, _) => Existing::Resume,
         (_, true) => Existing::Force,
         _ => Existing::Refuse,
     };
     let resumed = screen::open_output(&args.out, &fp, existing)?;
-    let mut run_json = serde_json::json!({
-        "exoscreen": env!("CARGO_PKG_VERSION"),
-        "fingerprint": fp,
-        "state": "running",
-        "inputs": args.inputs,
-        "manifest": args.manifest,
-        "files": shard_files.len(),
-        "targets": targets.len(),
-        "shard": format!("{}/{}", args.shard.index, args.shard.count),
-        "engine": engine.name(),
-        "model": clf.name,
-        "model_device": args.device.name(),
-        "batch_targets": batch,
-        "options": {
-            "read": format!("{read:?}"),
-            "detrend": format!("{detrend:?}"),
-            "search": format!("{search:?}"),
-        },
-        "resumed": resumed,
-    });
-    let run_path = args.out.join("run.json");
-    exoscreen::io::write_atomic(
-        &run_path,
-        serde_json::to_string_pretty(&run_json)?.as_bytes(),
-    )?;
+    let mut record = screen::RunRecord {
+        exoscreen: env!("CARGO_PKG_VERSION"),
+        fingerprint: fp,
+        state: screen::RunState::Running,
+        inputs: &args.inputs,
+        manifest: args.manifest.as_deref(),
+        files: shard_files.len(),
+        targets: targets.len(),
+        engine: engine.name(),
+        model_device: args.device.name().to_string(),
+        settings,
+        resumed,
+        summary: None,
+        seconds_report: None,
+    };
+    record.write(&args.out)?;
     eprintln!(
         "screening {} file(s) of {} target(s) (shard {}/{}) with {}; model {} on {}{}",
         shard_files.len(),
@@ -213,20 +211,17 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         &report::ReportSettings {
             engine: engine.as_ref(),
             read,
-            detrend,
-            search,
+            detrend: detrend.clone(),
+            search: search.clone(),
             bins: clf.bins(),
             top: args.report_top,
         },
     )?;
     summary.seconds_total = started.elapsed().as_secs_f64();
-    run_json["state"] = "complete".into();
-    run_json["summary"] = serde_json::to_value(&summary)?;
-    run_json["seconds_report"] = t_report.elapsed().as_secs_f64().into();
-    exoscreen::io::write_atomic(
-        &run_path,
-        serde_json::to_string_pretty(&run_json)?.as_bytes(),
-    )?;
+    record.state = screen::RunState::Complete;
+    record.seconds_report = Some(t_report.elapsed().as_secs_f64());
+    record.summary = Some(summary.clone());
+    record.write(&args.out)?;
     println!(
         "{} files ({} ok, {} failed, {} skipped), {} targets searched, {} candidates; {:.2} stars/s; read+detrend {:.1} s, search+fold {:.1} s, classify {:.1} s, total {:.1} s; peak memory {:.0} MiB",
         summary.files,

@@ -16,6 +16,7 @@ use crate::lightcurve::{self, DropCounts, Mission, SeriesMeta, TimeSystem};
 
 /// Which flux to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FluxColumn {
     /// Pre-search data conditioning SAP flux (systematics removed), as lightkurve's default.
     #[default]
@@ -25,7 +26,8 @@ pub enum FluxColumn {
 }
 
 /// Quality bitmask presets, with lightkurve's bit values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum QualityMask {
     /// Keep every cadence whatever its flags.
     None,
@@ -83,7 +85,7 @@ impl FromStr for QualityMask {
 }
 
 /// Options shared by the readers.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct ReadOptions {
     pub flux: FluxColumn,
     pub quality: QualityMask,

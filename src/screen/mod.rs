@@ -382,6 +382,80 @@ fn finish(
     })
 }
 
+/// The options a run was made with, as `run.json` records them.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOptions<'a> {
+    pub read: &'a ReadOptions,
+    pub detrend: &'a DetrendOptions,
+    pub search: &'a SearchOptions,
+}
+
+/// What identifies a run besides its files: its options, shard, batch size, model and
+/// known-object catalogues. Its JSON is what the fingerprint hashes (a stable format, unlike
+/// `Debug` text).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSettings<'a> {
+    pub options: RunOptions<'a>,
+    pub shard: String,
+    pub batch_targets: usize,
+    pub model: &'a str,
+    pub known: &'a [PathBuf],
+}
+
+impl RunSettings<'_> {
+    /// The stable serialisation the fingerprint hashes.
+    pub fn canonical(&self) -> Result<String> {
+        serde_json::to_string(self)
+            .map_err(|e| Error::invalid(format!("serialising the run's settings: {e}")))
+    }
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Running,
+    Complete,
+}
+
+/// `run.json`: what was asked, with what, and (once complete) what came of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRecord<'a> {
+    pub exoscreen: &'static str,
+    pub fingerprint: Fingerprint,
+    pub state: RunState,
+    pub inputs: &'a [PathBuf],
+    pub manifest: Option<&'a Path>,
+    pub files: usize,
+    pub targets: usize,
+    pub engine: String,
+    pub model_device: String,
+    #[serde(flatten)]
+    pub settings: RunSettings<'a>,
+    pub resumed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_report: Option<f64>,
+}
+
+impl RunRecord<'_> {
+    /// Writes the record to `out/run.json` (atomically).
+    pub fn write(&self, out: &Path) -> Result<()> {
+        let path = out.join("run.json");
+        let text = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::file(&path, format!("cannot serialise: {e}")))?;
+        io::write_atomic(&path, text.as_bytes())
+    }
+}
+
+/// The part of `run.json` read back: its fingerprint and state.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunHeader {
+    pub fingerprint: Fingerprint,
+    pub state: RunState,
+}
+
 /// What `run.json` records to recognise the same run on `--resume`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fingerprint {
@@ -429,8 +503,8 @@ pub fn open_output(out: &Path, fp: &Fingerprint, existing: Existing) -> Result<b
     let run_json = out.join("run.json");
     let previous: Option<Fingerprint> = std::fs::read(&run_json)
         .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| serde_json::from_value(v.get("fingerprint")?.clone()).ok());
+        .and_then(|b| serde_json::from_slice::<RunHeader>(&b).ok())
+        .map(|h| h.fingerprint);
     let holds_run = run_json.exists() || parts_dir(out).exists();
     let resumed =
         match (existing, holds_run) {

@@ -462,3 +462,38 @@ fn bad_files_get_a_status_row_each_and_the_run_goes_on() {
     assert_eq!(status.iter().filter(|r| r["status"] == "ok").count(), 2);
     assert!(stdout(&o).contains("2 failed"), "{}", stdout(&o));
 }
+
+/// Issue 13: the resume fingerprint hashes the settings' JSON (stable), not `Debug` text.
+#[test]
+fn the_fingerprint_hashes_a_stable_serialisation_of_the_settings() {
+    use exoscreen::detrend::DetrendOptions;
+    use exoscreen::io::ReadOptions;
+    use exoscreen::screen::{fingerprint, RunOptions, RunSettings};
+    use exoscreen::search::SearchOptions;
+    let (read, detrend) = (ReadOptions::default(), DetrendOptions::default());
+    let search = SearchOptions::default();
+    let other = SearchOptions {
+        min_snr: 8.0,
+        ..SearchOptions::default()
+    };
+    let settings = |search| RunSettings {
+        options: RunOptions {
+            read: &read,
+            detrend: &detrend,
+            search,
+        },
+        shard: "1/1".into(),
+        batch_targets: 64,
+        model: "astronet-sim",
+        known: &[],
+    };
+    let text = settings(&search).canonical().unwrap();
+    assert!(
+        text.contains(r#""min_snr":7.1"#) && text.contains(r#""quality":"default""#),
+        "{text}"
+    );
+    let files = [PathBuf::from("a.fits")];
+    let fp = |s: &RunSettings| fingerprint(&files, &s.canonical().unwrap());
+    assert_eq!(fp(&settings(&search)), fp(&settings(&search)));
+    assert_ne!(fp(&settings(&search)), fp(&settings(&other)));
+}
