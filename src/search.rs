@@ -300,7 +300,7 @@ pub struct SearchResult {
     pub candidates: Vec<Candidate>,
     /// SDE of the peak that ended the search (below the threshold), if it ended that way.
     pub final_sde: Option<f64>,
-    /// Peaks skipped: single transits or harmonics of earlier candidates, with why.
+    /// Peaks skipped, with why, and the cap that stopped the star (if one did).
     pub skipped: Vec<String>,
     /// Peaks that rested on one event, in the order found.
     pub single_events: Vec<SingleEvent>,

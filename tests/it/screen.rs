@@ -316,10 +316,18 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
         catalogue,
         "merged catalogue differs"
     );
-    assert_eq!(
-        std::fs::read(Path::new(&merged).join("status.csv")).unwrap(),
-        std::fs::read(Path::new(&full).join("status.csv")).unwrap()
-    );
+    for f in ["status.csv", "single_events.csv"] {
+        assert_eq!(
+            std::fs::read(Path::new(&merged).join(f)).unwrap(),
+            std::fs::read(Path::new(&full).join(f)).unwrap(),
+            "merged {f} differs"
+        );
+        assert_eq!(
+            std::fs::read(Path::new(&killed).join(f)).unwrap(),
+            std::fs::read(Path::new(&full).join(f)).unwrap(),
+            "resumed {f} differs"
+        );
+    }
 }
 
 #[test]
