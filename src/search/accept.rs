@@ -1,0 +1,124 @@
+//! Which peaks become candidates: the rules a peak above the SDE threshold must pass, each a
+//! named predicate that says why it fails (single events, thermal settling, transits that
+//! disagree, stellar variability, echoes of an earlier candidate).
+
+use super::{harmonic_ratio, Candidate};
+use crate::bls::stats::{self, Vetting};
+use crate::lightcurve::phase_distance;
+
+/// A candidate whose strongest transit carries more than this share of its total SNR^2 is
+/// taken for a single event (or unrelated events lined up) and skipped: two equal transits
+/// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
+pub const MAX_SINGLE_FRACTION: f64 = 0.8;
+
+/// A candidate with at most this many transits is rejected when its transits disagree in
+/// depth beyond [`MIN_DEPTH_CONSISTENCY_P`] (unrelated events lined up; with many transits,
+/// red noise alone inflates the chi-square and the SDE already speaks for the signal).
+pub const FEW_TRANSITS: usize = 10;
+
+/// Chance below which the per-transit depths of a few-transit candidate count as
+/// inconsistent: Kepler-227's 446-d "planet" (transits of 1120, 1382, -50 and 264 ppm) has
+/// ~1e-5 (with [`stats::DEPTH_SCATTER`]); one in 10,000 lets real planets through.
+pub const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
+
+/// Whether a peak rests on one event: it has a single transit with data, or one transit
+/// carries more than [`MAX_SINGLE_FRACTION`] of its SNR^2.
+pub(super) fn single_event(v: &Vetting) -> Option<String> {
+    if v.n_transits < 2 {
+        Some(format!(
+            "only {} transit with data (single event)",
+            v.n_transits
+        ))
+    } else if v.max_single_fraction > MAX_SINGLE_FRACTION {
+        Some(format!(
+            "one transit carries {:.0} % of the SNR^2 (single event)",
+            100.0 * v.max_single_fraction
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a peak with several transits is not a planet, if it is not: its transits mostly just
+/// after data gaps (thermal settling), per-transit depths that disagree (unrelated events
+/// lined up), or a sinusoid fitting better than a box (stellar variability).
+pub(super) fn instrumental_or_variable(v: &Vetting) -> Option<String> {
+    let unsettled = v.n_transits - v.settled_transits;
+    if unsettled > 0 && v.settled_transits < 2 {
+        return Some(format!(
+            "{unsettled} of its {} transits begin within {} d after a data gap (thermal settling) and fewer than two do not",
+            v.n_transits,
+            stats::SETTLING_DAYS
+        ));
+    }
+    if v.n_transits <= FEW_TRANSITS && v.transit_depth_p < MIN_DEPTH_CONSISTENCY_P {
+        return Some(format!(
+            "its {} transits disagree in depth (chi2 {:.1} for {} degrees of freedom, p = {:.1e})",
+            v.n_transits,
+            v.transit_depth_chi2,
+            v.n_transits - 1,
+            v.transit_depth_p
+        ));
+    }
+    if v.harmonic_delta_log_likelihood > 0.0 {
+        return Some("a sinusoid fits better than a box (stellar variability)".into());
+    }
+    None
+}
+
+/// Whether a peak `(period, epoch, duration)` echoes an earlier candidate `c`, and how: at
+/// its period, whatever the phase (two planets do not share an orbit: a second peak there
+/// is what masking left of the first's transits, or the bump the detrending leaves beside
+/// them, seen as a dip half an orbit away); or at a harmonic m/n (m, n <= 4) with transits
+/// on the candidate's or half an orbit from them (the same residue).
+pub(super) fn echo_of(
+    c: &Candidate,
+    period: f64,
+    epoch: f64,
+    duration: f64,
+) -> Option<&'static str> {
+    if (period / c.period - 1.0).abs() <= 2e-3 {
+        return Some("at the period");
+    }
+    harmonic_ratio(period, c.period, 2e-3)?;
+    let near = c.duration + duration;
+    if phase_distance(epoch, c.epoch, c.period) < c.duration {
+        Some("harmonic")
+    } else if phase_distance(epoch, c.epoch + 0.5 * c.period, c.period) < near {
+        Some("harmonic half an orbit from the transits (detrending residue)")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoes_of_a_candidate_are_recognised() {
+        let c = Candidate {
+            planet: 1,
+            period: 2.0,
+            epoch: 100.0,
+            duration: 0.1,
+            depth: 1e-3,
+            depth_err: 1e-5,
+            depth_snr: 100.0,
+            power: 1.0,
+            sde: 50.0,
+            vetting: Vetting::default(),
+            harmonics: Vec::new(),
+            period_aliases: Vec::new(),
+        };
+        // Its period at any phase; a harmonic on its transits or half an orbit away.
+        assert_eq!(echo_of(&c, 2.001, 100.7, 0.2), Some("at the period"));
+        assert_eq!(echo_of(&c, 4.0, 102.0, 0.1), Some("harmonic"));
+        assert!(echo_of(&c, 4.0, 101.05, 0.3)
+            .unwrap()
+            .contains("half an orbit"));
+        // A harmonic elsewhere in phase, or another period: a planet of its own.
+        assert_eq!(echo_of(&c, 4.0, 100.5, 0.1), None);
+        assert_eq!(echo_of(&c, 3.1, 101.0, 0.1), None);
+    }
+}

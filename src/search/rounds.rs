@@ -1,0 +1,473 @@
+//! The rounds of the search over many stars: preparing each star's light curve and grid,
+//! judging the periodograms, refining and taking each star's peak, masking it.
+
+use rayon::prelude::*;
+
+use super::{
+    accept, harmonic_ratio, peaks, sde, Candidate, SearchOptions, SearchResult, SingleEvent,
+    MIN_SEARCH_POINTS, OVERVIEW_BINS,
+};
+use crate::bls::stats;
+use crate::bls::{grid, DurationLimit, Grid, Periodogram, Prepared};
+use crate::error::{Error, Result};
+use crate::lightcurve::{phase_distance, Series};
+
+pub(super) struct StarState<'a> {
+    series: &'a Series,
+    keep: Vec<bool>,
+    result: SearchResult,
+    done: bool,
+    rounds: usize,
+    /// Rounds in a row whose peak was not taken as a candidate.
+    rejected_in_row: usize,
+}
+
+/// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
+/// trial periods, with twice the phase resolution (`None` at the edge of a degenerate grid).
+fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
+    let lo = grid.periods[i.saturating_sub(1)];
+    let hi = grid.periods[(i + 1).min(grid.len() - 1)];
+    if hi <= lo {
+        return Ok(None);
+    }
+    let periods = grid::even_frequency_periods(lo, hi, 400)?;
+    let n_dur = grid.n_durations[i] as usize;
+    let durations = grid.durations[..n_dur].to_vec();
+    Grid::new(
+        periods.clone(),
+        durations,
+        grid.oversample * 2,
+        DurationLimit::All,
+    )
+    .or_else(|_| {
+        Grid::new(
+            periods,
+            grid.durations[..1].to_vec(),
+            grid.oversample * 2,
+            DurationLimit::All,
+        )
+    })
+    .map(Some)
+}
+
+/// A refined peak: period, mid-transit time, duration.
+type Peak3 = (f64, f64, f64);
+
+/// A star's periodogram with its SDE and, above the threshold, its best peak and the grid
+/// that refines it.
+pub(super) struct Judged {
+    star: usize,
+    pg: Periodogram,
+    sde: f64,
+    best: Option<usize>,
+    fine: Result<Option<Grid>>,
+}
+
+/// A peak above the threshold, waiting for its refinement.
+pub(super) struct Pending {
+    pub star: usize,
+    best: usize,
+    sde: f64,
+    pub fine: Option<Grid>,
+}
+
+/// The search of many stars, round by round: each star's state, and the steps of a round.
+pub(super) struct Rounds<'a> {
+    pub states: Vec<StarState<'a>>,
+    errors: Vec<Option<Error>>,
+}
+
+/// A star's light curve and grid for this round, by star index.
+pub(super) type Active = Vec<(usize, (Prepared, Grid))>;
+
+impl<'a> Rounds<'a> {
+    pub fn new(stars: &[&'a Series]) -> Self {
+        Rounds {
+            states: stars
+                .iter()
+                .map(|&s| StarState {
+                    series: s,
+                    keep: vec![true; s.len()],
+                    result: SearchResult::default(),
+                    done: false,
+                    rounds: 0,
+                    rejected_in_row: 0,
+                })
+                .collect(),
+            errors: (0..stars.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// Stops the stars that reached a cap, saying which.
+    pub fn stop_capped(&mut self, opts: &SearchOptions) {
+        for st in self.states.iter_mut().filter(|st| !st.done) {
+            let stop = if st.result.candidates.len() >= opts.max_planets {
+                Some(format!(
+                    "stopped: {} candidates (--max-planets)",
+                    opts.max_planets
+                ))
+            } else if st.rounds >= opts.max_rounds {
+                Some(format!(
+                    "stopped: {} rounds (--max-rounds)",
+                    opts.max_rounds
+                ))
+            } else if st.rejected_in_row >= opts.max_rejected {
+                Some(format!(
+                    "stopped: {} rounds in a row gave no candidate (--max-rejected)",
+                    opts.max_rejected
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = stop {
+                st.result.skipped.push(why);
+                st.done = true;
+            }
+        }
+    }
+
+    /// Every still-searching star's light curve (its masked points left out) and grid, in
+    /// parallel. A star that cannot be prepared stops: with an error in its first round.
+    pub fn prepare(&mut self, opts: &SearchOptions) -> Active {
+        let prepared: Vec<(usize, Result<(Prepared, Grid)>)> = self
+            .states
+            .par_iter()
+            .enumerate()
+            .filter(|(_, st)| !st.done)
+            .map(|(k, st)| {
+                let s = st.series.select(|i| st.keep[i]);
+                if st.rounds == 0 && s.len() < MIN_SEARCH_POINTS {
+                    return (
+                        k,
+                        Err(Error::invalid(format!(
+                            "too short to search: {} points (at least {MIN_SEARCH_POINTS} needed)",
+                            s.len()
+                        ))),
+                    );
+                }
+                let p = Prepared::new(&s).and_then(|lc| {
+                    let g = opts.grid(lc.baseline(), lc.cadence())?;
+                    Ok((lc, g))
+                });
+                (k, p)
+            })
+            .collect();
+        let mut active = Vec::new();
+        for (k, p) in prepared {
+            let st = &mut self.states[k];
+            match p {
+                Ok(p) => {
+                    if st.rounds == 0 {
+                        let (lc, g) = &p;
+                        tracing::info!(
+                            "star {k}: {} points over {:.1} d; grid of {} periods ({:.3} to {:.1} d) x {} durations, {} bins per shortest duration",
+                            lc.len(),
+                            lc.baseline(),
+                            g.len(),
+                            g.periods[0],
+                            g.periods[g.len() - 1],
+                            g.durations.len(),
+                            g.oversample
+                        );
+                    }
+                    active.push((k, p))
+                }
+                Err(e) => {
+                    if st.rounds == 0 {
+                        self.errors[k] = Some(e);
+                    } else {
+                        st.result.skipped.push(format!("stopped: {e}"));
+                    }
+                    st.done = true;
+                }
+            }
+        }
+        active
+    }
+
+    /// The engine failed on these stars: each ends with the error.
+    pub fn fail(&mut self, stars: impl Iterator<Item = usize>, e: &Error) {
+        for k in stars {
+            self.errors[k] = Some(Error::invalid(format!("search engine failed: {e}")));
+            self.states[k].done = true;
+        }
+    }
+
+    /// SDE of each star's periodogram and, above the threshold, the grid that refines its
+    /// best peak (in parallel). Stars below the threshold are done.
+    pub fn judge(
+        &mut self,
+        active: &Active,
+        pgs: Vec<Periodogram>,
+        opts: &SearchOptions,
+    ) -> Vec<(Pending, Periodogram)> {
+        let judged: Vec<Judged> = active
+            .par_iter()
+            .zip(pgs)
+            .map(|((k, (_, g)), pg)| {
+                let (_, sde_value) = sde(&pg);
+                let best = pg
+                    .best()
+                    .filter(|&b| sde_value >= opts.sde_threshold && pg.power[b] > 0.0);
+                let fine = best.map_or(Ok(None), |b| refine_grid(g, b));
+                Judged {
+                    star: *k,
+                    pg,
+                    sde: sde_value,
+                    best,
+                    fine,
+                }
+            })
+            .collect();
+        let mut pending = Vec::new();
+        for j in judged {
+            let st = &mut self.states[j.star];
+            st.rounds += 1;
+            if st.rounds == 1 {
+                st.result.n_periods = j.pg.len();
+                st.result.overview = j.pg.overview(OVERVIEW_BINS);
+            }
+            match (j.best, j.fine) {
+                (Some(best), Ok(fine)) => pending.push((
+                    Pending {
+                        star: j.star,
+                        best,
+                        sde: j.sde,
+                        fine,
+                    },
+                    j.pg,
+                )),
+                (_, Err(e)) => {
+                    self.errors[j.star] = Some(e);
+                    st.done = true;
+                }
+                (None, Ok(_)) => {
+                    st.result.final_sde = Some(j.sde);
+                    st.done = true;
+                }
+            }
+        }
+        pending
+    }
+
+    /// Takes each star's refined peak (`refined`: the fine periodograms of the pending
+    /// peaks that have a fine grid, in order) as a candidate or a skip, in parallel.
+    pub fn take(
+        &mut self,
+        pending: Vec<(Pending, Periodogram)>,
+        refined: Vec<Periodogram>,
+        lcs: Vec<Option<&Prepared>>,
+        opts: &SearchOptions,
+    ) {
+        let mut refined = refined.into_iter();
+        let mut work: Vec<Option<(Pending, Periodogram, Peak3)>> =
+            (0..self.states.len()).map(|_| None).collect();
+        for (p, pg) in pending {
+            let fine = if p.fine.is_some() {
+                refined.next()
+            } else {
+                None
+            };
+            let peak = fine
+                .and_then(|f| {
+                    f.best()
+                        .map(|b| (f.period[b], f.transit_time[b], f.duration[b]))
+                })
+                .unwrap_or((
+                    pg.period[p.best],
+                    pg.transit_time[p.best],
+                    pg.duration[p.best],
+                ));
+            let k = p.star;
+            work[k] = Some((p, pg, peak));
+        }
+        self.states
+            .par_iter_mut()
+            .zip(work)
+            .zip(lcs)
+            .for_each(|((st, w), lc)| {
+                if let (Some((p, pg, peak)), Some(lc)) = (w, lc) {
+                    let before = st.result.candidates.len();
+                    take_peak(st, lc, pg, p.best, p.sde, peak, opts);
+                    st.rejected_in_row = if st.result.candidates.len() > before {
+                        0
+                    } else {
+                        st.rejected_in_row + 1
+                    };
+                }
+            });
+    }
+
+    /// Each star's result, or the error that stopped it.
+    pub fn finish(self) -> Vec<Result<SearchResult>> {
+        self.states
+            .into_iter()
+            .zip(self.errors)
+            .map(|(st, e)| match e {
+                Some(e) => Err(e),
+                None => Ok(st.result),
+            })
+            .collect()
+    }
+}
+
+/// Masks, for the next round, the points within `half` of a transit: every `period` from
+/// `epoch`, or `epoch` alone when `period` is infinite.
+fn mask_transits(st: &mut StarState<'_>, epoch: f64, period: f64, half: f64) {
+    for (i, &t) in st.series.time.iter().enumerate() {
+        let d = if period.is_finite() {
+            phase_distance(t, epoch, period)
+        } else {
+            (t - epoch).abs()
+        };
+        if d < half {
+            st.keep[i] = false;
+        }
+    }
+}
+
+/// The ephemeris of a refined peak and its vetting: the epoch is the first mid-transit at or
+/// after the first point, and when the transits with data fall only every g-th epoch (those
+/// between in gaps) the period is multiplied by g, the longest the data allow.
+fn ephemeris(
+    st: &mut StarState<'_>,
+    lc: &Prepared,
+    period: f64,
+    t_mid: f64,
+    duration: f64,
+) -> (f64, f64, stats::Vetting) {
+    let t_first = lc.t_ref;
+    let epoch = t_mid - ((t_mid - t_first) / period).floor() * period;
+    let observed = Some(st.series.time.as_slice());
+    let vetting = stats::vet_observed(lc, observed, period, epoch, duration);
+    if vetting.epoch_gcd <= 1 {
+        return (period, epoch, vetting);
+    }
+    let g = vetting.epoch_gcd as f64;
+    let first = vetting.per_transit.first().map_or(epoch, |t| t.time);
+    st.result.skipped.push(format!(
+        "P = {period:.5} d: transits with data only every {g} epochs; period multiplied by {g}"
+    ));
+    let period = period * g;
+    let epoch = first - ((first - t_first) / period).floor() * period;
+    let vetting = stats::vet_observed(lc, observed, period, epoch, duration);
+    (period, epoch, vetting)
+}
+
+/// A peak that rests on one event (`why`): its strongest transit alone is masked and, at a
+/// depth SNR of at least the minimum, recorded as a single event.
+fn single_event(
+    st: &mut StarState<'_>,
+    vetting: &stats::Vetting,
+    why: &str,
+    (period, epoch, duration): Peak3,
+    sde_value: f64,
+    opts: &SearchOptions,
+) {
+    let half = opts.mask_half_widths * duration;
+    let strongest = vetting
+        .per_transit
+        .iter()
+        .max_by(|a, b| a.depth.snr().total_cmp(&b.depth.snr()));
+    let at = strongest.map_or(epoch, |t| t.time);
+    st.result.skipped.push(format!(
+        "P = {period:.5} d: {why} at {at:.4}, masked (that transit only)"
+    ));
+    let Some(t) = strongest else {
+        mask_transits(st, epoch, period, half);
+        return;
+    };
+    mask_transits(st, t.time, f64::INFINITY, half);
+    if t.depth.snr() >= opts.min_snr {
+        st.result.single_events.push(SingleEvent {
+            time: t.time,
+            duration,
+            depth: t.depth,
+            after_gap: t.after_gap,
+            sde: sde_value,
+        });
+    }
+}
+
+/// Records the refined peak `(period, mid-transit time, duration)` of a star's periodogram
+/// as a candidate, a single event, or a skip (with why), and masks it for the next round: a
+/// candidate's or rejected signal's every transit, a single event's strongest transit only
+/// (so an unrelated event it was paired with can come back as its own).
+fn take_peak(
+    st: &mut StarState<'_>,
+    lc: &Prepared,
+    pg: Periodogram,
+    best: usize,
+    sde_value: f64,
+    (period, t_mid, duration): Peak3,
+    opts: &SearchOptions,
+) {
+    let (period, epoch, vetting) = ephemeris(st, lc, period, t_mid, duration);
+    let half = opts.mask_half_widths * duration;
+    if let Some(why) = accept::single_event(&vetting) {
+        single_event(
+            st,
+            &vetting,
+            &why,
+            (period, epoch, duration),
+            sde_value,
+            opts,
+        );
+        return;
+    }
+    mask_transits(st, epoch, period, half);
+    if vetting.depth.snr() < opts.min_snr {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d at {epoch:.4}: depth SNR {:.1} below {} (noise), masked",
+            vetting.depth.snr(),
+            opts.min_snr
+        ));
+        return;
+    }
+    if let Some(why) = accept::instrumental_or_variable(&vetting) {
+        st.result
+            .skipped
+            .push(format!("P = {period:.5} d at {epoch:.4}: {why}, masked"));
+        return;
+    }
+    let echo = st
+        .result
+        .candidates
+        .iter()
+        .find_map(|c| accept::echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
+    if let Some((p, why)) = echo {
+        st.result
+            .skipped
+            .push(format!("P = {period:.5} d: {why} of candidate {p}, masked"));
+        return;
+    }
+    // Shorter periods P/n that put no transit on data the candidate's own transits miss.
+    let period_aliases: Vec<f64> = if vetting.n_transits <= 3 {
+        (2..=10)
+            .map(|n| period / f64::from(n))
+            .filter(|&p| p > 2.0 * duration)
+            .filter(|&p| stats::vet(lc, p, epoch, duration).n_transits == vetting.n_transits)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let harmonics: Vec<f64> = peaks(&pg, 6)
+        .iter()
+        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
+        .map(|p| p.period)
+        .collect();
+    st.result.candidates.push(Candidate {
+        planet: st.result.candidates.len() + 1,
+        period,
+        epoch,
+        duration,
+        depth: vetting.depth.depth,
+        depth_err: vetting.depth.err,
+        depth_snr: vetting.depth.snr(),
+        power: pg.power[best],
+        sde: sde_value,
+        vetting,
+        harmonics,
+        period_aliases,
+    });
+}
