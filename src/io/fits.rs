@@ -12,7 +12,21 @@ use crate::error::{Error, Result};
 use crate::lightcurve::{Mission, Segment, TimeSystem};
 
 /// Reads the `LIGHTCURVE` table of a mission file.
+///
+/// The `fitsio` crate panics on some malformed headers (an empty `TFORMn` indexes past the
+/// end of the string, found by fuzzing): such a panic is caught and becomes an error naming
+/// the file, so one bad file cannot stop a batch.
 pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_unguarded(path, opts)))
+        .unwrap_or_else(|_| {
+            Err(Error::file(
+                path,
+                "malformed FITS header: the FITS library could not parse it (a table column format, TFORMn, is empty or invalid?)",
+            ))
+        })
+}
+
+fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
     if path.to_str().is_none() {
         return Err(Error::file(
             path,

@@ -254,3 +254,35 @@ fn folders_are_walked_once_even_through_a_link_to_a_parent() {
         .unwrap();
     assert!((period - 3.7).abs() < 0.01, "{out}");
 }
+
+/// Found by fuzzing (issue 13): a column-format card whose value indicator is broken
+/// (`TFORM1  =W'1D'`) reads as an empty format, on which the fitsio crate panicked; the
+/// reader now answers with an error naming the file.
+#[test]
+fn a_column_format_fitsio_cannot_parse_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("kplr011904151-q01_llc.fits");
+    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+        days: 2.0,
+        ..Default::default()
+    });
+    let dir = tmp.path().join("csv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("kplr011904151-q01.csv");
+    exoscreen::synth::write_csv(&csv, &s).unwrap();
+    let seg = io::read_segment(&csv, &ReadOptions::default()).unwrap();
+    io::fits::write(&path, &seg, None).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let key = b"TFORM1  = '1D      '";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("TFORM1 card");
+    bytes[at + 9] = b'W';
+    std::fs::write(&path, &bytes).unwrap();
+    let e = err_of(&path);
+    assert!(
+        e.contains("malformed FITS header") && e.contains("kplr011904151-q01_llc.fits"),
+        "{e}"
+    );
+}
