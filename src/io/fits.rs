@@ -39,16 +39,30 @@ fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         .primary_hdu()
         .map_err(|e| fits_err("no primary header", e))?;
     let table = find_light_curve_table(&mut f).map_err(|reason| Error::file(path, reason))?;
-    let columns = match &table.info {
+    let (columns, rows) = match &table.info {
         HduInfo::TableInfo {
             column_descriptions,
-            ..
-        } => column_descriptions
-            .iter()
-            .map(|c| c.name.to_ascii_uppercase())
-            .collect::<Vec<_>>(),
-        _ => Vec::new(),
+            num_rows,
+        } => (
+            column_descriptions
+                .iter()
+                .map(|c| c.name.to_ascii_uppercase())
+                .collect::<Vec<_>>(),
+            *num_rows,
+        ),
+        _ => (Vec::new(), 0),
     };
+    // Columns are read whole: a header declaring more rows than the file can hold (a corrupt
+    // NAXIS2) would make the reader allocate gigabytes before failing.
+    let bound = data_bytes_bound(path);
+    if (rows as u64).saturating_mul(8) > bound {
+        return Err(Error::file(
+            path,
+            format!(
+                "the light-curve table declares {rows} rows, more than the file's {bound} bytes can hold (corrupt header or truncated file?)"
+            ),
+        ));
+    }
 
     let mut keys = Keys {
         f: &mut f,
@@ -168,6 +182,29 @@ fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         flux_name,
     };
     build_segment(path, info, raw, opts.quality.bits(mission))
+}
+
+/// The most data bytes the file can hold: its size, or for a gzip'd file the size its trailer
+/// gives (ISIZE, the uncompressed size modulo 4 GiB).
+fn data_bytes_bound(path: &Path) -> u64 {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let len = f.metadata().map_or(0, |m| m.len());
+    let mut head = [0u8; 2];
+    let gz = f.read_exact(&mut head).is_ok() && head == [0x1f, 0x8b];
+    if !gz {
+        return len;
+    }
+    let mut isize = [0u8; 4];
+    match f
+        .seek(SeekFrom::End(-4))
+        .and_then(|_| f.read_exact(&mut isize))
+    {
+        Ok(()) => u64::from(u32::from_le_bytes(isize)),
+        Err(_) => len,
+    }
 }
 
 /// The `LIGHTCURVE` extension, or else the first binary table with a TIME column.

@@ -278,11 +278,22 @@ fn a_column_format_fitsio_cannot_parse_is_an_error() {
         .windows(key.len())
         .position(|w| w == key)
         .expect("TFORM1 card");
-    bytes[at + 9] = b'W';
-    std::fs::write(&path, &bytes).unwrap();
+    let mut broken = bytes.clone();
+    broken[at + 9] = b'W';
+    std::fs::write(&path, &broken).unwrap();
     let e = err_of(&path);
     assert!(
         e.contains("malformed FITS header") && e.contains("kplr011904151-q01_llc.fits"),
         "{e}"
     );
+    // A header declaring a billion rows is refused before the columns are allocated.
+    let key = b"NAXIS2  =";
+    let at = bytes
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("NAXIS2 card");
+    bytes[at + 10..at + 30].copy_from_slice(b"          1000000000");
+    std::fs::write(&path, &bytes).unwrap();
+    let e = err_of(&path);
+    assert!(e.contains("declares 1000000000 rows"), "{e}");
 }
