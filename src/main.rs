@@ -8,17 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // The FITS reader turns panics of the fitsio crate on malformed headers into errors that
-    // name the file; their default message would only repeat it, less clearly.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let in_fitsio = info
-            .location()
-            .is_some_and(|l| l.file().contains("/fitsio-"));
-        if !in_fitsio {
-            default_hook(info);
-        }
-    }));
+    exoscreen::io::fits::quiet_fitsio_panics();
     let cli = commands::Cli::parse();
     commands::init_logging(cli.verbose, cli.quiet);
     match commands::run(cli) {

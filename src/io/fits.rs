@@ -184,6 +184,22 @@ fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
     build_segment(path, info, raw, opts.quality.bits(mission))
 }
 
+/// Keeps panics raised inside the fitsio crate from printing (with a backtrace, which can
+/// take a second): [`read`] catches them and returns an error naming the file, which says it
+/// better. Other panics print as before. Installs a process-wide panic hook; call it once,
+/// from a binary or a test.
+pub fn quiet_fitsio_panics() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_fitsio = info
+            .location()
+            .is_some_and(|l| l.file().contains("/fitsio-"));
+        if !in_fitsio {
+            default_hook(info);
+        }
+    }));
+}
+
 /// The most data bytes the file can hold: its size, or for a gzip'd file the size its trailer
 /// gives (ISIZE, the uncompressed size modulo 4 GiB).
 fn data_bytes_bound(path: &Path) -> u64 {
