@@ -340,6 +340,20 @@ pub(crate) fn base_meta(
     meta
 }
 
+/// Writes rows as a CSV file (header from the first row's fields; an empty file for no rows),
+/// atomically as [`write_atomic`]. Errors name the file.
+pub fn write_csv_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)
+            .map_err(|e| Error::file(path, format!("writing CSV: {e}")))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::file(path, format!("writing CSV: {e}")))?;
+    write_atomic(path, &bytes)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder renamed into place,
 /// so a crash never leaves a half-written file under the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

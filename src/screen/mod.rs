@@ -150,17 +150,6 @@ fn part_path(out: &Path, batch: usize, kind: &str) -> PathBuf {
     parts_dir(out).join(format!("{batch:06}.{kind}.csv"))
 }
 
-/// Serializes rows as CSV (header included) into memory.
-fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)
-            .map_err(|e| Error::invalid(format!("writing CSV: {e}")))?;
-    }
-    w.into_inner()
-        .map_err(|e| Error::invalid(format!("writing CSV: {e}")))
-}
-
 /// A batch read and detrended, ready for the search.
 struct Prepared {
     index: usize,
@@ -369,11 +358,11 @@ fn finish(
             Some(report::OverviewRow::new(lc, &o.search.overview))
         })
         .collect();
-    io::write_atomic(&part_path(out, index, "overview"), &csv_bytes(&overviews)?)?;
-    io::write_atomic(&part_path(out, index, "candidates"), &csv_bytes(&rows)?)?;
-    io::write_atomic(&part_path(out, index, SINGLES), &csv_bytes(&singles)?)?;
+    io::write_csv_rows(&part_path(out, index, "overview"), &overviews)?;
+    io::write_csv_rows(&part_path(out, index, "candidates"), &rows)?;
+    io::write_csv_rows(&part_path(out, index, SINGLES), &singles)?;
     // The status part last: its presence marks the batch done.
-    io::write_atomic(&part_path(out, index, "status"), &csv_bytes(&status)?)?;
+    io::write_csv_rows(&part_path(out, index, "status"), &status)?;
     Ok(BatchDone {
         targets: curves.len(),
         candidates,
@@ -817,7 +806,7 @@ pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate:
         .filter(|r| field(r, ss) == "ok")
         .map(|r| field(r, st));
     let tally = known.tally(targets, &found);
-    io::write_atomic(&out.join("known_planets.csv"), &csv_bytes(&tally.planets)?)?;
+    io::write_csv_rows(&out.join("known_planets.csv"), &tally.planets)?;
     Ok(tally)
 }
 

@@ -688,27 +688,14 @@ pub fn simulate_field(cfg: &SimConfig, n: usize, dir: &Path) -> Result<Vec<Truth
         })
         .collect::<Result<_>>()?;
     let truths: Vec<Truth> = stars.iter().map(|s| s.0.clone()).collect();
-    write_table(&dir.join("truth.csv"), &truths)?;
+    crate::io::write_csv_rows(&dir.join("truth.csv"), &truths)?;
     let planets: Vec<&PlanetTruth> = stars.iter().flat_map(|s| &s.1).collect();
-    write_table(&dir.join("planets.csv"), &planets)?;
+    crate::io::write_csv_rows(&dir.join("planets.csv"), &planets)?;
     if cfg.systematics {
         let events: Vec<&systematics::Event> = stars.iter().flat_map(|s| &s.2).collect();
-        write_table(&dir.join("systematics.csv"), &events)?;
+        crate::io::write_csv_rows(&dir.join("systematics.csv"), &events)?;
     }
     Ok(truths)
-}
-
-/// Writes rows as a CSV file (atomically).
-fn write_table<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)
-            .map_err(|e| Error::file(path, e.to_string()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    crate::io::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]
