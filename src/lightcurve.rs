@@ -213,8 +213,13 @@ pub struct Segment {
     pub source: PathBuf,
 }
 
-/// Time from `t` to the nearest of the instants `epoch + k period` (days, in [0, P/2]).
+/// Time from `t` to the nearest of the instants `epoch + k period` (days, in [0, P/2]); for
+/// an infinite period (one transit only), the time from `t` to `epoch`.
 pub fn phase_distance(t: f64, epoch: f64, period: f64) -> f64 {
+    if period.is_infinite() {
+        // A single transit: the plain distance.
+        return (t - epoch).abs();
+    }
     let phase = (t - epoch).rem_euclid(period);
     phase.min(period - phase)
 }
@@ -480,6 +485,15 @@ mod tests {
             },
             source: PathBuf::from(format!("{id}-{q}.fits")),
         }
+    }
+
+    #[test]
+    fn phase_distance_of_periodic_and_single_transits() {
+        assert!((phase_distance(10.4, 0.5, 3.0) - 0.9).abs() < 1e-12);
+        assert!((phase_distance(2.9, 0.5, 3.0) - 0.6).abs() < 1e-12);
+        // An infinite period is one transit: before it as after it, the plain distance.
+        assert_eq!(phase_distance(7.0, 10.0, f64::INFINITY), 3.0);
+        assert_eq!(phase_distance(12.5, 10.0, f64::INFINITY), 2.5);
     }
 
     #[test]

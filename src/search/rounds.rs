@@ -312,15 +312,10 @@ impl<'a> Rounds<'a> {
 }
 
 /// Masks, for the next round, the points within `half` of a transit: every `period` from
-/// `epoch`, or `epoch` alone when `period` is infinite.
+/// `epoch`, or `epoch` alone when `period` is infinite (see [`phase_distance`]).
 fn mask_transits(st: &mut StarState<'_>, epoch: f64, period: f64, half: f64) {
     for (i, &t) in st.series.time.iter().enumerate() {
-        let d = if period.is_finite() {
-            phase_distance(t, epoch, period)
-        } else {
-            (t - epoch).abs()
-        };
-        if d < half {
+        if phase_distance(t, epoch, period) < half {
             st.keep[i] = false;
         }
     }
