@@ -40,21 +40,23 @@ impl Duplicate {
 
 /// The one rule for duplicates: of segments of one target that overlap in time (the same
 /// quarter, campaign or sector twice, say as FITS and as CSV), the first in the order given
-/// is kept and the others are returned as duplicates. `fallback` names the target of a
-/// segment whose labels do not.
+/// is kept and the others are returned as duplicates. Targets are told apart by the label
+/// the readers always set (from the header, or else the file name), as [`lightcurve::stitch`]
+/// groups them; files by each segment's `source`.
 pub fn drop_duplicates(
-    segments: Vec<(PathBuf, lightcurve::Segment)>,
-    fallback: impl Fn(&Path) -> String,
+    segments: Vec<lightcurve::Segment>,
 ) -> (Vec<lightcurve::Segment>, Vec<Duplicate>) {
     // Kept segments' spans by target: (first time, last time, file).
     let mut kept: std::collections::BTreeMap<String, Vec<(f64, f64, PathBuf)>> = Default::default();
     let mut out = Vec::new();
     let mut duplicates = Vec::new();
-    for (file, seg) in segments {
+    for seg in segments {
         let target = seg
             .meta
             .label(seg.mission.target_key())
-            .map_or_else(|| fallback(&file), str::to_string);
+            .unwrap_or("")
+            .to_string();
+        let file = seg.source.clone();
         let (a, b) = (
             seg.time.first().copied().unwrap_or(f64::NAN),
             seg.time.last().copied().unwrap_or(f64::NAN),
@@ -98,12 +100,12 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
     let mut segments = Vec::new();
     for (path, r) in results {
         match r {
-            Ok(seg) if lightcurve::select_all(select, &seg.meta) => segments.push((path, seg)),
+            Ok(seg) if lightcurve::select_all(select, &seg.meta) => segments.push(seg),
             Ok(_) => out.unselected.push(path),
             Err(e) => out.failures.push((path, e)),
         }
     }
-    let (segments, duplicates) = drop_duplicates(segments, |_| String::new());
+    let (segments, duplicates) = drop_duplicates(segments);
     out.duplicates = duplicates;
     for r in lightcurve::stitch(segments) {
         match r {

@@ -175,18 +175,13 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
         .collect();
     let mut status = Vec::new();
     let mut segments = Vec::new();
-    let mut ids = BTreeMap::new();
     for (t, f, r) in read {
         match r {
-            Ok(seg) => {
-                ids.insert(f.clone(), t.id.clone());
-                segments.push((f.clone(), seg));
-            }
+            Ok(seg) => segments.push(seg),
             Err(e) => status.push(StatusRow::new(f, &t.id, Status::Error, e.to_string())),
         }
     }
-    let (segments, duplicates) =
-        crate::load::drop_duplicates(segments, |f| ids.get(f).cloned().unwrap_or_default());
+    let (segments, duplicates) = crate::load::drop_duplicates(segments);
     for d in duplicates {
         status.push(StatusRow::new(
             &d.file,
