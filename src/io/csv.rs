@@ -31,7 +31,7 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         path: path.to_path_buf(),
         source,
     })?;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+    let bytes = if bytes.starts_with(&super::GZIP_MAGIC) {
         let mut out = Vec::new();
         let decoder = flate2::read::GzDecoder::new(&bytes[..]);
         std::io::Read::read_to_end(

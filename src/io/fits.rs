@@ -209,7 +209,7 @@ fn data_bytes_bound(path: &Path) -> u64 {
     };
     let len = f.metadata().map_or(0, |m| m.len());
     let mut head = [0u8; 2];
-    let gz = f.read_exact(&mut head).is_ok() && head == [0x1f, 0x8b];
+    let gz = f.read_exact(&mut head).is_ok() && head == super::GZIP_MAGIC;
     if !gz {
         return len;
     }

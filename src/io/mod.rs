@@ -98,6 +98,9 @@ pub enum Format {
     Csv,
 }
 
+/// The first two bytes of a gzip stream.
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Reads one light-curve file (FITS, gzip'd FITS or CSV) into a segment.
 pub fn read_segment(path: &Path, opts: &ReadOptions) -> Result<lightcurve::Segment> {
     match detect_format(path)? {
@@ -122,7 +125,7 @@ pub fn detect_format(path: &Path) -> Result<Format> {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let gz = head[..2] == [0x1f, 0x8b];
+    let gz = head[..2] == GZIP_MAGIC;
     if head.starts_with(b"SIMPLE") || (gz && !name.ends_with(".csv.gz")) {
         return Ok(Format::Fits);
     }
