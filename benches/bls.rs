@@ -52,7 +52,7 @@ fn main() {
     let trials = job.point_trials();
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-bls");
     std::fs::create_dir_all(&out).expect("bench folder");
-    exoscreen::synth::write_csv(&out.join("lc.csv"), &series).expect("write lc");
+    exoscreen_testkit::write_csv(&out.join("lc.csv"), &series).expect("write lc");
     let mut pf = std::fs::File::create(out.join("periods.txt")).expect("periods");
     for p in &periods {
         writeln!(pf, "{p:.12}").expect("write");

@@ -53,7 +53,7 @@ fn main() {
     let series = common::four_year_star();
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-search");
     std::fs::create_dir_all(&out).expect("bench folder");
-    exoscreen::synth::write_csv(&out.join("star.csv"), &series).expect("write star");
+    exoscreen_testkit::write_csv(&out.join("star.csv"), &series).expect("write star");
     let lc = Prepared::new(&series).expect("prepared");
     let opts = SearchOptions::default();
     let grid = opts.grid(lc.baseline(), lc.cadence()).expect("grid");

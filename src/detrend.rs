@@ -13,7 +13,7 @@ use crate::lightcurve::Series;
 use crate::robust;
 
 /// The location estimator of the sliding window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrendMethod {
     /// Tukey's biweight location (wotan's recommended default), tuning constant `c`.
@@ -21,6 +21,17 @@ pub enum TrendMethod {
     Biweight,
     /// The sliding median.
     Median,
+}
+
+impl crate::named::Named for TrendMethod {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Biweight,
+            "biweight",
+            "Tukey's biweight location (wotan's default)",
+        ),
+        (Self::Median, "median", "the sliding median"),
+    ];
 }
 
 /// A periodic transit to exclude from the trend fit: points within `duration / 2` of a

@@ -10,9 +10,10 @@ use burn::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::metrics::{self, Metrics};
-use crate::model::data::{batch, view_tensors, Dataset};
+use crate::model::batch::{batch, view_tensors};
 use crate::model::{AstroNet, AstroNetConfig};
 
 /// Training settings (saved with the model).

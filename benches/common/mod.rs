@@ -2,7 +2,7 @@
 //! Kepler's gaps, ~67,800 points, 200 ppm white noise, one 500-ppm planet at 13.7 d).
 
 use exoscreen::lightcurve::Series;
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
+use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 pub fn four_year_star() -> Series {
     generate(&SynthOptions {

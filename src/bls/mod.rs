@@ -22,7 +22,7 @@ use crate::lightcurve::Series;
 use crate::robust;
 
 /// What the search maximises per period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Objective {
     /// astropy's log likelihood, 0.5 * w_in * depth^2 (w = 1/sigma^2).
@@ -30,6 +30,17 @@ pub enum Objective {
     Likelihood,
     /// Depth signal-to-noise ratio.
     Snr,
+}
+
+impl crate::named::Named for Objective {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Likelihood,
+            "likelihood",
+            "astropy's log likelihood, 0.5 w_in depth^2",
+        ),
+        (Self::Snr, "snr", "the depth signal-to-noise ratio"),
+    ];
 }
 
 /// A light curve conditioned for the kernels: `t - t_ref` (t_ref = first time), flux minus
@@ -404,7 +415,7 @@ pub trait Engine: Send + Sync {
 }
 
 /// Which engine to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EngineKind {
     /// A hardware GPU adapter when found, else the CPU engine (with one warning); a CPU
     /// emulation such as lavapipe's llvmpipe is slower than the CPU engine, so it is not used.
@@ -412,6 +423,22 @@ pub enum EngineKind {
     Auto,
     Gpu,
     Cpu,
+}
+
+impl crate::named::Named for EngineKind {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Auto,
+            "auto",
+            "a hardware GPU when found, else the CPU",
+        ),
+        (
+            Self::Gpu,
+            "gpu",
+            "the WGSL engine on the GPU adapter (fails without one)",
+        ),
+        (Self::Cpu, "cpu", "the CPU engine"),
+    ];
 }
 
 /// Builds the engine asked for. `Auto` falls back to the CPU with a warning when no GPU

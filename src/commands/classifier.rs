@@ -2,6 +2,8 @@
 //! any source (TFRecord files, a simulator output folder, a TCE table with light curves), on
 //! Burn's CPU backend.
 
+use super::named;
+use exoscreen::named::Named;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -10,7 +12,7 @@ use burn::prelude::Config;
 use clap::Args;
 use exoscreen::bls::{self, EngineKind};
 use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
-use exoscreen::model::data::{Dataset, Schema};
+use exoscreen::dataset::{Dataset, Schema};
 use exoscreen::model::{AstroNetConfig, ModelDevice};
 use exoscreen::pipeline::ViewBins;
 use exoscreen::search::SearchOptions;
@@ -46,7 +48,7 @@ pub struct DataArgs {
     #[arg(long)]
     pub skip_bad_records: bool,
     /// BLS engine for simulation sources.
-    #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
+    #[arg(long, value_parser = named::<EngineKind>(), default_value = EngineKind::Auto.key())]
     pub engine: EngineKind,
 }
 
@@ -200,7 +202,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Where the network trains: cpu, or gpu (builds with the gpu-train feature).
-    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
     /// Output folder: config.json, model.bpk, metrics.csv.
     #[arg(long)]
@@ -226,7 +228,7 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub plots: Option<PathBuf>,
     /// Where the network runs: cpu, or gpu (builds with the gpu-train feature).
-    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
 }
 

@@ -4,6 +4,8 @@
 //! `score` column; or labelled views from any dataset source, written as
 //! `star_id,disposition,label,score`.
 
+use super::named;
+use exoscreen::named::Named;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,7 +32,7 @@ pub struct ClassifyArgs {
     #[command(flatten)]
     pub labels: DataArgs,
     /// Where the network runs.
-    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
     /// Output CSV (default: stdout).
     #[arg(long)]

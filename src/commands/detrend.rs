@@ -1,5 +1,7 @@
 //! `exoscreen detrend`: stitched, detrended series, one CSV per target in `--out`.
 
+use super::named;
+use exoscreen::named::Named;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,7 +17,7 @@ use super::ReadArgs;
 #[derive(Debug, Args, Clone)]
 pub struct DetrendFlags {
     /// Trend estimator.
-    #[arg(long, value_enum, default_value_t = TrendMethod::Biweight)]
+    #[arg(long, value_parser = named::<TrendMethod>(), default_value = TrendMethod::Biweight.key())]
     pub method: TrendMethod,
     /// Sliding window, days (default 1.5 = 3 x the longest default search duration, 12 h).
     #[arg(long, default_value_t = 1.5)]

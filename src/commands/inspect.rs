@@ -57,7 +57,7 @@ fn report(lc: &LightCurve) -> TargetReport {
         points: series.len(),
         start: series.time.first().copied().unwrap_or(f64::NAN),
         end: series.time.last().copied().unwrap_or(f64::NAN),
-        cdpp_6_5h_ppm: exoscreen::noise::cdpp_ppm(&series, 6.5),
+        cdpp_6_5h_ppm: exoscreen::cdpp::cdpp_ppm(&series, 6.5),
         counts: lc.counts(),
         segments: lc
             .segments

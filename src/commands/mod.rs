@@ -20,6 +20,7 @@ use clap::{Args, Parser, Subcommand};
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
 use exoscreen::lightcurve::Selector;
 use exoscreen::load::{self, Loaded};
+use exoscreen::named::Named;
 
 /// Rediscover planets in Kepler, K2 and TESS light curves.
 #[derive(Debug, Parser)]
@@ -76,7 +77,7 @@ pub struct ReadArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Flux column.
-    #[arg(long, value_enum, default_value_t = FluxColumn::Pdcsap)]
+    #[arg(long, value_parser = named::<FluxColumn>(), default_value = FluxColumn::Pdcsap.key())]
     pub flux: FluxColumn,
     /// Quality mask: none, default, hard, hardest (lightkurve's bits) or an integer bitmask.
     #[arg(long, default_value = "default", value_parser = parse_quality)]
@@ -88,6 +89,19 @@ pub struct ReadArgs {
 
 pub(crate) fn parse_quality(s: &str) -> Result<QualityMask, String> {
     s.parse().map_err(|e: exoscreen::Error| e.to_string())
+}
+
+/// A clap parser for a library option named by [`Named`]: its names (with their help) are
+/// the possible values.
+pub(crate) fn named<T: Named>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        T::VARIANTS
+            .iter()
+            .map(|&(_, name, help)| PossibleValue::new(name).help(help)),
+    )
+    // clap has checked the name against the same table.
+    .map(|s| T::from_key(&s).unwrap_or_else(|| T::VARIANTS[0].0))
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {

@@ -1,6 +1,8 @@
 //! `exoscreen periodogram`: exactly the grid given, no detrending unless asked; writes the
 //! periodogram CSV and prints the throughput so other BLS codes can be compared on it.
 
+use super::named;
+use exoscreen::named::Named;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -34,9 +36,9 @@ pub struct PeriodogramArgs {
     /// Bins per shortest duration (astropy's `oversample`).
     #[arg(long, default_value_t = 10)]
     pub oversample: u32,
-    #[arg(long, value_enum, default_value_t = Objective::Likelihood)]
+    #[arg(long, value_parser = named::<Objective>(), default_value = Objective::Likelihood.key())]
     pub objective: Objective,
-    #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
+    #[arg(long, value_parser = named::<EngineKind>(), default_value = EngineKind::Auto.key())]
     pub engine: EngineKind,
     /// CPU threads (default: all cores).
     #[arg(long)]

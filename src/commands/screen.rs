@@ -1,6 +1,8 @@
 //! `exoscreen screen` and `exoscreen merge`: a folder of light curves to a ranked catalogue,
 //! a status log and a report; shards combined.
 
+use super::named;
+use exoscreen::named::Named;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +14,8 @@ use exoscreen::bls;
 use exoscreen::classify::Classifier;
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
 use exoscreen::model::ModelDevice;
-use exoscreen::screen::{self, report, Existing, Options, Shard, Summary};
+use exoscreen::report::html as report;
+use exoscreen::screen::{self, Existing, Options, Shard, Summary};
 
 use super::detrend::DetrendFlags;
 use super::search::SearchFlags;
@@ -46,10 +49,10 @@ pub struct ScreenArgs {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Where the network runs.
-    #[arg(long, value_enum, default_value_t = ModelDevice::Cpu)]
+    #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
     /// Flux column.
-    #[arg(long, value_enum, default_value_t = FluxColumn::Pdcsap)]
+    #[arg(long, value_parser = named::<FluxColumn>(), default_value = FluxColumn::Pdcsap.key())]
     pub flux: FluxColumn,
     /// Quality mask: none, default, hard, hardest or an integer bitmask.
     #[arg(long, default_value = "default", value_parser = super::parse_quality)]

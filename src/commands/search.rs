@@ -1,6 +1,8 @@
 //! `exoscreen search`: read, stitch, detrend, search every target (batched through one
 //! engine), write one row per candidate.
 
+use super::named;
+use exoscreen::named::Named;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,7 +20,7 @@ use super::ReadArgs;
 #[derive(Debug, Args, Clone)]
 pub struct SearchFlags {
     /// BLS engine: auto (GPU if an adapter is found, else CPU), gpu or cpu.
-    #[arg(long, value_enum, default_value_t = EngineKind::Auto)]
+    #[arg(long, value_parser = named::<EngineKind>(), default_value = EngineKind::Auto.key())]
     pub engine: EngineKind,
     /// At most this many candidates per star (rejected peaks do not count).
     #[arg(long, default_value_t = search::DEFAULT_MAX_PLANETS)]
@@ -45,7 +47,7 @@ pub struct SearchFlags {
     #[arg(long, default_value_t = 3.0)]
     pub oversampling: f64,
     /// Objective maximised at each period.
-    #[arg(long, value_enum, default_value_t = Objective::Likelihood)]
+    #[arg(long, value_parser = named::<Objective>(), default_value = Objective::Likelihood.key())]
     pub objective: Objective,
     /// Catalogue of known objects to cross-match candidates against (repeatable): the NASA
     /// Exoplanet Archive's cumulative KOI or TOI table as exported (CSV), a CSV with

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::lightcurve::{self, DropCounts, Mission, SeriesMeta, TimeSystem};
 
 /// Which flux to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FluxColumn {
     /// Pre-search data conditioning SAP flux (systematics removed), as lightkurve's default.
@@ -23,6 +23,17 @@ pub enum FluxColumn {
     Pdcsap,
     /// Simple aperture photometry.
     Sap,
+}
+
+impl crate::named::Named for FluxColumn {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Pdcsap,
+            "pdcsap",
+            "PDC SAP flux, systematics removed (lightkurve's default)",
+        ),
+        (Self::Sap, "sap", "simple aperture photometry"),
+    ];
 }
 
 /// Quality bitmask presets, with lightkurve's bit values.

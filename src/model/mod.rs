@@ -4,7 +4,7 @@
 //! Sizes come from [`AstroNetConfig`] (AstroNet's Kepler sizes by default; Yu et al. 2019
 //! use 201 / 61 bins). The device is chosen at run time (`Device::flex()` on the CPU).
 
-pub mod data;
+pub mod batch;
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
@@ -12,13 +12,24 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig1d, Relu};
 use burn::prelude::*;
 
 /// Where the network runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelDevice {
     /// Burn's pure-Rust CPU backend (flex, rayon threads).
     #[default]
     Cpu,
     /// Burn's wgpu backend on the default adapter (needs the `gpu-train` cargo feature).
     Gpu,
+}
+
+impl crate::named::Named for ModelDevice {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (Self::Cpu, "cpu", "Burn's CPU backend (flex)"),
+        (
+            Self::Gpu,
+            "gpu",
+            "Burn's wgpu backend (build with --features gpu-train)",
+        ),
+    ];
 }
 
 impl ModelDevice {

@@ -1,3 +1,5 @@
-//! Figures (PNG, drawn with plotters and the bundled DejaVu Sans font).
+//! What a person looks at: figures (PNG, drawn with plotters and the bundled DejaVu Sans
+//! font) and the screen's HTML report.
 
+pub mod html;
 pub mod plot;

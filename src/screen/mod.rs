@@ -11,7 +11,6 @@
 //! same way.
 
 pub mod inputs;
-pub mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::io::{self, ReadOptions};
 use crate::lightcurve::{self, LightCurve, Segment, Series};
 use crate::pipeline;
+use crate::report::html::OverviewRow;
 use crate::search::SearchOptions;
 pub use inputs::{Shard, Target};
 
@@ -342,7 +342,7 @@ fn finish(
     }
     let candidates = rows.len();
     // The first periodogram of every star with a candidate, thinned, for its report page.
-    let overviews: Vec<report::OverviewRow> = curves
+    let overviews: Vec<OverviewRow> = curves
         .iter()
         .zip(&outcomes)
         .filter_map(|(lc, o)| {
@@ -350,7 +350,7 @@ fn finish(
                 .as_ref()
                 .ok()
                 .filter(|o| !o.search.candidates.is_empty())?;
-            Some(report::OverviewRow::new(lc, &o.search.overview))
+            Some(OverviewRow::new(lc, &o.search.overview))
         })
         .collect();
     io::write_csv_rows(&part_path(out, index, "overview"), &overviews)?;

@@ -147,12 +147,12 @@ fn missing_file_is_an_error_not_a_panic() {
 #[test]
 fn written_fits_reads_back() {
     let tmp = tempfile::tempdir().unwrap();
-    let opts = exoscreen::synth::SynthOptions {
+    let opts = exoscreen_testkit::SynthOptions {
         days: 5.0,
         gaps: false,
         ..Default::default()
     };
-    let s = exoscreen::synth::generate(&opts);
+    let s = exoscreen_testkit::generate(&opts);
     let mut labels = std::collections::BTreeMap::new();
     labels.insert("keplerId".to_string(), "123".to_string());
     labels.insert("quarter".to_string(), "7".to_string());
@@ -163,7 +163,7 @@ fn written_fits_reads_back() {
         },
         mission: exoscreen::lightcurve::Mission::Kepler,
         time_system: exoscreen::lightcurve::TimeSystem::Bkjd,
-        cadence_days: exoscreen::synth::KEPLER_LONG_CADENCE,
+        cadence_days: exoscreen_testkit::KEPLER_LONG_CADENCE,
         time: s.time.clone(),
         flux: s.flux.clone(),
         flux_err: s.flux_err.clone(),
@@ -205,9 +205,9 @@ fn a_gzip_bomb_is_refused_not_inflated() {
         "{e}"
     );
     // A real gzip'd CSV light curve reads.
-    let s = exoscreen::synth::generate(&Default::default());
+    let s = exoscreen_testkit::generate(&Default::default());
     let plain = tmp.path().join("kplr011904151-q01.csv");
-    exoscreen::synth::write_csv(&plain, &s).unwrap();
+    exoscreen_testkit::write_csv(&plain, &s).unwrap();
     let gz = tmp.path().join("kplr011904151-q01.csv.gz");
     let mut z = flate2::write::GzEncoder::new(
         std::fs::File::create(&gz).unwrap(),
@@ -224,8 +224,8 @@ fn folders_are_walked_once_even_through_a_link_to_a_parent() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("field");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
-        transits: vec![exoscreen::synth::BoxTransit {
+    let s = exoscreen_testkit::generate(&exoscreen_testkit::SynthOptions {
+        transits: vec![exoscreen_testkit::BoxTransit {
             period: 3.7,
             epoch: 133.0,
             duration: 0.12,
@@ -233,7 +233,7 @@ fn folders_are_walked_once_even_through_a_link_to_a_parent() {
         }],
         ..Default::default()
     });
-    exoscreen::synth::write_csv(&dir.join("sub/kplr011904151-q01.csv"), &s).unwrap();
+    exoscreen_testkit::write_csv(&dir.join("sub/kplr011904151-q01.csv"), &s).unwrap();
     std::os::unix::fs::symlink(&dir, dir.join("sub/back")).unwrap();
     let (files, bad) = exoscreen::io::light_curve_files(&dir);
     assert_eq!(files.len(), 1, "{files:?}");
@@ -262,14 +262,14 @@ fn folders_are_walked_once_even_through_a_link_to_a_parent() {
 fn a_column_format_fitsio_cannot_parse_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("kplr011904151-q01_llc.fits");
-    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+    let s = exoscreen_testkit::generate(&exoscreen_testkit::SynthOptions {
         days: 2.0,
         ..Default::default()
     });
     let dir = tmp.path().join("csv");
     std::fs::create_dir_all(&dir).unwrap();
     let csv = dir.join("kplr011904151-q01.csv");
-    exoscreen::synth::write_csv(&csv, &s).unwrap();
+    exoscreen_testkit::write_csv(&csv, &s).unwrap();
     let seg = io::read_segment(&csv, &ReadOptions::default()).unwrap();
     io::fits::write(&path, &seg, None).unwrap();
     let mut bytes = std::fs::read(&path).unwrap();

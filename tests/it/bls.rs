@@ -5,7 +5,7 @@ use exoscreen::bls::cpu::{brute_force, CpuEngine};
 use exoscreen::bls::gpu::GpuEngine;
 use exoscreen::bls::{grid, DurationLimit, Engine, Grid, Job, Objective, Prepared};
 use exoscreen::lightcurve::Series;
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
+use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 fn star(seed: u64, days: f64, period: f64, depth: f64) -> Series {
     generate(&SynthOptions {

@@ -2,7 +2,7 @@
 //! and a saved model loads back to the same scores.
 
 use burn::prelude::Device;
-use exoscreen::model::data::{Dataset, Example, Schema};
+use exoscreen::dataset::{Dataset, Example, Schema};
 use exoscreen::model::AstroNetConfig;
 use exoscreen::train::{self, TrainConfig};
 use rand::{Rng, SeedableRng};

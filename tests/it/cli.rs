@@ -7,8 +7,8 @@ use crate::common::{data_dir, exoscreen, stderr, stdout};
 fn batch_with_bad_files_carries_on_and_exits_1() {
     let tmp = tempfile::tempdir().unwrap();
     let good = tmp.path().join("kplr000000007_demo.csv");
-    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions::default());
-    exoscreen::synth::write_csv(&good, &s).unwrap();
+    let s = exoscreen_testkit::generate(&exoscreen_testkit::SynthOptions::default());
+    exoscreen_testkit::write_csv(&good, &s).unwrap();
     let bad = bad_files(tmp.path());
     let mut args = vec!["inspect".to_string(), "--json".to_string()];
     args.extend(bad.iter().map(|(p, _)| p.display().to_string()));
@@ -103,11 +103,11 @@ fn demo_runs() {
 fn detrend_writes_csv_that_reads_back() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("kplr000000009_demo.csv");
-    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+    let s = exoscreen_testkit::generate(&exoscreen_testkit::SynthOptions {
         variability_amp: 1e-3,
         ..Default::default()
     });
-    exoscreen::synth::write_csv(&input, &s).unwrap();
+    exoscreen_testkit::write_csv(&input, &s).unwrap();
     let outdir = tmp.path().join("out");
     let out = exoscreen(&[
         "detrend",

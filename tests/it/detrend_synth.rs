@@ -2,7 +2,7 @@
 
 use exoscreen::detrend::{detrend, DetrendOptions, TransitMask};
 use exoscreen::robust::{mad_std, median};
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
+use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 fn depth_and_rms(opts: &SynthOptions, d: &exoscreen::detrend::Detrended) -> (f64, f64) {
     let tr = opts.transits[0];

@@ -76,7 +76,7 @@ fn fuzz(strategy: BoxedStrategy<Vec<u8>>, check: impl Fn(&[u8])) {
 
 /// A small valid light curve.
 fn segment() -> Segment {
-    let s = exoscreen::synth::generate(&exoscreen::synth::SynthOptions {
+    let s = exoscreen_testkit::generate(&exoscreen_testkit::SynthOptions {
         days: 3.0,
         ..Default::default()
     });
@@ -121,7 +121,7 @@ fn csv_reader_survives_mutated_files() {
     let tmp = tempfile::tempdir().unwrap();
     let valid = tmp.path().join("valid.csv");
     let s = segment();
-    exoscreen::synth::write_csv(
+    exoscreen_testkit::write_csv(
         &valid,
         &exoscreen::lightcurve::Series {
             segment: vec![0; s.time.len()],

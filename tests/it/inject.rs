@@ -5,7 +5,7 @@ use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::detrend::{detrend, DetrendOptions};
 use exoscreen::inject::{self, InjectionSpec};
 use exoscreen::search::{search_many, SearchOptions};
-use exoscreen::synth::{generate, SynthOptions};
+use exoscreen_testkit::{generate, SynthOptions};
 use rand::SeedableRng;
 
 use crate::common::{data_dir, exoscreen, stderr, stdout};

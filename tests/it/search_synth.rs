@@ -4,7 +4,7 @@
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::lightcurve::Series;
 use exoscreen::search::{search_many, SearchOptions, SearchResult};
-use exoscreen::synth::{generate, BoxTransit, SynthOptions};
+use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 /// 90 days of Kepler-like data (100 ppm, gaps): a 7.3-d planet of 1500 ppm and two unrelated
 /// single dips of one duration, 4000 ppm at 150.2 and 1200 ppm at 191.7.

@@ -1,29 +1,19 @@
-//! Labelled views for the classifier from every source, and the one on-disk format they
-//! convert to.
-//!
-//! Sources:
-//! - TFRecord files of `tf.train.Example` records (AstroNet / Yu et al. 2019 schemas);
+//! Labelled views built from light curves:
 //! - a simulator output folder (`truth.csv` + light curves): each star is detrended and
 //!   searched as `screen` would, and each candidate is labelled by matching it to the truth;
 //! - a TCE table (Kepler DR24 columns) with a folder of light curves: each labelled TCE is
 //!   folded at its catalogued period, epoch and duration (UNK rows dropped, as AstroNet did).
-//!
-//! The on-disk format is TFRecord with one `tf.train.Example` per signal: `global_view` and
-//! `local_view` (floats), `Disposition` (bytes), `star_id` (bytes), and `period` [d],
-//! `epoch`, `duration` [d], `depth` [fraction], `snr` (floats; NaN where unknown). The default
-//! schema reads it back, and AstroNet-era tools read it too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::{Dataset, Example};
 use crate::bls::Engine;
 use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
 use crate::io::tce;
-use crate::io::tfrecord::{self, Feature};
 use crate::io::ReadOptions;
 use crate::lightcurve::phase_distance;
-use crate::model::data::{Dataset, Example};
 use crate::pipeline::{self, ViewBins};
 use crate::search::{self, SearchOptions};
 
@@ -274,34 +264,6 @@ pub fn from_tce_table(
     }
     Ok(built)
 }
-
-/// Writes examples in the on-disk format (see the module's documentation).
-pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
-    let records: Vec<Vec<u8>> = examples
-        .iter()
-        .map(|e| {
-            let mut ex = tfrecord::Example::new();
-            ex.insert("global_view".into(), Feature::Floats(e.global.clone()));
-            ex.insert("local_view".into(), Feature::Floats(e.local.clone()));
-            ex.insert(
-                "Disposition".into(),
-                Feature::Bytes(vec![e.disposition.as_bytes().to_vec()]),
-            );
-            ex.insert(
-                "star_id".into(),
-                Feature::Bytes(vec![e.star.as_bytes().to_vec()]),
-            );
-            for (name, v) in SCALARS.iter().zip(e.scalars) {
-                ex.insert((*name).into(), Feature::Floats(vec![v as f32]));
-            }
-            tfrecord::encode_example(&ex)
-        })
-        .collect();
-    tfrecord::write_records(path, &records)
-}
-
-/// Names of the scalar features written beside the views.
-pub const SCALARS: [&str; 5] = ["period", "epoch", "duration", "depth", "snr"];
 
 #[cfg(test)]
 mod tests {

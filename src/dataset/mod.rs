@@ -1,14 +1,24 @@
-//! Labelled views for the network: read from TFRecord files of `tf.train.Example` records
-//! (AstroNet's and Yu et al. 2019's schemas; feature names configurable), labelled binary by
-//! a set of positive dispositions, and turned into batches of tensors.
+//! Labelled views for the classifier: the in-memory set ([`Dataset`] of [`Example`]s), its
+//! on-disk format ([`format`]: TFRecord, writer, reader and feature names), the sources that
+//! build one from light curves ([`sources`]) and the star-disjoint splits ([`splits`]).
+//! TFRecord files of AstroNet's and Yu et al. (2019)'s schemas read through the same
+//! [`format`] reader.
+
+pub mod format;
+pub mod sources;
+pub mod splits;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use burn::prelude::*;
-
 use crate::error::{Error, Result};
 use crate::io::tfrecord;
+
+pub use format::{write, SCALARS};
+pub use sources::{
+    from_simulation, from_tce_table, label_signal, read_truth, Built, TruthRow,
+    DATASET_SDE_THRESHOLD,
+};
 
 /// One labelled example.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +31,7 @@ pub struct Example {
     /// The original disposition string.
     pub disposition: String,
     /// Period [d], epoch, duration [d], depth [fraction] and SNR of the signal, NaN where
-    /// the source does not give them (see [`crate::dataset::SCALARS`]).
+    /// the source does not give them (see [`SCALARS`]).
     pub scalars: [f64; 5],
 }
 
@@ -77,7 +87,7 @@ impl Dataset {
             for (i, rec) in records.iter().enumerate() {
                 let parsed = tfrecord::decode_example(rec)
                     .map_err(|why| Error::file(path, format!("record {i}: {why}")))
-                    .and_then(|ex| example(path, i, &ex, schema, examples.first()));
+                    .and_then(|ex| format::read_example(path, i, &ex, schema, examples.first()));
                 match parsed {
                     Ok(e) => examples.push(e),
                     Err(e) if skip_bad => skipped.push(e),
@@ -124,7 +134,7 @@ impl Dataset {
     /// Moves the examples of a `fraction` of the stars (chosen by a hash of the star id and
     /// `seed`, so every example of a star goes the same way) into a new dataset.
     pub fn split_off_stars(&mut self, fraction: f64, seed: u64) -> Dataset {
-        use crate::io::tce::{split_of, Split};
+        use splits::{split_of, Split};
         let (held, kept): (Vec<Example>, Vec<Example>) = std::mem::take(&mut self.examples)
             .into_iter()
             .partition(|e| split_of(&e.star, fraction, 0.0, seed) == Split::Val);
@@ -137,115 +147,4 @@ impl Dataset {
         let p = self.examples.iter().filter(|e| e.label).count();
         (p, self.examples.len() - p)
     }
-}
-
-/// One record's example under `schema`, checked against the first example's view lengths.
-fn example(
-    path: &std::path::Path,
-    i: usize,
-    ex: &tfrecord::Example,
-    schema: &Schema,
-    first: Option<&Example>,
-) -> Result<Example> {
-    let get = |name: &str| {
-        ex.get(name)
-            .ok_or_else(|| Error::file(path, format!("record {i} has no feature {name:?}")))
-    };
-    let floats = |name: &str| {
-        get(name)?
-            .floats()
-            .ok_or_else(|| Error::file(path, format!("record {i}: {name:?} is not numeric")))
-    };
-    let global = floats(&schema.global)?;
-    let local = floats(&schema.local)?;
-    if let Some(first) = first {
-        if global.len() != first.global.len() || local.len() != first.local.len() {
-            return Err(Error::file(
-                path,
-                format!(
-                    "record {i}: views of {} / {} bins, expected {} / {}",
-                    global.len(),
-                    local.len(),
-                    first.global.len(),
-                    first.local.len()
-                ),
-            ));
-        }
-    }
-    if global.iter().chain(&local).any(|v| !v.is_finite()) {
-        return Err(Error::file(
-            path,
-            format!("record {i}: a view holds a non-finite value"),
-        ));
-    }
-    let disposition = get(&schema.label)?.text().unwrap_or_default();
-    // Our own format names the star `star_id`.
-    let star = ex
-        .get(&schema.star)
-        .or_else(|| ex.get("star_id"))
-        .and_then(|f| f.text())
-        .unwrap_or_else(|| format!("{}#{i}", path.display()));
-    let scalars = crate::dataset::SCALARS.map(|name| {
-        ex.get(name)
-            .and_then(|f| f.floats())
-            .and_then(|v| v.first().copied())
-            .map_or(f64::NAN, f64::from)
-    });
-    Ok(Example {
-        scalars,
-        label: schema.positive.contains(&disposition),
-        global,
-        local,
-        star,
-        disposition,
-    })
-}
-
-/// Tensors of a batch of views: global `[batch, 1, g]`, local `[batch, 1, l]`; views whose
-/// `reverse` entry is true are reversed in time (missing entries: false).
-pub fn view_tensors(
-    views: &[(&[f32], &[f32])],
-    reverse: &[bool],
-    device: &Device,
-) -> (Tensor<3>, Tensor<3>) {
-    let n = views.len();
-    let (g, l) = views.first().map_or((0, 0), |v| (v.0.len(), v.1.len()));
-    let mut gv: Vec<f32> = Vec::with_capacity(n * g);
-    let mut lv: Vec<f32> = Vec::with_capacity(n * l);
-    for (&(global, local), &rev) in views
-        .iter()
-        .zip(reverse.iter().chain(std::iter::repeat(&false)))
-    {
-        if rev {
-            gv.extend(global.iter().rev());
-            lv.extend(local.iter().rev());
-        } else {
-            gv.extend(global);
-            lv.extend(local);
-        }
-    }
-    (
-        Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
-        Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
-    )
-}
-
-/// Tensors of a batch of examples: the views (see [`view_tensors`]) and labels `[batch, 1]`.
-pub fn batch(
-    examples: &[&Example],
-    reverse: &[bool],
-    device: &Device,
-) -> (Tensor<3>, Tensor<3>, Tensor<2, Int>) {
-    let views: Vec<(&[f32], &[f32])> = examples
-        .iter()
-        .map(|e| (e.global.as_slice(), e.local.as_slice()))
-        .collect();
-    let (g, l) = view_tensors(&views, reverse, device);
-    let labels: Vec<i64> = examples.iter().map(|e| i64::from(e.label)).collect();
-    let n = labels.len();
-    (
-        g,
-        l,
-        Tensor::from_data(TensorData::new(labels, [n, 1]), device),
-    )
 }

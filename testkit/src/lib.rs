@@ -1,11 +1,13 @@
-//! Seeded synthetic light curves (box transits, sinusoidal variability, white noise, Kepler-like
-//! cadence with quarterly and monthly gaps) for the demo, tests and benchmarks. The realistic
-//! simulator with limb darkening and impostors is a separate module.
+//! Test support, not part of exoscreen's API: seeded synthetic light curves (box transits,
+//! sinusoidal variability, white noise, Kepler-like cadence with quarterly and monthly gaps)
+//! for the tests and benchmarks. The library's unit tests include this file as a module; the
+//! realistic simulator users run (limb darkening, impostors, systematics) is
+//! `exoscreen::simulate`.
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::lightcurve::Series;
+use exoscreen::lightcurve::Series;
 
 /// Kepler long cadence, days (29.4 min).
 pub const KEPLER_LONG_CADENCE: f64 = 0.020_433_598;
@@ -23,7 +25,7 @@ pub struct BoxTransit {
 impl BoxTransit {
     /// Whether `t` is inside a transit.
     pub fn in_transit(&self, t: f64) -> bool {
-        crate::lightcurve::phase_distance(t, self.epoch, self.period) < 0.5 * self.duration
+        exoscreen::lightcurve::phase_distance(t, self.epoch, self.period) < 0.5 * self.duration
     }
 }
 
