@@ -6,10 +6,10 @@ use crate::lightcurve::LightCurve;
 use crate::search::{Candidate, SingleEvent};
 
 /// One output row. Units in the names; epoch in the time system of `time_system`.
-#[derive(Debug, serde::Serialize)]
-pub struct Row<'a> {
-    pub target_id: &'a str,
-    pub mission: &'a str,
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Row {
+    pub target_id: String,
+    pub mission: String,
     pub planet: usize,
     pub period: f64,
     pub epoch: f64,
@@ -46,13 +46,13 @@ pub struct Row<'a> {
     #[serde(rename = "match")]
     pub relation: String,
     /// Planet probability from the classifier (absent from `search` output).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<&'a str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
-impl Row<'_> {
+impl Row {
     /// What a cross-match tally needs of the row.
     pub fn listed(&self) -> Listed {
         Listed {
@@ -71,15 +71,15 @@ pub fn row<'a>(
     c: &Candidate,
     scored: Option<(f64, &'a str)>,
     known: Option<&Catalogue>,
-) -> Row<'a> {
+) -> Row {
     let v = &c.vetting;
     let epoch_bjd = lc.time_system.bjd_reference().map(|r| r + c.epoch);
     let matched =
         known.and_then(|k| k.cross_match(lc.target_id(), c.period, epoch_bjd, c.duration));
     let join = |it: Vec<String>| it.join(";");
     Row {
-        target_id: lc.target_id(),
-        mission: lc.mission.name(),
+        target_id: lc.target_id().to_string(),
+        mission: lc.mission.name().to_string(),
         planet: c.planet,
         period: c.period,
         epoch: c.epoch,
@@ -129,15 +129,15 @@ pub fn row<'a>(
             (None, None) => String::new(),
         },
         score: scored.map(|s| s.0),
-        model: scored.map(|s| s.1),
+        model: scored.map(|s| s.1.to_string()),
     }
 }
 
 /// One row of `single_events.csv`: a transit-like event the search found alone.
-#[derive(Debug, serde::Serialize)]
-pub struct SingleEventRow<'a> {
-    pub target_id: &'a str,
-    pub mission: &'a str,
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SingleEventRow {
+    pub target_id: String,
+    pub mission: String,
     pub time: f64,
     pub time_system: String,
     pub duration_hours: f64,
@@ -148,25 +148,11 @@ pub struct SingleEventRow<'a> {
     pub source_files: String,
 }
 
-/// The columns of [`SingleEventRow`], for a file with no rows.
-pub const SINGLE_EVENT_COLUMNS: [&str; 10] = [
-    "target_id",
-    "mission",
-    "time",
-    "time_system",
-    "duration_hours",
-    "depth_ppm",
-    "depth_snr",
-    "after_gap",
-    "sde",
-    "source_files",
-];
-
 /// The `single_events.csv` row of an event of `lc`.
-pub fn single_event_row<'a>(lc: &'a LightCurve, e: &SingleEvent) -> SingleEventRow<'a> {
+pub fn single_event_row(lc: &LightCurve, e: &SingleEvent) -> SingleEventRow {
     SingleEventRow {
-        target_id: lc.target_id(),
-        mission: lc.mission.name(),
+        target_id: lc.target_id().to_string(),
+        mission: lc.mission.name().to_string(),
         time: e.time,
         time_system: lc.time_system.short_name().to_uppercase(),
         duration_hours: e.duration * 24.0,

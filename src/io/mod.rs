@@ -357,15 +357,37 @@ pub(crate) fn base_meta(
 /// Writes rows as a CSV file (header from the first row's fields; an empty file for no rows),
 /// atomically as [`write_atomic`]. Errors name the file.
 pub fn write_csv_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+    write_atomic(path, &csv_bytes(path, rows)?)
+}
+
+/// As [`write_csv_rows`], but a table without rows still gets its header (the columns of
+/// `T::default()`), so an empty output says what it would hold.
+pub fn write_csv_table<T: serde::Serialize + Default>(path: &Path, rows: &[T]) -> Result<()> {
+    if !rows.is_empty() {
+        return write_csv_rows(path, rows);
+    }
+    let bytes = csv_bytes(path, &[T::default()])?;
+    let header = bytes.split_inclusive(|&b| b == b'\n').next().unwrap_or(&[]);
+    write_atomic(path, header)
+}
+
+fn csv_bytes<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<Vec<u8>> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r)
             .map_err(|e| Error::file(path, format!("writing CSV: {e}")))?;
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, format!("writing CSV: {e}")))?;
-    write_atomic(path, &bytes)
+    w.into_inner()
+        .map_err(|e| Error::file(path, format!("writing CSV: {e}")))
+}
+
+/// Reads a table of typed rows (as [`write_csv_rows`] writes them; an empty file has none);
+/// a row that does not fit `T` is an error naming the file and the line.
+pub fn read_csv_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let mut r = ::csv::Reader::from_path(path).map_err(|e| Error::file(path, e.to_string()))?;
+    r.deserialize()
+        .map(|row| row.map_err(|e| Error::file(path, e.to_string())))
+        .collect()
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder renamed into place,

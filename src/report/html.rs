@@ -20,32 +20,28 @@ use crate::pipeline::{self, Signal, ViewBins};
 use crate::search::SearchOptions;
 use crate::views;
 
-/// One catalogue row, by column name.
-type Row = BTreeMap<String, String>;
+use crate::catalogue::Row;
 
-fn read_catalogue(path: &Path) -> Result<Vec<Row>> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| Error::file(path, e.to_string()))?;
-    let h = r
-        .headers()
-        .map_err(|e| Error::file(path, e.to_string()))?
-        .clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.map_err(|e| Error::file(path, e.to_string()))?;
-            Ok(h.iter()
-                .zip(rec.iter())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect())
+/// A row's columns by name, each as the catalogue writes it (empty for a missing value).
+fn columns(r: &Row) -> BTreeMap<String, String> {
+    let Ok(serde_json::Value::Object(m)) = serde_json::to_value(r) else {
+        return BTreeMap::new();
+    };
+    m.into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, text)
         })
         .collect()
 }
 
-fn num(r: &Row, k: &str) -> f64 {
-    r.get(k).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)
-}
-
-fn text<'a>(r: &'a Row, k: &str) -> &'a str {
-    r.get(k).map_or("", String::as_str)
+/// The candidate's (period, epoch, duration [d]).
+fn signal(r: &Row) -> Signal {
+    (r.period, r.epoch, r.duration_hours / 24.0)
 }
 
 fn html_escape(s: &str) -> String {
@@ -56,11 +52,12 @@ fn html_escape(s: &str) -> String {
 }
 
 fn page_stem(rank: usize, r: &Row) -> String {
-    let id: String = text(r, "target_id")
+    let id: String = r
+        .target_id
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    format!("{rank:04}-{id}-{}", text(r, "planet"))
+    format!("{rank:04}-{id}-{}", r.planet)
 }
 
 /// One star's first periodogram, thinned ([`crate::search::SearchResult::overview`]), as a
@@ -135,7 +132,7 @@ pub struct ReportSettings<'a> {
 /// Writes `out/report/` from `out/candidates.csv`; returns the number of pages drawn.
 /// A candidate whose page cannot be drawn is listed without one, with why, in the index.
 pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
-    let rows = read_catalogue(&out.join("candidates.csv"))?;
+    let rows: Vec<Row> = crate::io::read_csv_rows(&out.join("candidates.csv"))?;
     let dir = out.join("report");
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         path: dir.clone(),
@@ -145,32 +142,20 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
     let mut by_star: BTreeMap<(String, String), Vec<Signal>> = BTreeMap::new();
     for r in &rows {
         by_star
-            .entry((text(r, "target_id").into(), text(r, "source_files").into()))
+            .entry((r.target_id.clone(), r.source_files.clone()))
             .or_default()
-            .push((
-                num(r, "period"),
-                num(r, "epoch"),
-                num(r, "duration_hours") / 24.0,
-            ));
+            .push(signal(r));
     }
     let wanted = rows
         .iter()
         .take(s.top)
-        .map(|r| {
-            (
-                text(r, "target_id").to_string(),
-                text(r, "source_files").to_string(),
-            )
-        })
+        .map(|r| (r.target_id.clone(), r.source_files.clone()))
         .collect();
     let overviews = read_overviews(out, &wanted);
     let mut pages: Vec<std::result::Result<String, String>> = Vec::new();
     for (rank, r) in rows.iter().enumerate().take(s.top) {
         let stem = page_stem(rank + 1, r);
-        let key = (
-            text(r, "target_id").to_string(),
-            text(r, "source_files").to_string(),
-        );
+        let key = (r.target_id.clone(), r.source_files.clone());
         let drawn = draw_page(&dir, &stem, r, &by_star[&key], overviews.get(&key), s)
             .map(|_| stem)
             .map_err(|e| e.to_string());
@@ -226,8 +211,9 @@ are drawn for the top {}.</p>
     h.push_str("<th>summary</th></tr></thead><tbody>\n");
     for (i, r) in rows.iter().enumerate() {
         let _ = write!(h, "<tr><td>{}</td>", i + 1);
+        let cols = columns(r);
         for (k, _) in COLUMNS {
-            let v = text(r, k);
+            let v = cols.get(k).map_or("", String::as_str);
             let shown = match v.parse::<f64>() {
                 Ok(x) if k != "target_id" && k != "planet" && k != "n_transits" => {
                     if x.abs() >= 100.0 {
@@ -245,7 +231,7 @@ are drawn for the top {}.</p>
                 let _ = write!(
                     h,
                     r#"<td><a href="{stem}.html"><img class="thumb" src="{stem}.png" alt="summary of {}"></a></td>"#,
-                    html_escape(text(r, "target_id"))
+                    html_escape(&r.target_id)
                 );
             }
             Some(Err(why)) => {
@@ -298,15 +284,15 @@ fn page_html(stem: &str, r: &Row) -> String {
 <h1>{t}, candidate {p}</h1>
 <img src="{stem}.png" alt="one-page summary" style="max-width: 100%">
 <table>"#,
-        t = html_escape(text(r, "target_id")),
-        p = html_escape(text(r, "planet")),
+        t = html_escape(&r.target_id),
+        p = r.planet,
     );
-    for (k, v) in r {
+    for (k, v) in columns(r) {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td></tr>",
-            html_escape(k),
-            html_escape(v)
+            html_escape(&k),
+            html_escape(&v)
         );
     }
     h.push_str("</table></body></html>\n");
@@ -331,7 +317,7 @@ fn page_data(
     overview: Option<&OverviewRow>,
     s: &ReportSettings<'_>,
 ) -> Result<PageData> {
-    let (lc, _) = crate::load::reload(text(r, "source_files"), text(r, "target_id"), &s.read)?;
+    let (lc, _) = crate::load::reload(&r.source_files, &r.target_id, &s.read)?;
     let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
     // The search's own first periodogram when the run kept it (runs merged from shards
     // elsewhere may not have): searching again would cost as much as the search did.
@@ -358,11 +344,7 @@ fn page_data(
                 .unzip()
         }
     };
-    let (p, e, d) = (
-        num(r, "period"),
-        num(r, "epoch"),
-        num(r, "duration_hours") / 24.0,
-    );
+    let (p, e, d) = signal(r);
     // The views without the star's other candidates' transits, as the classifier saw them.
     let clean = match signals.iter().position(|&x| x == (p, e, d)) {
         Some(own) => pipeline::view_series(&flat, signals, own),
@@ -484,21 +466,17 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     let err = |e: String| Error::file(path, format!("cannot draw the summary: {e}"));
     let root = BitMapBackend::new(path, (1500, 1150)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let (p, e, dur) = (
-        num(r, "period"),
-        num(r, "epoch"),
-        num(r, "duration_hours") / 24.0,
-    );
+    let (p, e, dur) = signal(r);
     let title = format!(
         "{} candidate {}: P = {:.5} d, depth {:.0} ppm, duration {:.2} h, SNR {:.1}, SDE {:.1}, score {}",
-        text(r, "target_id"),
-        text(r, "planet"),
+        r.target_id,
+        r.planet,
         p,
-        num(r, "depth_ppm"),
-        num(r, "duration_hours"),
-        num(r, "depth_snr"),
-        num(r, "sde"),
-        text(r, "score")
+        r.depth_ppm,
+        r.duration_hours,
+        r.depth_snr,
+        r.sde,
+        r.score.map_or(String::new(), |s| s.to_string())
     );
     let root = root
         .titled(&title, ("sans-serif", 22))
@@ -516,7 +494,7 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
             pts.push(pt);
         }
     }
-    let time_desc = format!("time [{}]", text(r, "time_system"));
+    let time_desc = format!("time [{}]", r.time_system);
     panel(
         &rows[0],
         "detrended light curve (transits in red)",
@@ -603,8 +581,7 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     .map_err(err)?;
     let sec_title = format!(
         "secondary eclipse (depth {:.0} ppm, SNR {:.1})",
-        num(r, "depth_secondary_ppm"),
-        num(r, "secondary_snr")
+        r.depth_secondary_ppm, r.secondary_snr
     );
     panel(
         &last[1],

@@ -32,10 +32,11 @@ use crate::search::SearchOptions;
 pub use inputs::{Shard, Target};
 
 /// What happened to an input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Read and searched.
+    #[default]
     Ok,
     /// Could not be read or searched (the detail says why).
     Error,
@@ -55,7 +56,7 @@ impl Status {
 }
 
 /// One row of `status.csv`: what happened to one input file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StatusRow {
     pub file: String,
     pub target_id: String,
@@ -624,56 +625,14 @@ pub fn run(
     Ok(summary)
 }
 
-/// Reads every CSV part of one kind as records (header of the first).
-fn read_parts(paths: &[PathBuf]) -> Result<(Option<csv::StringRecord>, Vec<csv::StringRecord>)> {
-    let mut header = None;
+/// Every typed row of the parts (in the order given).
+fn read_parts<T: serde::de::DeserializeOwned>(paths: &[PathBuf]) -> Result<Vec<T>> {
     let mut rows = Vec::new();
     for p in paths {
-        let mut r = csv::Reader::from_path(p).map_err(|e| Error::file(p, e.to_string()))?;
-        let h = r
-            .headers()
-            .map_err(|e| Error::file(p, e.to_string()))?
-            .clone();
-        if !h.is_empty() {
-            match &header {
-                None => header = Some(h),
-                Some(first) if first != &h => {
-                    return Err(Error::file(p, "its columns differ from the other parts"))
-                }
-                _ => {}
-            }
-        }
-        for rec in r.records() {
-            rows.push(rec.map_err(|e| Error::file(p, e.to_string()))?);
-        }
+        rows.extend(io::read_csv_rows(p)?);
     }
-    Ok((header, rows))
+    Ok(rows)
 }
-
-fn write_records(
-    path: &Path,
-    header: &csv::StringRecord,
-    rows: &[csv::StringRecord],
-) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let err = |e: csv::Error| Error::file(path, e.to_string());
-    w.write_record(header).map_err(err)?;
-    for r in rows {
-        w.write_record(r).map_err(err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    io::write_atomic(path, &bytes)
-}
-
-/// A record's value in column `c` ("" when the column or the value is missing).
-fn field(r: &csv::StringRecord, c: Option<usize>) -> &str {
-    c.and_then(|c| r.get(c)).unwrap_or("")
-}
-
-/// Status columns, for an empty run.
-const STATUS_HEADER: [&str; 4] = ["file", "target_id", "status", "detail"];
 
 /// Combines candidate and status CSVs (parts of one run, or the outputs of shards) into
 /// `out/candidates.csv`, ranked by score (highest first; ties by target and planet), and
@@ -686,50 +645,30 @@ pub fn combine(
     out: &Path,
 ) -> Result<Combined> {
     let single_events = combine_singles(single_files, out)?;
-    let (ch, cands) = read_parts(candidate_files)?;
-    let header =
-        ch.unwrap_or_else(|| csv::StringRecord::from(vec!["target_id", "planet", "score"]));
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (score, target, planet) = (col("score"), col("target_id"), col("planet"));
-    let num = |r: &csv::StringRecord, c: Option<usize>| {
-        c.and_then(|c| r.get(c))
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|v| v.is_finite())
+    let mut cands: Vec<catalogue::Row> = read_parts(candidate_files)?;
+    let score = |r: &catalogue::Row| {
+        r.score
+            .filter(|s| s.is_finite())
             .unwrap_or(f64::NEG_INFINITY)
     };
-    // Score and planet parsed once per row, not once per comparison.
-    let mut keyed: Vec<(f64, f64, csv::StringRecord)> = cands
-        .into_iter()
-        .map(|r| (num(&r, score), num(&r, planet), r))
-        .collect();
-    keyed.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| field(&a.2, target).cmp(field(&b.2, target)))
-            .then_with(|| a.1.total_cmp(&b.1))
+    cands.sort_by(|a, b| {
+        score(b)
+            .total_cmp(&score(a))
+            .then_with(|| a.target_id.cmp(&b.target_id))
+            .then_with(|| a.planet.cmp(&b.planet))
     });
-    let cands: Vec<csv::StringRecord> = keyed.into_iter().map(|k| k.2).collect();
-    write_records(&out.join("candidates.csv"), &header, &cands)?;
-    let (sh, mut status) = read_parts(status_files)?;
-    for s in extra_status {
-        status.push(csv::StringRecord::from(vec![
-            s.file.as_str(),
-            &s.target_id,
-            s.status.name(),
-            &s.detail,
-        ]));
-    }
+    io::write_csv_table(&out.join("candidates.csv"), &cands)?;
+    let mut status: Vec<StatusRow> = read_parts(status_files)?;
+    status.extend_from_slice(extra_status);
     status.sort_by(|a, b| {
-        a.get(0)
-            .cmp(&b.get(0))
-            .then_with(|| a.get(2).cmp(&b.get(2)))
+        a.file
+            .cmp(&b.file)
+            .then_with(|| a.status.name().cmp(b.status.name()))
     });
-    let sh = sh.unwrap_or_else(|| csv::StringRecord::from(STATUS_HEADER.to_vec()));
-    write_records(&out.join("status.csv"), &sh, &status)?;
+    io::write_csv_table(&out.join("status.csv"), &status)?;
     let mut by_status = BTreeMap::new();
     for r in &status {
-        *by_status
-            .entry(r.get(2).unwrap_or("").to_string())
-            .or_default() += 1;
+        *by_status.entry(r.status.name().to_string()).or_default() += 1;
     }
     Ok(Combined {
         candidates: cands.len(),
@@ -740,18 +679,13 @@ pub fn combine(
 
 /// Combines single-event parts into `out/single_events.csv`, sorted by target and time.
 fn combine_singles(files: &[PathBuf], out: &Path) -> Result<usize> {
-    let (h, mut rows) = read_parts(files)?;
-    let header =
-        h.unwrap_or_else(|| csv::StringRecord::from(catalogue::SINGLE_EVENT_COLUMNS.to_vec()));
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (target, time) = (col("target_id"), col("time"));
-    let num = |r: &csv::StringRecord| field(r, time).parse::<f64>().unwrap_or(f64::NAN);
+    let mut rows: Vec<catalogue::SingleEventRow> = read_parts(files)?;
     rows.sort_by(|a, b| {
-        field(a, target)
-            .cmp(field(b, target))
-            .then_with(|| num(a).total_cmp(&num(b)))
+        a.target_id
+            .cmp(&b.target_id)
+            .then_with(|| a.time.total_cmp(&b.time))
     });
-    write_records(&out.join(format!("{SINGLES}.csv")), &header, &rows)?;
+    io::write_csv_table(&out.join(format!("{SINGLES}.csv")), &rows)?;
     Ok(rows.len())
 }
 
@@ -775,31 +709,13 @@ impl Combined {
 /// searched are those with a file read without error. Writes `known_planets.csv`, each known
 /// planet of the searched targets with the candidate that found it.
 pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate::known::Tally> {
-    let (ch, cands) = read_parts(&[out.join("candidates.csv")])?;
-    let (sh, status) = read_parts(&[out.join("status.csv")])?;
-    let pos = |h: &Option<csv::StringRecord>, n: &str| {
-        h.as_ref().and_then(|h| h.iter().position(|c| c == n))
-    };
-    let (ct, cp, cn, cm) = (
-        pos(&ch, "target_id"),
-        pos(&ch, "planet"),
-        pos(&ch, "known_name"),
-        pos(&ch, "match"),
-    );
-    let (st, ss) = (pos(&sh, "target_id"), pos(&sh, "status"));
-    let found: Vec<crate::known::Listed> = cands
-        .iter()
-        .map(|r| crate::known::Listed {
-            target_id: field(r, ct).to_string(),
-            planet: field(r, cp).to_string(),
-            known_name: field(r, cn).to_string(),
-            relation: field(r, cm).to_string(),
-        })
-        .collect();
+    let cands: Vec<catalogue::Row> = io::read_csv_rows(&out.join("candidates.csv"))?;
+    let status: Vec<StatusRow> = io::read_csv_rows(&out.join("status.csv"))?;
+    let found: Vec<crate::known::Listed> = cands.iter().map(catalogue::Row::listed).collect();
     let targets = status
         .iter()
-        .filter(|r| field(r, ss) == "ok")
-        .map(|r| field(r, st));
+        .filter(|r| r.status == Status::Ok)
+        .map(|r| r.target_id.as_str());
     let tally = known.tally(targets, &found);
     io::write_csv_rows(&out.join("known_planets.csv"), &tally.planets)?;
     Ok(tally)
