@@ -98,21 +98,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     detrend.validate()?;
     let search = args.search.options();
     let known = args.search.catalogue()?.map(std::sync::Arc::new);
-    let manifest = match &args.manifest {
-        Some(m) => manifest_lines(m)?,
-        None => Vec::new(),
-    };
-    if args.inputs.is_empty() && manifest.is_empty() {
-        return Err(exoscreen::Error::usage(
-            "nothing to screen: give files, folders, patterns or --manifest",
-        )
-        .into());
-    }
-    let (files, missing) = screen::inputs::expand(&args.inputs, &manifest);
-    let targets: Vec<screen::Target> = screen::inputs::group(&files)
-        .into_iter()
-        .filter(|t| args.shard.takes(&t.key))
-        .collect();
+    let (targets, missing) = shard_targets(&args)?;
     let shard_files: Vec<PathBuf> = targets.iter().flat_map(|t| t.files.clone()).collect();
 
     let engine = bls::engine(args.search.engine)?;
@@ -203,11 +189,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         Some(k) => Some(screen::tally_known(&args.out, k)?),
         None => None,
     };
-    if let Some(t) = &tally {
-        summary.known_planets = Some(t.known);
-        summary.known_found = Some(t.found);
-        summary.candidates_new = Some(t.new);
-    }
+    summary.set_tally(tally.as_ref());
     let t_report = Instant::now();
     let pages = report::write(
         &args.out,
@@ -225,6 +207,50 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     record.seconds_report = Some(t_report.elapsed().as_secs_f64());
     record.summary = Some(summary.clone());
     record.write(&args.out)?;
+    print_outcome(&args.out, &summary, tally.as_ref(), &combined, pages);
+    Ok(super::batch_exit(summary.files_failed))
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of finished screen runs (shards).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Folder for the combined candidates.csv and status.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// The targets of this shard, and a status row for each input that names nothing.
+fn shard_targets(
+    args: &ScreenArgs,
+) -> anyhow::Result<(Vec<screen::Target>, Vec<screen::StatusRow>)> {
+    let manifest = match &args.manifest {
+        Some(m) => manifest_lines(m)?,
+        None => Vec::new(),
+    };
+    if args.inputs.is_empty() && manifest.is_empty() {
+        return Err(exoscreen::Error::usage(
+            "nothing to screen: give files, folders, patterns or --manifest",
+        )
+        .into());
+    }
+    let (files, missing) = screen::inputs::expand(&args.inputs, &manifest);
+    let targets = screen::inputs::group(&files)
+        .into_iter()
+        .filter(|t| args.shard.takes(&t.key))
+        .collect();
+    Ok((targets, missing))
+}
+
+/// The closing lines: counts and times, the cross-match, and where the outputs are.
+fn print_outcome(
+    out: &std::path::Path,
+    summary: &Summary,
+    tally: Option<&exoscreen::known::Tally>,
+    combined: &screen::Combined,
+    pages: usize,
+) {
     println!(
         "{} files ({} ok, {} failed, {} skipped), {} targets searched, {} candidates; {:.2} stars/s; read+detrend {:.1} s, search+fold {:.1} s, classify {:.1} s, total {:.1} s; peak memory {:.0} MiB",
         summary.files,
@@ -240,34 +266,23 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         summary.seconds_total,
         summary.peak_rss_mib
     );
-    if let Some(t) = &tally {
+    if let Some(t) = tally {
         println!("{}", t.line());
     }
     println!(
         "catalogue: {}  status: {}  single events: {} ({})  report: {} ({pages} pages)",
-        args.out.join("candidates.csv").display(),
-        args.out.join("status.csv").display(),
-        args.out.join("single_events.csv").display(),
+        out.join("candidates.csv").display(),
+        out.join("status.csv").display(),
+        out.join("single_events.csv").display(),
         combined.single_events,
-        args.out.join("report").join("index.html").display()
+        out.join("report").join("index.html").display()
     );
     if tally.is_some() {
         println!(
             "known planets and what found them: {}",
-            args.out.join("known_planets.csv").display()
+            out.join("known_planets.csv").display()
         );
     }
-    Ok(super::batch_exit(summary.files_failed))
-}
-
-#[derive(Debug, Args)]
-pub struct MergeArgs {
-    /// Output folders of finished screen runs (shards).
-    #[arg(required = true)]
-    pub dirs: Vec<PathBuf>,
-    /// Folder for the combined candidates.csv and status.csv.
-    #[arg(long)]
-    pub out: PathBuf,
 }
 
 pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {

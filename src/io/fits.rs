@@ -52,8 +52,49 @@ fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
         ),
         _ => (Vec::new(), 0),
     };
-    // Columns are read whole: a header declaring more rows than the file can hold (a corrupt
-    // NAXIS2) would make the reader allocate gigabytes before failing.
+    check_declared_rows(path, rows)?;
+    let header = Header::read(
+        &mut Keys {
+            f: &mut f,
+            hdus: [&primary, &table],
+        },
+        path,
+    );
+    let flux_name = match opts.flux {
+        FluxColumn::Pdcsap => "PDCSAP_FLUX",
+        FluxColumn::Sap => "SAP_FLUX",
+    };
+    let cols = read_columns(&mut f, &table, path, &columns, flux_name)?;
+    let cadence_days = header
+        .timedel
+        .or_else(|| crate::robust::median_step(&cols.time));
+    let mission = header.mission;
+    let mut meta = base_meta(mission, &header.target, header.segment, header.object, path);
+    let cadence = match header.obsmode.as_str() {
+        "long cadence" => "long".to_string(),
+        "short cadence" => "short".to_string(),
+        _ => cadence_label(mission, cadence_days.unwrap_or(0.0)),
+    };
+    meta.labels.insert("cadence".into(), cadence);
+    let info = SegmentInfo {
+        meta,
+        mission,
+        time_system: header.time_system,
+        cadence_days,
+    };
+    let raw = RawColumns {
+        time: &cols.time,
+        flux: &cols.flux,
+        flux_err: cols.flux_err.as_deref(),
+        quality: cols.quality.as_deref(),
+        flux_name,
+    };
+    build_segment(path, info, raw, opts.quality.bits(mission))
+}
+
+/// Columns are read whole: a header declaring more rows than the file can hold (a corrupt
+/// NAXIS2) would make the reader allocate gigabytes before failing, so it is refused first.
+fn check_declared_rows(path: &Path, rows: usize) -> Result<()> {
     let bound = data_bytes_bound(path);
     if (rows as u64).saturating_mul(8) > bound {
         return Err(Error::file(
@@ -63,125 +104,130 @@ fn read_unguarded(path: &Path, opts: &ReadOptions) -> Result<Segment> {
             ),
         ));
     }
+    Ok(())
+}
 
-    let mut keys = Keys {
-        f: &mut f,
-        hdus: [&primary, &table],
-    };
-    let telescope = keys
-        .string("TELESCOP")
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    let mission_key = keys
-        .string("MISSION")
-        .unwrap_or_default()
-        .to_ascii_uppercase();
-    let campaign = keys.int("CAMPAIGN");
-    let (name_mission, name_id) = identity_from_name(path);
-    let mission = if mission_key == "K2" || campaign.is_some() {
-        Mission::K2
-    } else if telescope.contains("TESS") || mission_key.contains("TESS") {
-        Mission::Tess
-    } else if telescope.contains("KEPLER") || mission_key.contains("KEPLER") {
-        Mission::Kepler
-    } else {
-        name_mission
-    };
-    let target = match mission {
-        Mission::Kepler | Mission::K2 => keys.int("KEPLERID"),
-        Mission::Tess => keys.int("TICID"),
-        Mission::Unknown => None,
-    }
-    .map(|id| id.to_string())
-    .unwrap_or(name_id);
-    let segment = match mission {
-        Mission::Kepler => keys.int("QUARTER"),
-        Mission::K2 => campaign,
-        Mission::Tess => keys.int("SECTOR"),
-        Mission::Unknown => None,
-    }
-    .map(|s| s.to_string());
-    let object = keys.string("OBJECT");
-    let obsmode = keys
-        .string("OBSMODE")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let timedel = keys.float("TIMEDEL");
-    let time_system = match (keys.float("BJDREFI"), keys.float("BJDREFF")) {
-        (Some(i), f) => TimeSystem::from_bjd_ref(i + f.unwrap_or(0.0)),
-        _ => mission.time_system(),
-    };
+/// What the headers say of the light curve (table keys first, then the primary's).
+struct Header {
+    mission: Mission,
+    target: String,
+    segment: Option<String>,
+    object: Option<String>,
+    obsmode: String,
+    timedel: Option<f64>,
+    time_system: TimeSystem,
+}
 
-    let flux_name = match opts.flux {
-        FluxColumn::Pdcsap => "PDCSAP_FLUX",
-        FluxColumn::Sap => "SAP_FLUX",
-    };
+impl Header {
+    /// The mission from TELESCOP / MISSION / CAMPAIGN (else the file name), the target id
+    /// (KEPLERID / TICID, else the file name's), the quarter, campaign or sector, and the
+    /// time system from BJDREFI + BJDREFF (else the mission's).
+    fn read(keys: &mut Keys<'_>, path: &Path) -> Header {
+        let upper = |v: Option<String>| v.unwrap_or_default().to_ascii_uppercase();
+        let telescope = upper(keys.string("TELESCOP"));
+        let mission_key = upper(keys.string("MISSION"));
+        let campaign = keys.int("CAMPAIGN");
+        let (name_mission, name_id) = identity_from_name(path);
+        let mission = if mission_key == "K2" || campaign.is_some() {
+            Mission::K2
+        } else if telescope.contains("TESS") || mission_key.contains("TESS") {
+            Mission::Tess
+        } else if telescope.contains("KEPLER") || mission_key.contains("KEPLER") {
+            Mission::Kepler
+        } else {
+            name_mission
+        };
+        let target = match mission {
+            Mission::Kepler | Mission::K2 => keys.int("KEPLERID"),
+            Mission::Tess => keys.int("TICID"),
+            Mission::Unknown => None,
+        }
+        .map(|id| id.to_string())
+        .unwrap_or(name_id);
+        let segment = match mission {
+            Mission::Kepler => keys.int("QUARTER"),
+            Mission::K2 => campaign,
+            Mission::Tess => keys.int("SECTOR"),
+            Mission::Unknown => None,
+        }
+        .map(|s| s.to_string());
+        let time_system = match (keys.float("BJDREFI"), keys.float("BJDREFF")) {
+            (Some(i), f) => TimeSystem::from_bjd_ref(i + f.unwrap_or(0.0)),
+            _ => mission.time_system(),
+        };
+        Header {
+            mission,
+            target,
+            segment,
+            object: keys.string("OBJECT"),
+            obsmode: keys
+                .string("OBSMODE")
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            timedel: keys.float("TIMEDEL"),
+            time_system,
+        }
+    }
+}
+
+/// The columns a light curve is built from.
+struct Columns {
+    time: Vec<f64>,
+    flux: Vec<f64>,
+    flux_err: Option<Vec<f64>>,
+    quality: Option<Vec<i64>>,
+}
+
+/// Reads TIME, the flux column, its error and the quality column (`SAP_QUALITY` or
+/// `QUALITY`) where present; TIME and the flux are required and must agree in length.
+fn read_columns(
+    f: &mut FitsFile,
+    table: &FitsHdu,
+    path: &Path,
+    columns: &[String],
+    flux_name: &str,
+) -> Result<Columns> {
     let has = |c: &str| columns.iter().any(|n| n == c);
-    if !has("TIME") {
-        return Err(Error::file(
-            path,
-            "the light-curve table has no TIME column",
-        ));
-    }
-    if !has(flux_name) {
-        return Err(Error::file(
-            path,
-            format!("the light-curve table has no {flux_name} column"),
-        ));
-    }
-    let err_name = format!("{flux_name}_ERR");
-    let quality_name = ["SAP_QUALITY", "QUALITY"].into_iter().find(|c| has(c));
-
-    let read_f64 = |f: &mut FitsFile, name: &str| -> Result<Vec<f64>> {
-        table.read_col::<f64>(f, name).map_err(|e| {
-            Error::file(
+    for required in ["TIME", flux_name] {
+        if !has(required) {
+            return Err(Error::file(
                 path,
-                format!("cannot read column {name} (file truncated or corrupt?): {e}"),
-            )
-        })
+                format!("the light-curve table has no {required} column"),
+            ));
+        }
+    }
+    let unreadable = |name: &str, e: fitsio::errors::Error| {
+        Error::file(
+            path,
+            format!("cannot read column {name} (file truncated or corrupt?): {e}"),
+        )
     };
-    let time = read_f64(&mut f, "TIME")?;
-    let flux = read_f64(&mut f, flux_name)?;
+    let mut read_f64 = |name: &str| {
+        table
+            .read_col::<f64>(f, name)
+            .map_err(|e| unreadable(name, e))
+    };
+    let time = read_f64("TIME")?;
+    let flux = read_f64(flux_name)?;
+    let err_name = format!("{flux_name}_ERR");
     let flux_err = if has(&err_name) {
-        Some(read_f64(&mut f, &err_name)?)
+        Some(read_f64(&err_name)?)
     } else {
         None
     };
-    let quality = match quality_name {
-        Some(q) => Some(table.read_col::<i64>(&mut f, q).map_err(|e| {
-            Error::file(
-                path,
-                format!("cannot read column {q} (file truncated or corrupt?): {e}"),
-            )
-        })?),
+    let quality = match ["SAP_QUALITY", "QUALITY"].into_iter().find(|c| has(c)) {
+        Some(q) => Some(table.read_col::<i64>(f, q).map_err(|e| unreadable(q, e))?),
         None => None,
     };
     if flux.len() != time.len() {
         return Err(Error::file(path, "TIME and flux columns differ in length"));
     }
-
-    let cadence_days = timedel.or_else(|| crate::robust::median_step(&time));
-    let mut meta = base_meta(mission, &target, segment, object, path);
-    let cadence = match obsmode.as_str() {
-        "long cadence" => "long".to_string(),
-        "short cadence" => "short".to_string(),
-        _ => cadence_label(mission, cadence_days.unwrap_or(0.0)),
-    };
-    meta.labels.insert("cadence".into(), cadence);
-    let info = SegmentInfo {
-        meta,
-        mission,
-        time_system,
-        cadence_days,
-    };
-    let raw = RawColumns {
-        time: &time,
-        flux: &flux,
-        flux_err: flux_err.as_deref(),
-        quality: quality.as_deref(),
-        flux_name,
-    };
-    build_segment(path, info, raw, opts.quality.bits(mission))
+    Ok(Columns {
+        time,
+        flux,
+        flux_err,
+        quality,
+    })
 }
 
 /// Keeps panics raised inside the fitsio crate from printing (with a backtrace, which can

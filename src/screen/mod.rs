@@ -118,6 +118,15 @@ pub struct Summary {
     pub candidates_new: Option<usize>,
 }
 
+impl Summary {
+    /// Records a cross-match tally (none: no catalogue was given).
+    pub fn set_tally(&mut self, tally: Option<&crate::known::Tally>) {
+        self.known_planets = tally.map(|t| t.known);
+        self.known_found = tally.map(|t| t.found);
+        self.candidates_new = tally.map(|t| t.new);
+    }
+}
+
 /// Progress after each batch.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Progress {
@@ -236,6 +245,97 @@ struct BatchDone {
     seconds_classify: f64,
 }
 
+/// Where one batch's rows go.
+struct StarRows<'a> {
+    rows: &'a mut Vec<catalogue::Row>,
+    singles: &'a mut Vec<catalogue::SingleEventRow>,
+    status: &'a mut Vec<StatusRow>,
+}
+
+impl StarRows<'_> {
+    /// A searched star: a catalogue row per candidate (scored in order from `scores`, which
+    /// holds one score per folded candidate), its single events, and an `ok` status row per
+    /// file saying how many candidates it gave and which could not be folded.
+    fn searched(
+        self,
+        lc: &LightCurve,
+        o: &pipeline::StarOutcome,
+        scores: &mut impl Iterator<Item = f64>,
+        model: &str,
+        known: Option<&crate::known::Catalogue>,
+    ) {
+        for why in &o.search.skipped {
+            tracing::info!("{}: {why}", lc.meta);
+        }
+        self.singles.extend(
+            o.search
+                .single_events
+                .iter()
+                .map(|e| catalogue::single_event_row(lc, e)),
+        );
+        let mut notes = Vec::new();
+        for (c, v) in o.search.candidates.iter().zip(&o.views) {
+            let score = match v {
+                Ok(_) => scores.next().map(|s| (s * 1e6).round() / 1e6),
+                Err(e) => {
+                    notes.push(format!("candidate {} not folded: {e}", c.planet));
+                    None
+                }
+            };
+            self.rows.push(catalogue::row(
+                lc,
+                c,
+                Some((score.unwrap_or(f64::NAN), model)),
+                known,
+            ));
+        }
+        let mut detail = format!("{} candidate(s)", o.search.candidates.len());
+        if !notes.is_empty() {
+            detail = format!("{detail}; {}", notes.join("; "));
+        }
+        for f in lc.sources() {
+            self.status.push(StatusRow::new(
+                f,
+                lc.target_id(),
+                Status::Ok,
+                detail.clone(),
+            ));
+        }
+    }
+
+    /// A star whose search failed: an `error` status row per file.
+    fn failed(self, lc: &LightCurve, e: &Error) {
+        for f in lc.sources() {
+            self.status.push(StatusRow::new(
+                f,
+                lc.target_id(),
+                Status::Error,
+                e.to_string(),
+            ));
+        }
+    }
+}
+
+/// Files of a target whose segments could not be stitched have no status row yet: each gets
+/// an `error` row with the stitching errors.
+fn status_for_unassembled(status: &mut Vec<StatusRow>, batch_files: &[(PathBuf, String)]) {
+    let stitch_errors: Vec<String> = status
+        .iter()
+        .filter(|s| s.status == Status::Error && s.target_id.is_empty())
+        .map(|s| s.detail.clone())
+        .collect();
+    let seen: std::collections::BTreeSet<String> = status.iter().map(|s| s.file.clone()).collect();
+    for (f, id) in batch_files {
+        if !seen.contains(&f.display().to_string()) {
+            let why = format!(
+                "its target could not be assembled: {}",
+                stitch_errors.join("; ")
+            );
+            status.push(StatusRow::new(f, id, Status::Error, why));
+        }
+    }
+}
+
 fn finish(
     p: Prepared,
     out: &Path,
@@ -267,80 +367,17 @@ fn finish(
     let mut rows = Vec::new();
     let mut singles = Vec::new();
     for (lc, outcome) in curves.iter().zip(&outcomes) {
-        let files = lc.sources();
+        let out = StarRows {
+            rows: &mut rows,
+            singles: &mut singles,
+            status: &mut status,
+        };
         match outcome {
-            Ok(o) => {
-                for why in &o.search.skipped {
-                    tracing::info!("{}: {why}", lc.meta);
-                }
-                singles.extend(
-                    o.search
-                        .single_events
-                        .iter()
-                        .map(|e| catalogue::single_event_row(lc, e)),
-                );
-                let mut notes = Vec::new();
-                for (c, v) in o.search.candidates.iter().zip(&o.views) {
-                    let score = match v {
-                        Ok(_) => scores.next().map(|s| (s * 1e6).round() / 1e6),
-                        Err(e) => {
-                            notes.push(format!("candidate {} not folded: {e}", c.planet));
-                            None
-                        }
-                    };
-                    rows.push(catalogue::row(
-                        lc,
-                        c,
-                        Some((score.unwrap_or(f64::NAN), &clf.name)),
-                        opts.known.as_deref(),
-                    ));
-                }
-                let detail = if notes.is_empty() {
-                    format!("{} candidate(s)", o.search.candidates.len())
-                } else {
-                    format!(
-                        "{} candidate(s); {}",
-                        o.search.candidates.len(),
-                        notes.join("; ")
-                    )
-                };
-                for f in files {
-                    status.push(StatusRow::new(
-                        f,
-                        lc.target_id(),
-                        Status::Ok,
-                        detail.clone(),
-                    ));
-                }
-            }
-            Err(e) => {
-                for f in files {
-                    status.push(StatusRow::new(
-                        f,
-                        lc.target_id(),
-                        Status::Error,
-                        e.to_string(),
-                    ));
-                }
-            }
+            Ok(o) => out.searched(lc, o, &mut scores, &clf.name, opts.known.as_deref()),
+            Err(e) => out.failed(lc, e),
         }
     }
-    // Files of a target whose segments could not be stitched have no row yet.
-    let stitch_errors: Vec<String> = status
-        .iter()
-        .filter(|s| s.status == Status::Error && s.target_id.is_empty())
-        .map(|s| s.detail.clone())
-        .collect();
-    let seen: std::collections::BTreeSet<String> = status.iter().map(|s| s.file.clone()).collect();
-    for (f, id) in &batch_files {
-        if !seen.contains(&f.display().to_string()) {
-            let why = format!(
-                "its target could not be assembled: {}",
-                stitch_errors.join("; ")
-            );
-            status.push(StatusRow::new(f, id, Status::Error, why));
-        }
-    }
+    status_for_unassembled(&mut status, &batch_files);
     let candidates = rows.len();
     // The first periodogram of every star with a candidate, thinned, for its report page.
     let overviews: Vec<OverviewRow> = curves

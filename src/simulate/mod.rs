@@ -305,6 +305,8 @@ fn nan_truth(id: &str, mission: Mission, class: &'static str, kind: &'static str
     }
 }
 
+/// One star's model: a planet, an eclipsing binary (own or background), a multi-planet
+/// system, junk or nothing, drawn in the proportions of `cfg.mix`.
 fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> Result<Model> {
     let c = &cfg.cadence;
     let mission = c.mission;
@@ -313,62 +315,19 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
     let u: f64 = rng.random();
     let m = cfg.mix;
     let p_max = (baseline / 2.0).min(100.0);
+    let star = DrawnStar {
+        id,
+        mission,
+        start: c.start,
+        rho,
+        ld,
+        p_max,
+    };
     if u < m.planet {
-        let period = log_uniform(rng, 0.5, p_max.max(0.51));
-        let k = log_uniform(rng, 0.01, 0.15);
-        let impact = 0.9 * rng.random::<f64>();
-        let orbit = Orbit {
-            period,
-            epoch: c.start + rng.random::<f64>() * period,
-            radius_ratio: k,
-            a_over_r: Orbit::a_over_r_from_density(period, rho),
-            impact,
-        };
-        orbit.validate()?;
-        ld.validate()?;
-        let mut t = nan_truth(id, mission, "planet", "planet");
-        t.set_orbit(&orbit);
-        t.depth = 1.0 - transit::flux(k, impact, ld);
-        let planet = Planet { orbit, ld };
-        return Ok(Model {
-            truth: t,
-            signal: Box::new(move |x| planet.flux(x)),
-            planets: vec![planet],
-            flagged: None,
-        });
+        return planet_model(rng, &star);
     }
     if u < m.planet + m.eb + m.beb {
-        let beb = u >= m.planet + m.eb;
-        let (b, grazing) = draw_binary(rng, p_max, c.start, rho, ld);
-        // Fraction of the light that comes from the binary: all of it for an eb, f / (1 + f)
-        // for a background binary.
-        let dilution = if beb {
-            let f = log_uniform(rng, 0.002, 0.1);
-            f / (1.0 + f)
-        } else {
-            1.0
-        };
-        let kind = match (beb, grazing) {
-            (true, _) => "beb",
-            (false, true) => "grazing_eb",
-            (false, false) => "eb",
-        };
-        let (d1, d2) = b.depths();
-        let mut t = nan_truth(id, mission, if beb { "beb" } else { "eb" }, kind);
-        let o = b.orbit;
-        t.set_orbit(&o);
-        (t.depth, t.secondary_depth, t.dilution) = (
-            d1 * dilution,
-            d2 * dilution,
-            if beb { dilution } else { f64::NAN },
-        );
-        t.ellipsoidal = b.ellipsoidal * dilution;
-        return Ok(Model {
-            truth: t,
-            signal: Box::new(move |x| (1.0 - dilution) + dilution * b.flux(x)),
-            planets: Vec::new(),
-            flagged: None,
-        });
+        return binary_model(rng, &star, u >= m.planet + m.eb);
     }
     let junk_end = m.planet + m.eb + m.beb + m.junk;
     if u >= junk_end + m.multi {
@@ -391,6 +350,87 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
             flagged: None,
         });
     }
+    junk_model(rng, &star, c.step, baseline)
+}
+
+/// What a star's model is drawn around.
+struct DrawnStar<'a> {
+    id: &'a str,
+    mission: Mission,
+    /// First cadence.
+    start: f64,
+    /// Stellar density [solar].
+    rho: f64,
+    ld: LimbDarkening,
+    /// Longest period drawn [d].
+    p_max: f64,
+}
+
+/// A single transiting planet.
+fn planet_model(rng: &mut impl Rng, s: &DrawnStar<'_>) -> Result<Model> {
+    let (id, mission, rho, ld, p_max) = (s.id, s.mission, s.rho, s.ld, s.p_max);
+    let period = log_uniform(rng, 0.5, p_max.max(0.51));
+    let k = log_uniform(rng, 0.01, 0.15);
+    let impact = 0.9 * rng.random::<f64>();
+    let orbit = Orbit {
+        period,
+        epoch: s.start + rng.random::<f64>() * period,
+        radius_ratio: k,
+        a_over_r: Orbit::a_over_r_from_density(period, rho),
+        impact,
+    };
+    orbit.validate()?;
+    ld.validate()?;
+    let mut t = nan_truth(id, mission, "planet", "planet");
+    t.set_orbit(&orbit);
+    t.depth = 1.0 - transit::flux(k, impact, ld);
+    let planet = Planet { orbit, ld };
+    Ok(Model {
+        truth: t,
+        signal: Box::new(move |x| planet.flux(x)),
+        planets: vec![planet],
+        flagged: None,
+    })
+}
+
+/// An eclipsing binary, the target itself or diluted in the background (`beb`).
+fn binary_model(rng: &mut impl Rng, s: &DrawnStar<'_>, beb: bool) -> Result<Model> {
+    let (id, mission, rho, ld, p_max) = (s.id, s.mission, s.rho, s.ld, s.p_max);
+    let (b, grazing) = draw_binary(rng, p_max, s.start, rho, ld);
+    // Fraction of the light that comes from the binary: all of it for an eb, f / (1 + f)
+    // for a background binary.
+    let dilution = if beb {
+        let f = log_uniform(rng, 0.002, 0.1);
+        f / (1.0 + f)
+    } else {
+        1.0
+    };
+    let kind = match (beb, grazing) {
+        (true, _) => "beb",
+        (false, true) => "grazing_eb",
+        (false, false) => "eb",
+    };
+    let (d1, d2) = b.depths();
+    let mut t = nan_truth(id, mission, if beb { "beb" } else { "eb" }, kind);
+    let o = b.orbit;
+    t.set_orbit(&o);
+    (t.depth, t.secondary_depth, t.dilution) = (
+        d1 * dilution,
+        d2 * dilution,
+        if beb { dilution } else { f64::NAN },
+    );
+    t.ellipsoidal = b.ellipsoidal * dilution;
+    Ok(Model {
+        truth: t,
+        signal: Box::new(move |x| (1.0 - dilution) + dilution * b.flux(x)),
+        planets: Vec::new(),
+        flagged: None,
+    })
+}
+
+/// Junk: rotation, pulsation, a single event, momentum dumps or a sensitivity drop.
+fn junk_model(rng: &mut impl Rng, s: &DrawnStar<'_>, step: f64, baseline: f64) -> Result<Model> {
+    let (id, mission, ld) = (s.id, s.mission, s.ld);
     let kind = rng.random_range(0..5);
     let mut t;
     let signal: Box<dyn Fn(f64) -> f64>;
@@ -432,7 +472,7 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
                 log_uniform(rng, 2.0 / 24.0, 0.5),
                 log_uniform(rng, 5e-4, 1e-2),
             );
-            let t0 = c.start + rng.random::<f64>() * baseline;
+            let t0 = s.start + rng.random::<f64>() * baseline;
             t = nan_truth(id, mission, "junk", "single_event");
             (t.epoch, t.duration, t.depth) = (t0, dur, depth);
             // A one-off transit of a large body: a limb-darkened transit shape, never repeated.
@@ -449,11 +489,11 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         }
         3 => {
             let every = 3.0;
-            let phase0 = c.start + rng.random::<f64>() * every;
+            let phase0 = s.start + rng.random::<f64>() * every;
             let amp = log_uniform(rng, 1e-3, 1e-2);
             t = nan_truth(id, mission, "junk", "momentum_dump");
             (t.period, t.epoch, t.depth) = (every, phase0, amp);
-            let width = c.step * 1.01;
+            let width = step * 1.01;
             signal = Box::new(move |x| {
                 let d = (x - phase0).rem_euclid(every);
                 if d < width {
@@ -468,7 +508,7 @@ fn draw_model(rng: &mut impl Rng, cfg: &SimConfig, id: &str, baseline: f64) -> R
         }
         _ => {
             let (t0, depth, tau) = (
-                c.start + rng.random::<f64>() * baseline,
+                s.start + rng.random::<f64>() * baseline,
                 log_uniform(rng, 1e-3, 1e-2),
                 log_uniform(rng, 0.5, 3.0),
             );
