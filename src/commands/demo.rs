@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser};
+use exoscreen::catalogue::Row;
 use exoscreen::dataset::{label_signal, read_truth, TruthRow};
 use exoscreen::simulate::{self, cadence::Cadence, Mix, SimConfig};
 
@@ -37,14 +38,17 @@ struct ScreenCli {
     args: ScreenArgs,
 }
 
-/// A candidate row of the catalogue, as the demo reads it back.
-#[derive(Debug, serde::Deserialize)]
-struct Found {
-    target_id: String,
-    period: f64,
-    epoch: f64,
-    duration_hours: f64,
-    score: f64,
+/// The catalogue's candidates, by target.
+type Found = BTreeMap<String, Vec<Row>>;
+
+/// A candidate's score (NaN when it could not be folded).
+fn score(r: &Row) -> f64 {
+    r.score.unwrap_or(f64::NAN)
+}
+
+/// Whether a candidate recovers the truth (at its period or, for binaries, half or twice it).
+fn recovers(t: &TruthRow, f: &Row) -> &'static str {
+    label_signal(t, f.period, f.epoch, f.duration_hours / 24.0)
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -57,26 +61,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .keep(),
     };
     let field = base.join("field");
-    let cfg = SimConfig {
-        cadence: Cadence::kepler_long(),
-        segments: 1,
-        mix: Mix {
-            planet: 0.4,
-            eb: 0.15,
-            beb: 0.1,
-            junk: 0.2,
-            quiet: 0.15,
-            multi: 0.0,
-        },
-        seed: args.seed,
-        systematics: false,
-    };
-    simulate::simulate_field(&cfg, args.stars, &field)?;
-    println!(
-        "simulated {} Kepler-like quarters in {}",
-        args.stars,
-        field.display()
-    );
+    simulate_field(&field, args.seed, args.stars)?;
     let out = base.join("screen");
     let mut argv: Vec<String> = vec![
         "screen".into(),
@@ -92,40 +77,68 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let code = super::screen::run(screen_args)?;
 
     let truth = read_truth(&field.join("truth.csv"))?;
-    let mut found: BTreeMap<String, Vec<Found>> = BTreeMap::new();
-    let mut r = csv::Reader::from_path(out.join("candidates.csv"))?;
-    for row in r.deserialize() {
-        let f: Found = row?;
-        found.entry(f.target_id.clone()).or_default().push(f);
+    let mut found = Found::new();
+    for row in exoscreen::io::read_csv_rows::<Row>(&out.join("candidates.csv"))? {
+        found.entry(row.target_id.clone()).or_default().push(row);
     }
-    // Per class: stars, recovered at the true period (or, for binaries, half or twice it),
-    // candidates, and scores of the matched and of the other candidates.
+    print_classes(&truth, &found);
+    print_top(&truth, &found);
+    println!(
+        "\nreport: {}\ndemo finished in {:.1} s",
+        out.join("report").join("index.html").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(code)
+}
+
+/// The demo's field: Kepler-like quarters of planets, binaries, impostors and quiet stars.
+fn simulate_field(field: &std::path::Path, seed: u64, stars: usize) -> anyhow::Result<()> {
+    let cfg = SimConfig {
+        cadence: Cadence::kepler_long(),
+        segments: 1,
+        mix: Mix {
+            planet: 0.4,
+            eb: 0.15,
+            beb: 0.1,
+            junk: 0.2,
+            quiet: 0.15,
+            multi: 0.0,
+        },
+        seed,
+        systematics: false,
+    };
+    simulate::simulate_field(&cfg, stars, field)?;
+    println!(
+        "simulated {stars} Kepler-like quarters in {}",
+        field.display()
+    );
+    Ok(())
+}
+
+/// Per class: stars, recovered at the true period (or, for binaries, half or twice it),
+/// candidates, and mean scores of the matched and of the other candidates.
+fn print_classes(truth: &[TruthRow], found: &Found) {
     println!(
         "\n{:<8} {:>5} {:>10} {:>10} {:>14} {:>14}",
         "class", "stars", "recovered", "cands", "score (match)", "score (other)"
     );
     let mut table: BTreeMap<&str, ClassRow> = BTreeMap::new();
-    for t in &truth {
+    for t in truth {
         let e = table.entry(t.class.as_str()).or_default();
         e.stars += 1;
         let mut hit = false;
         for f in found.get(&t.target_id).into_iter().flatten() {
             e.candidates += 1;
-            let matched = matches!(
-                label_signal(t, f.period, f.epoch, f.duration_hours / 24.0),
-                "PC" | "EB" | "BEB"
-            );
-            if matched {
-                e.matched_scores.push(f.score);
+            if matches!(recovers(t, f), "PC" | "EB" | "BEB") {
+                e.matched_scores.push(score(f));
                 hit = true;
             } else {
-                e.other_scores.push(f.score);
+                e.other_scores.push(score(f));
             }
         }
         e.recovered += usize::from(hit);
     }
-    // Candidates that could not be folded have no score (NaN): left out of the means and
-    // ranked last.
+    // Candidates that could not be folded have no score (NaN): left out of the means.
     let mean = |v: &[f64]| {
         let scored: Vec<f64> = v.iter().copied().filter(|s| s.is_finite()).collect();
         if scored.is_empty() {
@@ -144,16 +157,23 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             mean(&r.other_scores)
         );
     }
-    // The ten best-ranked candidates against the truth.
+}
+
+/// The ten best-ranked candidates against the truth (unscored candidates ranked last).
+fn print_top(truth: &[TruthRow], found: &Found) {
     println!("\ntop candidates:");
-    let mut all: Vec<(&Found, &TruthRow)> = Vec::new();
-    for t in &truth {
+    let mut all: Vec<(&Row, &TruthRow)> = Vec::new();
+    for t in truth {
         for f in found.get(&t.target_id).into_iter().flatten() {
             all.push((f, t));
         }
     }
-    let rank = |s: f64| if s.is_finite() { s } else { f64::NEG_INFINITY };
-    all.sort_by(|a, b| rank(b.0.score).total_cmp(&rank(a.0.score)));
+    let rank = |r: &Row| {
+        Some(score(r))
+            .filter(|s| s.is_finite())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    all.sort_by(|a, b| rank(b.0).total_cmp(&rank(a.0)));
     println!(
         "{:>4} {:<10} {:>9} {:>6}  truth",
         "rank", "target", "P/d", "score"
@@ -164,18 +184,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             i + 1,
             f.target_id,
             f.period,
-            f.score,
+            score(f),
             t.class,
-            label_signal(t, f.period, f.epoch, f.duration_hours / 24.0),
+            recovers(t, f),
             t.period
         );
     }
-    println!(
-        "\nreport: {}\ndemo finished in {:.1} s",
-        out.join("report").join("index.html").display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(code)
 }
 
 /// One class's line of the demo's table.

@@ -245,16 +245,29 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
     for b in &bad {
         assert!(errors.iter().any(|r| Path::new(&r["file"]) == b));
     }
-    let run_json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(Path::new(&full).join("run.json")).unwrap()).unwrap();
-    let peak = run_json["summary"]["peak_rss_mib"].as_f64().unwrap();
+    let summary = |out: &str| -> serde_json::Value {
+        let run: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(Path::new(out).join("run.json")).unwrap())
+                .unwrap();
+        run["summary"].clone()
+    };
+    let peak = |out: &str| summary(out)["peak_rss_mib"].as_f64().unwrap();
+    // Batches bound the memory: a quarter of the field (one shard in four, ~500 stars) and
+    // the whole field (2000) peak alike, and far below 512 MiB.
+    let quarter = dir("quarter");
+    assert_eq!(run(&quarter, &["--shard", "1/4"]).status.code(), Some(1));
+    let (p500, p2000) = (peak(&quarter), peak(&full));
     eprintln!(
-        "2000 simulated stars: {} candidates, {:.1} stars/s, peak memory {peak:.0} MiB",
-        run_json["summary"]["candidates"], run_json["summary"]["stars_per_second"]
+        "{} and {n} simulated stars: peak memory {p500:.0} and {p2000:.0} MiB; {} candidates, {:.1} stars/s",
+        summary(&quarter)["targets_searched"],
+        summary(&full)["candidates"],
+        summary(&full)["stars_per_second"]
     );
-    // Batches bound the memory: 2000 stars of one quarter stay far below 512 MiB (128 MiB
-    // measured), whatever the number of stars.
-    assert!(peak > 10.0 && peak < 512.0, "{peak} MiB");
+    assert!(p2000 > 10.0 && p2000 < 512.0, "{p2000} MiB");
+    assert!(
+        p2000 < 1.2 * p500 + 8.0,
+        "memory grows with the field: {p500:.0} MiB for a quarter, {p2000:.0} MiB for all"
+    );
     let catalogue = std::fs::read(Path::new(&full).join("candidates.csv")).unwrap();
     assert!(read_csv(&Path::new(&full).join("candidates.csv")).len() > 100);
 
