@@ -11,6 +11,7 @@ use exoscreen::bls;
 use exoscreen::detrend::{self, DetrendOptions};
 use exoscreen::inject::{self, Injection, InjectionSpec};
 use exoscreen::search::{self, SearchOptions};
+use exoscreen::Series;
 use rand::SeedableRng;
 
 use super::search::SearchFlags;
@@ -71,6 +72,61 @@ struct TrialRow<'a> {
     found_period: Option<f64>,
 }
 
+/// `trials` injections into `raw`, each detrended as a search would see it.
+fn injected(
+    raw: &Series,
+    spec: &InjectionSpec,
+    trials: usize,
+    rng: &mut impl rand::Rng,
+) -> exoscreen::Result<Vec<(Injection, Series)>> {
+    let sigma = inject::point_sigma(raw)?;
+    (0..trials)
+        .map(|_| {
+            let inj = inject::draw(raw, sigma, spec, rng)?;
+            let injected = inject::inject(raw, &inj, spec.ld, spec.density);
+            Ok((
+                inj,
+                detrend::detrend(&injected, &DetrendOptions::default())?.series,
+            ))
+        })
+        .collect()
+}
+
+/// Writes the completeness per SNR bin (lower, upper, injected, recovered) to `path` and
+/// prints it as a table.
+fn write_completeness(
+    path: &std::path::Path,
+    bins: &[(f64, f64, usize, usize)],
+) -> anyhow::Result<()> {
+    let mut c = csv::Writer::from_path(path)?;
+    c.write_record(["snr_min", "snr_max", "injected", "recovered", "fraction"])?;
+    println!(
+        "{:>14} {:>9} {:>10} {:>9}",
+        "SNR", "injected", "recovered", "fraction"
+    );
+    for &(lo, hi, n, r) in bins {
+        let frac = if n > 0 { r as f64 / n as f64 } else { f64::NAN };
+        c.write_record([
+            lo.to_string(),
+            hi.to_string(),
+            n.to_string(),
+            r.to_string(),
+            format!("{frac:.4}"),
+        ])?;
+        println!(
+            "{:>14} {n:>9} {r:>10} {:>9}",
+            format!("{lo}-{hi}"),
+            if n > 0 {
+                format!("{:.1} %", 100.0 * frac)
+            } else {
+                "-".into()
+            }
+        );
+    }
+    c.flush()?;
+    Ok(())
+}
+
 pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
     let spec = InjectionSpec {
         period_min: args.inject_period_min,
@@ -97,20 +153,7 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
     let mut w = csv::Writer::from_path(args.out.join("trials.csv"))?;
     let started = std::time::Instant::now();
     for lc in &loaded.curves {
-        let raw = lc.series();
-        let prepared = inject::point_sigma(&raw).and_then(|sigma| {
-            (0..args.trials)
-                .map(|_| {
-                    let inj = inject::draw(&raw, sigma, &spec, &mut rng)?;
-                    let injected = inject::inject(&raw, &inj, spec.ld, spec.density);
-                    Ok((
-                        inj,
-                        detrend::detrend(&injected, &DetrendOptions::default())?.series,
-                    ))
-                })
-                .collect::<exoscreen::Result<Vec<_>>>()
-        });
-        let batch = match prepared {
+        let batch = match injected(&lc.series(), &spec, args.trials, &mut rng) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {}: {e:#}", lc.meta);
@@ -142,32 +185,7 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
     }
     w.flush()?;
     let bins = inject::completeness(&trials, &SNR_EDGES);
-    let mut c = csv::Writer::from_path(args.out.join("completeness.csv"))?;
-    c.write_record(["snr_min", "snr_max", "injected", "recovered", "fraction"])?;
-    println!(
-        "{:>14} {:>9} {:>10} {:>9}",
-        "SNR", "injected", "recovered", "fraction"
-    );
-    for &(lo, hi, n, r) in &bins {
-        let frac = if n > 0 { r as f64 / n as f64 } else { f64::NAN };
-        c.write_record([
-            lo.to_string(),
-            hi.to_string(),
-            n.to_string(),
-            r.to_string(),
-            format!("{frac:.4}"),
-        ])?;
-        println!(
-            "{:>14} {n:>9} {r:>10} {:>9}",
-            format!("{lo}-{hi}"),
-            if n > 0 {
-                format!("{:.1} %", 100.0 * frac)
-            } else {
-                "-".into()
-            }
-        );
-    }
-    c.flush()?;
+    write_completeness(&args.out.join("completeness.csv"), &bins)?;
     let (n10, r10) = trials
         .iter()
         .filter(|(i, _)| i.snr >= 10.0)

@@ -637,38 +637,67 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
                 level * (m * instrumental + n)
             })
             .collect();
-        let mut meta = SeriesMeta::default();
-        meta.labels
-            .insert(c.mission.target_key().into(), id.clone());
-        meta.labels
-            .insert(c.mission.segment_key().into(), (s + 1).to_string());
-        meta.labels.insert("object".into(), format!("SIM {id}"));
-        let seg = Segment {
-            meta,
-            mission: c.mission,
-            time_system: c.time_system(),
-            cadence_days: c.step,
-            flux_err: vec![level * sigma; time.len()],
-            time,
-            flux,
-            err_estimated: false,
-            counts: Default::default(),
-            source: PathBuf::new(),
-        };
-        segments.push((seg, quality));
+        let err = vec![level * sigma; time.len()];
+        segments.push((segment(c, &id, s, time, flux, err), quality));
     }
     model.truth.cdpp_ppm = cdpp;
     model.truth.snr = sum_sq.sqrt() / sigma;
     let bjd = c.time_system().bjd_reference().unwrap_or(0.0);
-    let planets = model
-        .planets
+    let planets = planet_truths(&model.planets, &planet_sq, &id, bjd, sigma);
+    Ok(SimStar {
+        truth: model.truth,
+        planets,
+        systematics: instrument.map_or_else(Vec::new, |s| s.events),
+        segments,
+    })
+}
+
+/// Segment `s` (0-based) of star `id`, labelled as the mission's files are.
+fn segment(
+    c: &Cadence,
+    id: &str,
+    s: usize,
+    time: Vec<f64>,
+    flux: Vec<f64>,
+    flux_err: Vec<f64>,
+) -> Segment {
+    let mut meta = SeriesMeta::default();
+    meta.labels
+        .insert(c.mission.target_key().into(), id.to_string());
+    meta.labels
+        .insert(c.mission.segment_key().into(), (s + 1).to_string());
+    meta.labels.insert("object".into(), format!("SIM {id}"));
+    Segment {
+        meta,
+        mission: c.mission,
+        time_system: c.time_system(),
+        cadence_days: c.step,
+        flux_err,
+        time,
+        flux,
+        err_estimated: false,
+        counts: Default::default(),
+        source: PathBuf::new(),
+    }
+}
+
+/// The `planets.csv` rows of a star's planets, named b, c, ... in order; `sq` holds each
+/// planet's summed squared signal over the cadences, `sigma` the white noise per cadence.
+fn planet_truths(
+    planets: &[Planet],
+    sq: &[f64],
+    id: &str,
+    bjd: f64,
+    sigma: f64,
+) -> Vec<PlanetTruth> {
+    planets
         .iter()
-        .zip(planet_sq)
+        .zip(sq)
         .enumerate()
         .map(|(i, (p, sq))| {
             let o = &p.orbit;
             PlanetTruth {
-                target_id: id.clone(),
+                target_id: id.to_string(),
                 name: format!("SIM {id} {}", (b'b' + i as u8) as char),
                 period: o.period,
                 epoch: o.epoch,
@@ -681,13 +710,7 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
                 disposition: "INJECTED",
             }
         })
-        .collect();
-    Ok(SimStar {
-        truth: model.truth,
-        planets,
-        systematics: instrument.map_or_else(Vec::new, |s| s.events),
-        segments,
-    })
+        .collect()
 }
 
 /// File name of a simulated segment, in the mission's pattern so the readers find the id.
