@@ -81,6 +81,50 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where a candidate table keeps what `classify` needs.
+#[derive(Clone, Copy)]
+struct Cols {
+    target: usize,
+    period: usize,
+    epoch: usize,
+    duration_hours: usize,
+    files: usize,
+}
+
+/// Row `i`'s (period, epoch, duration [d]).
+fn row_signal(
+    row: &csv::StringRecord,
+    cols: Cols,
+    path: &Path,
+    i: usize,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let num = |c: usize| row.get(c).and_then(|v| v.parse::<f64>().ok());
+    match (num(cols.period), num(cols.epoch), num(cols.duration_hours)) {
+        (Some(p), Some(e), Some(d)) if p > 0.0 && d > 0.0 => Ok((p, e, d / 24.0)),
+        _ => Err(anyhow::anyhow!(
+            "{}: row {}: period, epoch or duration_hours is not a positive number",
+            path.display(),
+            i + 2
+        )),
+    }
+}
+
+/// The views of a star's signals, from its light curve read again from `files` (files that
+/// cannot be read are reported and left out).
+fn star_views(
+    target: &str,
+    files: &str,
+    signals: &[(f64, f64, f64)],
+    bins: pipeline::ViewBins,
+) -> anyhow::Result<Vec<exoscreen::Result<Views>>> {
+    let (lc, unread) = exoscreen::load::reload(files, target, &ReadOptions::default())?;
+    for (p, e) in &unread {
+        eprintln!("error: {}: {e:#}", p.display());
+    }
+    pipeline::signal_views(&lc.series(), signals, &DetrendOptions::default(), bins)
+        .with_context(|| target.to_string())
+}
+
 fn classify_candidates(
     clf: &Classifier,
     path: &Path,
@@ -95,13 +139,13 @@ fn classify_candidates(
             .position(|h| h == name)
             .with_context(|| format!("{}: no column {name}", path.display()))
     };
-    let (c_target, c_period, c_epoch, c_dur, c_files) = (
-        col("target_id")?,
-        col("period")?,
-        col("epoch")?,
-        col("duration_hours")?,
-        col("source_files")?,
-    );
+    let cols = Cols {
+        target: col("target_id")?,
+        period: col("period")?,
+        epoch: col("epoch")?,
+        duration_hours: col("duration_hours")?,
+        files: col("source_files")?,
+    };
     let rows: Vec<csv::StringRecord> = r
         .records()
         .collect::<Result<_, _>>()
@@ -110,47 +154,19 @@ fn classify_candidates(
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let key = (
-            row.get(c_target).unwrap_or("").to_string(),
-            row.get(c_files).unwrap_or("").to_string(),
+            row.get(cols.target).unwrap_or("").to_string(),
+            row.get(cols.files).unwrap_or("").to_string(),
         );
         groups.entry(key).or_default().push(i);
     }
     let mut views: Vec<Option<Views>> = vec![None; rows.len()];
     let mut failures = 0usize;
     for ((target, files), idx) in &groups {
-        let signals: Vec<(f64, f64, f64)> = idx
+        let signals = idx
             .iter()
-            .map(|&i| {
-                let num = |c: usize| rows[i].get(c).and_then(|v| v.parse::<f64>().ok());
-                match (num(c_period), num(c_epoch), num(c_dur)) {
-                    (Some(p), Some(e), Some(d)) if p > 0.0 && d > 0.0 => Ok((p, e, d / 24.0)),
-                    _ => Err(anyhow::anyhow!(
-                        "{}: row {}: period, epoch or duration_hours is not a positive number",
-                        path.display(),
-                        i + 2
-                    )),
-                }
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let lc = match exoscreen::load::reload(files, target, &ReadOptions::default()) {
-            Ok((lc, unread)) => {
-                for (p, e) in &unread {
-                    eprintln!("error: {}: {e:#}", p.display());
-                }
-                lc
-            }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                failures += idx.len();
-                continue;
-            }
-        };
-        match pipeline::signal_views(
-            &lc.series(),
-            &signals,
-            &DetrendOptions::default(),
-            clf.bins(),
-        ) {
+            .map(|&i| row_signal(&rows[i], cols, path, i))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        match star_views(target, files, &signals, clf.bins()) {
             Ok(vs) => {
                 for (&i, v) in idx.iter().zip(vs) {
                     match v {
@@ -163,7 +179,7 @@ fn classify_candidates(
                 }
             }
             Err(e) => {
-                eprintln!("error: {target}: {e:#}");
+                eprintln!("error: {e:#}");
                 failures += idx.len();
             }
         }

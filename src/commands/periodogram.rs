@@ -74,30 +74,70 @@ fn read_periods(path: &PathBuf) -> anyhow::Result<Vec<f64>> {
         .collect()
 }
 
+impl PeriodogramArgs {
+    /// The trial grid: the periods of `--periods-file`, or `--n-periods` even in frequency
+    /// from `--period-min` to `--period-max`, with every duration at each.
+    fn grid(&self) -> anyhow::Result<Grid> {
+        let periods = match (
+            &self.periods_file,
+            self.period_min,
+            self.period_max,
+            self.n_periods,
+        ) {
+            (Some(f), ..) => read_periods(f)?,
+            (None, Some(lo), Some(hi), Some(n)) => grid::even_frequency_periods(lo, hi, n)
+                .map_err(|e| exoscreen::Error::usage(e.to_string()))?,
+            _ => {
+                return Err(exoscreen::Error::usage(
+                    "give --periods-file or --period-min, --period-max and --n-periods",
+                )
+                .into())
+            }
+        };
+        Ok(Grid::new(
+            periods,
+            self.durations.clone(),
+            self.oversample,
+            DurationLimit::All,
+        )
+        .map_err(|e| exoscreen::Error::usage(e.to_string()))?)
+    }
+}
+
+/// Writes the periodogram as CSV, astropy's result names as columns, one row per period.
+fn write_periodogram(out: impl std::io::Write, pg: &bls::Periodogram) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "period",
+        "power",
+        "depth",
+        "depth_err",
+        "duration",
+        "transit_time",
+        "depth_snr",
+        "log_likelihood",
+    ])?;
+    for i in 0..pg.len() {
+        w.write_record(
+            [
+                pg.period[i],
+                pg.power[i],
+                pg.depth[i],
+                pg.depth_err[i],
+                pg.duration[i],
+                pg.transit_time[i],
+                pg.depth_snr[i],
+                pg.log_likelihood[i],
+            ]
+            .map(|v| v.to_string()),
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
-    let periods = match (
-        &args.periods_file,
-        args.period_min,
-        args.period_max,
-        args.n_periods,
-    ) {
-        (Some(f), ..) => read_periods(f)?,
-        (None, Some(lo), Some(hi), Some(n)) => grid::even_frequency_periods(lo, hi, n)
-            .map_err(|e| exoscreen::Error::usage(e.to_string()))?,
-        _ => {
-            return Err(exoscreen::Error::usage(
-                "give --periods-file or --period-min, --period-max and --n-periods",
-            )
-            .into())
-        }
-    };
-    let grid = Grid::new(
-        periods,
-        args.durations.clone(),
-        args.oversample,
-        DurationLimit::All,
-    )
-    .map_err(|e| exoscreen::Error::usage(e.to_string()))?;
+    let grid = args.grid()?;
     let engine: Box<dyn bls::Engine> = match (args.engine, args.threads) {
         (EngineKind::Cpu, Some(n)) => Box::new(bls::cpu::CpuEngine { threads: Some(n) }),
         (kind, _) => bls::engine(kind)?,
@@ -139,33 +179,7 @@ pub fn run(args: PeriodogramArgs) -> anyhow::Result<ExitCode> {
         job.point_trials() / secs,
         secs / job.point_trials() * 1e9
     );
-    let mut w = csv::Writer::from_writer(super::output(args.out.as_deref())?);
-    w.write_record([
-        "period",
-        "power",
-        "depth",
-        "depth_err",
-        "duration",
-        "transit_time",
-        "depth_snr",
-        "log_likelihood",
-    ])?;
-    for i in 0..pg.len() {
-        w.write_record(
-            [
-                pg.period[i],
-                pg.power[i],
-                pg.depth[i],
-                pg.depth_err[i],
-                pg.duration[i],
-                pg.transit_time[i],
-                pg.depth_snr[i],
-                pg.log_likelihood[i],
-            ]
-            .map(|v| v.to_string()),
-        )?;
-    }
-    w.flush()?;
+    write_periodogram(super::output(args.out.as_deref())?, &pg)?;
     if let Some(b) = pg.best() {
         let (_, sde) = exoscreen::search::sde(&pg);
         eprintln!(
