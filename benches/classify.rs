@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use exoscreen::classify::Classifier;
+use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
 use exoscreen::pipeline::Views;
 use rand::{Rng, SeedableRng};

@@ -11,17 +11,13 @@
 pub mod bls;
 pub mod catalogue;
 pub mod cdpp;
-pub mod classify;
 pub mod dataset;
 pub mod detrend;
 pub mod error;
 pub mod hash;
-pub mod inject;
 pub mod io;
 pub mod known;
 pub mod lightcurve;
-pub mod load;
-pub mod metrics;
 pub mod model;
 pub mod named;
 pub mod pipeline;
@@ -30,7 +26,6 @@ pub mod robust;
 pub mod screen;
 pub mod search;
 pub mod simulate;
-pub mod train;
 pub mod transit;
 pub mod views;
 

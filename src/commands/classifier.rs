@@ -13,10 +13,10 @@ use clap::Args;
 use exoscreen::bls::{self, EngineKind};
 use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
 use exoscreen::dataset::{Dataset, Schema};
+use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::{AstroNetConfig, ModelDevice};
 use exoscreen::pipeline::ViewBins;
 use exoscreen::search::SearchOptions;
-use exoscreen::train::{self, TrainConfig};
 
 /// View sizes used when folding light curves for a new model (Yu et al. 2019's).
 pub const DEFAULT_BINS: ViewBins = ViewBins {

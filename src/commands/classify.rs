@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use exoscreen::classify::Classifier;
 use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
+use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
 use exoscreen::pipeline::{self, Views};
 
@@ -117,7 +117,7 @@ fn star_views(
     signals: &[(f64, f64, f64)],
     bins: pipeline::ViewBins,
 ) -> anyhow::Result<Vec<exoscreen::Result<Views>>> {
-    let (lc, unread) = exoscreen::load::reload(files, target, &ReadOptions::default())?;
+    let (lc, unread) = exoscreen::io::load::reload(files, target, &ReadOptions::default())?;
     for (p, e) in &unread {
         eprintln!("error: {}: {e:#}", p.display());
     }

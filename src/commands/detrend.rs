@@ -94,7 +94,7 @@ pub fn run(args: DetrendArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let mut failures = loaded.failures.len();
     for lc in &loaded.curves {
-        let path = exoscreen::load::target_path(&args.out, lc, "_detrended.csv");
+        let path = exoscreen::io::load::target_path(&args.out, lc, "_detrended.csv");
         match detrend::detrend(&lc.series(), &opts) {
             Ok(d) => {
                 write_csv(&path, lc, &d)?;

@@ -9,8 +9,8 @@ use anyhow::Context;
 use clap::Args;
 use exoscreen::bls;
 use exoscreen::detrend::{self, DetrendOptions};
-use exoscreen::inject::{self, Injection, InjectionSpec};
 use exoscreen::search::{self, SearchOptions};
+use exoscreen::simulate::inject::{self, Injection, InjectionSpec};
 use exoscreen::Series;
 use rand::SeedableRng;
 

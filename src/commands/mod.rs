@@ -17,9 +17,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use exoscreen::io::load::{self, Loaded};
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
 use exoscreen::lightcurve::Selector;
-use exoscreen::load::{self, Loaded};
 use exoscreen::named::Named;
 
 /// Rediscover planets in Kepler, K2 and TESS light curves.

@@ -11,8 +11,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use exoscreen::bls;
-use exoscreen::classify::Classifier;
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
+use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
 use exoscreen::report::html as report;
 use exoscreen::screen::{self, Existing, Options, Shard, Summary};
@@ -221,7 +221,7 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-/// The targets of this shard, and a status row for each input that names nothing.
+/// The targets of this shard, and a status row for each of its inputs that name nothing.
 fn shard_targets(
     args: &ScreenArgs,
 ) -> anyhow::Result<(Vec<screen::Target>, Vec<screen::StatusRow>)> {
@@ -239,6 +239,12 @@ fn shard_targets(
     let targets = screen::inputs::group(&files)
         .into_iter()
         .filter(|t| args.shard.takes(&t.key))
+        .collect();
+    // An input that names nothing is reported by one shard (chosen as a target is), so a
+    // merge lists it once, as a single run does.
+    let missing = missing
+        .into_iter()
+        .filter(|m| args.shard.takes(&m.file))
         .collect();
     Ok((targets, missing))
 }

@@ -135,7 +135,7 @@ pub fn from_simulation(
         .unwrap_or_default();
     let mut built = Built::default();
     let files = light_curve_files(dir, &mut built);
-    let loaded = crate::load::load(&files, &ReadOptions::default(), &[]);
+    let loaded = crate::io::load::load(&files, &ReadOptions::default(), &[]);
     for (p, e) in loaded.failures {
         built.failures.push((p.display().to_string(), e));
     }
@@ -224,7 +224,7 @@ pub fn from_tce_table(
     }
     for (kepid, star_tces) in per_star {
         let files = &by_star[&kepid];
-        let loaded = crate::load::load(files, &ReadOptions::default(), &[]);
+        let loaded = crate::io::load::load(files, &ReadOptions::default(), &[]);
         for (p, e) in loaded.failures {
             built.failures.push((p.display().to_string(), e));
         }

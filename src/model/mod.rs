@@ -5,6 +5,9 @@
 //! use 201 / 61 bins). The device is chosen at run time (`Device::flex()` on the CPU).
 
 pub mod batch;
+pub mod classify;
+pub mod metrics;
+pub mod train;
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};

@@ -317,7 +317,7 @@ fn page_data(
     overview: Option<&OverviewRow>,
     s: &ReportSettings<'_>,
 ) -> Result<PageData> {
-    let (lc, _) = crate::load::reload(&r.source_files, &r.target_id, &s.read)?;
+    let (lc, _) = crate::io::load::reload(&r.source_files, &r.target_id, &s.read)?;
     let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
     // The search's own first periodogram when the run kept it (runs merged from shards
     // elsewhere may not have): searching again would cost as much as the search did.

@@ -130,7 +130,7 @@ pub fn roc_and_pr(
     scores: &[f64],
     labels: &[bool],
 ) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
-    use crate::metrics;
+    use crate::model::metrics;
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,

@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::bls::Engine;
 use crate::catalogue;
-use crate::classify::Classifier;
 use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
 use crate::io::{self, ReadOptions};
 use crate::lightcurve::{self, LightCurve, Segment, Series};
+use crate::model::classify::Classifier;
 use crate::pipeline;
 use crate::report::html::OverviewRow;
 use crate::search::SearchOptions;
@@ -191,7 +191,7 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
             Err(e) => status.push(StatusRow::new(f, &t.id, Status::Error, e.to_string())),
         }
     }
-    let (segments, duplicates) = crate::load::drop_duplicates(segments);
+    let (segments, duplicates) = crate::io::load::drop_duplicates(segments);
     for d in duplicates {
         status.push(StatusRow::new(
             &d.file,

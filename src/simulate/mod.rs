@@ -28,6 +28,7 @@
 //! instrument ([`systematics`]) to every star, its events listed in `systematics.csv`.
 
 pub mod cadence;
+pub mod inject;
 pub mod noise;
 pub mod signals;
 pub mod systematics;

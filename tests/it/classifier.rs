@@ -3,8 +3,8 @@
 
 use burn::prelude::Device;
 use exoscreen::dataset::{Dataset, Example, Schema};
+use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::AstroNetConfig;
-use exoscreen::train::{self, TrainConfig};
 use rand::{Rng, SeedableRng};
 
 /// Planets: a flat-bottomed dip; impostors: a V-shaped dip or a sinusoid. Noisy views.
@@ -186,7 +186,7 @@ fn missing_or_corrupt_models_are_clear_errors() {
     )
     .unwrap();
     std::fs::write(dir.join("model.bpk"), b"not a model").unwrap();
-    let e = exoscreen::classify::Classifier::load(&dir, &Device::flex()).unwrap_err();
+    let e = exoscreen::model::classify::Classifier::load(&dir, &Device::flex()).unwrap_err();
     assert!(e.to_string().contains("model.bpk"), "{e}");
 }
 

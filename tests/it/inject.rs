@@ -3,8 +3,8 @@
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::detrend::{detrend, DetrendOptions};
-use exoscreen::inject::{self, InjectionSpec};
 use exoscreen::search::{search_many, SearchOptions};
+use exoscreen::simulate::inject::{self, InjectionSpec};
 use exoscreen_testkit::{generate, SynthOptions};
 use rand::SeedableRng;
 

@@ -14,5 +14,6 @@ mod screen;
 mod search_real;
 mod search_synth;
 mod simulate;
+mod slurm;
 mod tfrecord;
 mod transit_model;

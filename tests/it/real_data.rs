@@ -1,8 +1,8 @@
 //! Readers on the real Kepler, K2 and TESS files in the shared data folder.
 
+use exoscreen::io::load;
 use exoscreen::io::{self, FluxColumn, QualityMask, ReadOptions};
 use exoscreen::lightcurve::{Mission, TimeSystem};
-use exoscreen::load;
 
 use crate::common::data_dir;
 

@@ -225,10 +225,12 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
     let bad = field_with_corrupt_files(&field, n);
     assert_eq!(bad.len(), n / 100);
     let f = field.display().to_string();
+    // An input that names nothing: listed once in every status log, merged ones included.
+    let ghost = tmp.path().join("no-such-star.fits").display().to_string();
     let dir = |name: &str| tmp.path().join(name).display().to_string();
     let common = ["--engine", "cpu", "--batch", "100", "--report-top", "3"];
     let run = |out: &str, extra: &[&str]| {
-        let mut a = vec![f.as_str(), "--out", out];
+        let mut a = vec![f.as_str(), ghost.as_str(), "--out", out];
         a.extend_from_slice(&common);
         a.extend_from_slice(extra);
         screen(&a)
@@ -239,9 +241,10 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
     let o = run(&full, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let status = read_csv(&Path::new(&full).join("status.csv"));
-    assert_eq!(status.len(), n);
+    assert_eq!(status.len(), n + 1);
     let errors: Vec<&Row> = status.iter().filter(|r| r["status"] == "error").collect();
-    assert_eq!(errors.len(), bad.len(), "{errors:?}");
+    assert_eq!(errors.len(), bad.len() + 1, "{errors:?}");
+    assert_eq!(status.iter().filter(|r| r["file"] == ghost).count(), 1);
     for b in &bad {
         assert!(errors.iter().any(|r| Path::new(&r["file"]) == b));
     }
@@ -279,7 +282,7 @@ fn a_simulated_field_resumes_and_shards_to_the_same_catalogue() {
     // Killed half-way (SIGKILL), then resumed: the same catalogue.
     let killed = dir("killed");
     let mut child = Command::new(env!("CARGO_BIN_EXE_exoscreen"))
-        .args(["screen", &f, "--out", &killed])
+        .args(["screen", &f, &ghost, "--out", &killed])
         .args(common)
         .stderr(std::process::Stdio::null())
         .spawn()

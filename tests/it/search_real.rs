@@ -3,8 +3,8 @@
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::detrend::{detrend, DetrendOptions};
+use exoscreen::io::load;
 use exoscreen::io::ReadOptions;
-use exoscreen::load;
 use exoscreen::search::{search_many, SearchOptions, SearchResult};
 
 use crate::common::data_dir;

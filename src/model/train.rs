@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::metrics::{self, Metrics};
 use crate::model::batch::{batch, view_tensors};
+use crate::model::metrics::{self, Metrics};
 use crate::model::{AstroNet, AstroNetConfig};
 
 /// Training settings (saved with the model).

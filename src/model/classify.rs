@@ -7,14 +7,14 @@ use std::path::Path;
 use burn::prelude::Device;
 
 use crate::error::{Error, Result};
+use crate::model::train::{self, TrainConfig};
 use crate::model::AstroNet;
 use crate::pipeline::{ViewBins, Views};
-use crate::train::{self, TrainConfig};
 
 /// The shipped model's name and files.
 pub const SHIPPED_NAME: &str = "astronet-sim";
-const SHIPPED_CONFIG: &[u8] = include_bytes!("../models/astronet-sim/config.json");
-const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../models/astronet-sim/model.bpk");
+const SHIPPED_CONFIG: &[u8] = include_bytes!("../../models/astronet-sim/config.json");
+const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../models/astronet-sim/model.bpk");
 
 /// A loaded network and what it expects.
 #[derive(Debug)]
