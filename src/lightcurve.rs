@@ -213,6 +213,13 @@ pub struct Segment {
     pub source: PathBuf,
 }
 
+impl Segment {
+    /// Target identifier (value of the mission's target label; empty when unlabelled).
+    pub fn target_id(&self) -> &str {
+        self.meta.label(self.mission.target_key()).unwrap_or("")
+    }
+}
+
 /// Time from `t` to the nearest of the instants `epoch + k period` (days, in [0, P/2]); for
 /// an infinite period (one transit only), the time from `t` to `epoch`.
 pub fn phase_distance(t: f64, epoch: f64, period: f64) -> f64 {
@@ -360,11 +367,7 @@ impl LightCurve {
 pub fn stitch(segments: Vec<Segment>) -> Vec<Result<LightCurve>> {
     let mut groups: BTreeMap<(String, String), Vec<Segment>> = BTreeMap::new();
     for seg in segments {
-        let id = seg
-            .meta
-            .label(seg.mission.target_key())
-            .unwrap_or("")
-            .to_string();
+        let id = seg.target_id().to_string();
         groups
             .entry((seg.meta.class.clone(), id))
             .or_default()

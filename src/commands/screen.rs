@@ -104,12 +104,11 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let engine = bls::engine(args.search.engine)?;
     let device = args.device.device()?;
     let clf = Classifier::open(args.model.as_deref(), &device)?;
-    let batch = args.batch.unwrap_or_else(|| {
-        if engine.name().starts_with("gpu") {
-            256
-        } else {
-            32 * rayon::current_num_threads()
-        }
+    // Enough stars per batch to fill the engine.
+    let batch = args.batch.unwrap_or(if engine.name().starts_with("gpu") {
+        256
+    } else {
+        32 * rayon::current_num_threads()
     });
     let read = ReadOptions {
         flux: args.flux,
@@ -150,14 +149,13 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     };
     record.write(&args.out)?;
     eprintln!(
-        "screening {} file(s) of {} target(s) (shard {}/{}) with {}; model {} on {}{}",
-        shard_files.len(),
-        targets.len(),
-        args.shard.index,
-        args.shard.count,
-        engine.name(),
+        "screening {} file(s) of {} target(s) (shard {}) with {}; model {} on {}{}",
+        record.files,
+        record.targets,
+        record.settings.shard,
+        record.engine,
         clf.name,
-        args.device.name(),
+        record.model_device,
         if resumed { "; resuming" } else { "" }
     );
 
@@ -180,11 +178,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         })?;
     bar.finish_and_clear();
     let combined = screen::assemble(&args.out, &missing)?;
-    summary.files = shard_files.len() + missing.len();
-    summary.files_ok = combined.files("ok");
-    summary.files_failed = combined.files("error");
-    summary.files_skipped = combined.files("skipped");
-    summary.candidates = combined.candidates;
+    summary.set_files(shard_files.len() + missing.len(), &combined);
     let tally = match &known {
         Some(k) => Some(screen::tally_known(&args.out, k)?),
         None => None,

@@ -51,11 +51,7 @@ pub fn drop_duplicates(
     let mut out = Vec::new();
     let mut duplicates = Vec::new();
     for seg in segments {
-        let target = seg
-            .meta
-            .label(seg.mission.target_key())
-            .unwrap_or("")
-            .to_string();
+        let target = seg.target_id().to_string();
         let file = seg.source.clone();
         let (a, b) = (
             seg.time.first().copied().unwrap_or(f64::NAN),

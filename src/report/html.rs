@@ -398,15 +398,27 @@ fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// A panel of points (grey) with optional highlighted points (red) and a line (blue).
-fn panel(
-    area: &Area<'_>,
-    title: &str,
-    x_desc: &str,
-    points: &[(f64, f64)],
-    highlight: &[(f64, f64)],
-    line: &[(f64, f64)],
-    line2: &[(f64, f64)],
-) -> std::result::Result<(), String> {
+/// One panel of a summary page: grey points, red points, a blue and a red line (any may be
+/// empty), under a title and above an x-axis label.
+#[derive(Default)]
+struct Panel<'a> {
+    title: &'a str,
+    x_desc: &'a str,
+    points: &'a [(f64, f64)],
+    highlight: &'a [(f64, f64)],
+    line: &'a [(f64, f64)],
+    line2: &'a [(f64, f64)],
+}
+
+fn panel(area: &Area<'_>, spec: Panel<'_>) -> std::result::Result<(), String> {
+    let Panel {
+        title,
+        x_desc,
+        points,
+        highlight,
+        line,
+        line2,
+    } = spec;
     let (x0, x1) = range(points.iter().chain(highlight).chain(line).map(|p| p.0));
     let (y0, y1) = range(
         points
@@ -482,117 +494,132 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
         .titled(&title, ("sans-serif", 22))
         .map_err(|e| err(e.to_string()))?;
     let rows = root.split_evenly((4, 1));
+    let (mid, views_row, last) = (
+        rows[1].split_evenly((1, 2)),
+        rows[2].split_evenly((1, 2)),
+        rows[3].split_evenly((1, 2)),
+    );
     // 1: the light curve, transits in red.
-    let t = &d.flat.time;
-    let stride = (t.len() / 20000).max(1);
-    let (mut pts, mut hi) = (Vec::new(), Vec::new());
-    for i in (0..t.len()).step_by(stride) {
-        let pt = (t[i], d.flat.flux[i]);
-        if phase_distance(t[i], e, p) <= 0.5 * dur {
-            hi.push(pt);
-        } else {
-            pts.push(pt);
-        }
-    }
+    let (out_of_transit, in_transit) = light_curve_points(&d.flat, p, e, dur);
     let time_desc = format!("time [{}]", r.time_system);
-    panel(
-        &rows[0],
-        "detrended light curve (transits in red)",
-        &time_desc,
-        &pts,
-        &hi,
-        &[],
-        &[],
-    )
-    .map_err(err)?;
-    // 2: periodogram | folded transit.
-    let mid = rows[1].split_evenly((1, 2));
+    // 2: periodogram (the candidate's period marked) | folded transit.
     let pg: Vec<(f64, f64)> = d
         .period_grid
         .iter()
         .copied()
         .zip(d.power.iter().copied())
         .collect();
-    let mark = [
-        (p, range(d.power.iter().copied()).0),
-        (p, range(d.power.iter().copied()).1),
-    ];
-    panel(
-        &mid[0],
-        "periodogram (candidate's period in red)",
-        "period [d]",
-        &[],
-        &[],
-        &pg,
-        &mark,
-    )
-    .map_err(err)?;
-    let reach = 3.0 * dur;
-    let folded: Vec<(f64, f64)> = t
-        .iter()
-        .zip(&d.flat.flux)
-        .map(|(&ti, &f)| ((ti - e + 0.5 * p).rem_euclid(p) - 0.5 * p, f))
-        .filter(|(x, _)| x.abs() <= reach)
-        .map(|(x, f)| (x * 24.0, f))
-        .collect();
-    panel(
-        &mid[1],
-        "folded at the period",
-        "hours from mid-transit",
-        &folded,
-        &[],
-        &[],
-        &[],
-    )
-    .map_err(err)?;
-    // 3: global | local views.
-    let views_row = rows[2].split_evenly((1, 2));
-    panel(
-        &views_row[0],
-        "global view",
-        "phase",
-        &[],
-        &[],
-        &view_line(&d.global),
-        &[],
-    )
-    .map_err(err)?;
-    panel(
-        &views_row[1],
-        "local view",
-        "phase (view widths)",
-        &[],
-        &[],
-        &view_line(&d.local),
-        &[],
-    )
-    .map_err(err)?;
-    // 4: odd (blue) vs even (red) | secondary eclipse.
-    let last = rows[3].split_evenly((1, 2));
-    panel(
-        &last[0],
-        "odd (blue) and even (red) transits",
-        "phase (view widths)",
-        &[],
-        &[],
-        &view_line(&d.odd),
-        &view_line(&d.even),
-    )
-    .map_err(err)?;
+    let (lo, hi) = range(d.power.iter().copied());
+    let mark = [(p, lo), (p, hi)];
+    let folded = folded_points(&d.flat, p, e, 3.0 * dur);
+    // 3: global | local views; 4: odd (blue) vs even (red) | secondary eclipse.
+    let (global, local) = (view_line(&d.global), view_line(&d.local));
+    let (odd, even, secondary) = (
+        view_line(&d.odd),
+        view_line(&d.even),
+        view_line(&d.secondary),
+    );
     let sec_title = format!(
         "secondary eclipse (depth {:.0} ppm, SNR {:.1})",
         r.depth_secondary_ppm, r.secondary_snr
     );
-    panel(
-        &last[1],
-        &sec_title,
-        "phase 0.5 (view widths)",
-        &[],
-        &[],
-        &view_line(&d.secondary),
-        &[],
-    )
-    .map_err(err)?;
+    let panels = [
+        (
+            &rows[0],
+            Panel {
+                title: "detrended light curve (transits in red)",
+                x_desc: &time_desc,
+                points: &out_of_transit,
+                highlight: &in_transit,
+                ..Panel::default()
+            },
+        ),
+        (
+            &mid[0],
+            Panel {
+                title: "periodogram (candidate's period in red)",
+                x_desc: "period [d]",
+                line: &pg,
+                line2: &mark,
+                ..Panel::default()
+            },
+        ),
+        (
+            &mid[1],
+            Panel {
+                title: "folded at the period",
+                x_desc: "hours from mid-transit",
+                points: &folded,
+                ..Panel::default()
+            },
+        ),
+        (
+            &views_row[0],
+            Panel {
+                title: "global view",
+                x_desc: "phase",
+                line: &global,
+                ..Panel::default()
+            },
+        ),
+        (
+            &views_row[1],
+            Panel {
+                title: "local view",
+                x_desc: "phase (view widths)",
+                line: &local,
+                ..Panel::default()
+            },
+        ),
+        (
+            &last[0],
+            Panel {
+                title: "odd (blue) and even (red) transits",
+                x_desc: "phase (view widths)",
+                line: &odd,
+                line2: &even,
+                ..Panel::default()
+            },
+        ),
+        (
+            &last[1],
+            Panel {
+                title: &sec_title,
+                x_desc: "phase 0.5 (view widths)",
+                line: &secondary,
+                ..Panel::default()
+            },
+        ),
+    ];
+    for (area, spec) in panels {
+        panel(area, spec).map_err(err)?;
+    }
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
+}
+
+/// The light curve's points (at most ~20,000, evenly thinned), out of and in transit.
+fn light_curve_points(
+    flat: &Series,
+    p: f64,
+    e: f64,
+    dur: f64,
+) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    let t = &flat.time;
+    let stride = (t.len() / 20000).max(1);
+    (0..t.len())
+        .step_by(stride)
+        .map(|i| (t[i], flat.flux[i]))
+        .partition(|&(ti, _)| phase_distance(ti, e, p) > 0.5 * dur)
+}
+
+/// The points within `reach` days of mid-transit, folded at the period, in hours.
+fn folded_points(flat: &Series, p: f64, e: f64, reach: f64) -> Vec<(f64, f64)> {
+    flat.time
+        .iter()
+        .zip(&flat.flux)
+        .map(|(&ti, &f)| ((ti - e + 0.5 * p).rem_euclid(p) - 0.5 * p, f))
+        .filter(|(x, _)| x.abs() <= reach)
+        .map(|(x, f)| (x * 24.0, f))
+        .collect()
 }

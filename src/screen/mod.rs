@@ -119,6 +119,15 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Records what the combined outputs hold: `files` inputs, by status, and the candidates.
+    pub fn set_files(&mut self, files: usize, combined: &Combined) {
+        self.files = files;
+        self.files_ok = combined.files("ok");
+        self.files_failed = combined.files("error");
+        self.files_skipped = combined.files("skipped");
+        self.candidates = combined.candidates;
+    }
+
     /// Records a cross-match tally (none: no catalogue was given).
     pub fn set_tally(&mut self, tally: Option<&crate::known::Tally>) {
         self.known_planets = tally.map(|t| t.known);
