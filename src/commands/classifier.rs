@@ -221,6 +221,10 @@ pub struct EvaluateArgs {
     pub labels: DataArgs,
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
+    /// Resamples of the stratified bootstrap behind the 95 % intervals of ROC AUC and
+    /// average precision (seed 0).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..))]
+    pub bootstrap: u64,
     /// Print the metrics as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -306,8 +310,9 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (m, scores) = train::evaluate(&model, &data, &device, args.threshold)?;
+    let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
+    let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, args.bootstrap as usize, 0)?;
     if let Some(dir) = &args.plots {
-        let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
         let (roc, pr) = exoscreen::report::plot::roc_and_pr(dir, &scores, &labels)?;
         eprintln!("curves: {} {}", roc.display(), pr.display());
     }
@@ -316,7 +321,10 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::to_string(&serde_json::json!({
                 "roc_auc": m.roc_auc,
+                "roc_auc_95": [ci.roc_auc.0, ci.roc_auc.1],
                 "average_precision": m.average_precision,
+                "average_precision_95": [ci.average_precision.0, ci.average_precision.1],
+                "bootstrap_resamples": ci.resamples,
                 "accuracy": m.accuracy,
                 "precision": m.precision,
                 "recall": m.recall,
@@ -326,8 +334,9 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!(
-            "n {}: ROC AUC {:.4}, average precision {:.4}, accuracy {:.4}, precision {:.4}, recall {:.4} at {}; confusion TP {} FP {} TN {} FN {}",
-            m.n, m.roc_auc, m.average_precision, m.accuracy, m.precision, m.recall, m.threshold,
+            "n {}: ROC AUC {:.4} (95 % {:.4}-{:.4}), average precision {:.4} (95 % {:.4}-{:.4}), accuracy {:.4}, precision {:.4}, recall {:.4} at {}; confusion TP {} FP {} TN {} FN {}",
+            m.n, m.roc_auc, ci.roc_auc.0, ci.roc_auc.1, m.average_precision,
+            ci.average_precision.0, ci.average_precision.1, m.accuracy, m.precision, m.recall, m.threshold,
             m.true_positives, m.false_positives, m.true_negatives, m.false_negatives
         );
     }

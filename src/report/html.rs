@@ -598,13 +598,11 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     Ok(())
 }
 
+/// (x, y) points of a panel.
+type Points = Vec<(f64, f64)>;
+
 /// The light curve's points (at most ~20,000, evenly thinned), out of and in transit.
-fn light_curve_points(
-    flat: &Series,
-    p: f64,
-    e: f64,
-    dur: f64,
-) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn light_curve_points(flat: &Series, p: f64, e: f64, dur: f64) -> (Points, Points) {
     let t = &flat.time;
     let stride = (t.len() / 20000).max(1);
     (0..t.len())
