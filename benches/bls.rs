@@ -14,26 +14,10 @@
 mod common;
 
 use std::io::Write;
-use std::time::Instant;
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::bls::gpu::GpuEngine;
-use exoscreen::bls::{grid, DurationLimit, Engine, Grid, Job, Objective, Prepared};
-
-fn median_seconds(engine: &dyn Engine, job: Job<'_>, runs: usize) -> f64 {
-    let mut times: Vec<f64> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            let pg = engine
-                .periodograms(&[job], Objective::Likelihood)
-                .expect("engine run");
-            std::hint::black_box(pg);
-            t.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[runs / 2]
-}
+use exoscreen::bls::{grid, DurationLimit, Engine, Grid, Job, Prepared};
 
 fn main() {
     let n_periods: usize = std::env::var("BENCH_PERIODS")
@@ -73,7 +57,7 @@ fn main() {
         let e = CpuEngine {
             threads: Some(threads),
         };
-        let s = median_seconds(&e, job, 5);
+        let s = common::median_seconds(&e, job, 5);
         println!(
             "{:<58} median {:>8.3} s  {:>6.2} ns/point-trial",
             e.name(),
@@ -84,8 +68,8 @@ fn main() {
     }
     match GpuEngine::new() {
         Ok(gpu) => {
-            let _warm = median_seconds(&gpu, job, 1);
-            let s = median_seconds(&gpu, job, 5);
+            let _warm = common::median_seconds(&gpu, job, 1);
+            let s = common::median_seconds(&gpu, job, 5);
             println!(
                 "{:<58} median {:>8.3} s  {:>6.2} ns/point-trial",
                 gpu.name(),

@@ -21,28 +21,8 @@ use std::time::Instant;
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::bls::gpu::GpuEngine;
-use exoscreen::bls::{Engine, Grid, Job, Objective, Prepared};
+use exoscreen::bls::{Engine, Grid, Job, Prepared};
 use exoscreen::search::{search_many, SearchOptions};
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn round_seconds(engine: &dyn Engine, job: Job<'_>, runs: usize) -> f64 {
-    median(
-        (0..runs)
-            .map(|_| {
-                let t = Instant::now();
-                let pg = engine
-                    .periodograms(&[job], Objective::Likelihood)
-                    .expect("engine run");
-                std::hint::black_box(pg);
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
 
 fn main() {
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -101,9 +81,9 @@ fn main() {
         Err(e) => println!("gpu: no adapter ({e})"),
     }
     for e in &engines {
-        let _warm = round_seconds(e.as_ref(), job, 1);
-        let new = round_seconds(e.as_ref(), job, runs);
-        let old = round_seconds(e.as_ref(), old_job, runs);
+        let _warm = common::median_seconds(e.as_ref(), job, 1);
+        let new = common::median_seconds(e.as_ref(), job, runs);
+        let old = common::median_seconds(e.as_ref(), old_job, runs);
         println!(
             "{:<44} round {:>8.3} s ({:.3e} point-trials/s, effective {:.3e}); with 73f1145's bins {:>8.3} s ({:.2}x)",
             e.name(),

@@ -116,6 +116,69 @@ pub fn vet(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Vetting {
     vet_observed(lc, None, period, epoch, duration)
 }
 
+/// Weighted sums of a light curve folded at a trial ephemeris (`t0` relative to `t_ref`;
+/// `half` half the duration): out of transit, in transit (all, odd, even and each transit
+/// by epoch number) and at phase 0.5.
+struct PhaseSums {
+    out: Sums,
+    all_in: Sums,
+    odd: Sums,
+    even: Sums,
+    sec: Sums,
+    per: std::collections::BTreeMap<i64, Sums>,
+}
+
+impl PhaseSums {
+    fn of(lc: &Prepared, t0: f64, period: f64, half: f64) -> PhaseSums {
+        let mut s = PhaseSums {
+            out: Sums::new(),
+            all_in: Sums::new(),
+            odd: Sums::new(),
+            even: Sums::new(),
+            sec: Sums::new(),
+            per: Default::default(),
+        };
+        for i in 0..lc.len() {
+            let (t, y, w) = (lc.t[i], lc.y[i], lc.ivar[i]);
+            let n = ((t - t0) / period).round();
+            let dist = (t - t0 - n * period).abs();
+            if dist < half {
+                s.all_in.add(w, y);
+                let e = n as i64;
+                if e.rem_euclid(2) == 1 {
+                    s.odd.add(w, y)
+                } else {
+                    s.even.add(w, y)
+                }
+                s.per.entry(e).or_insert_with(Sums::new).add(w, y);
+            } else {
+                s.out.add(w, y);
+                let dsec =
+                    ((t - t0 - (n + 0.5) * period).abs()).min((t - t0 - (n - 0.5) * period).abs());
+                if dsec < half {
+                    s.sec.add(w, y);
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The largest share of the summed squared per-transit SNRs that one transit holds (1 when
+/// none has a positive SNR).
+fn max_single_fraction(per_transit: &[TransitDepth]) -> f64 {
+    let snr2: Vec<f64> = per_transit
+        .iter()
+        .map(|t| t.depth.snr().max(0.0).powi(2))
+        .collect();
+    let total: f64 = snr2.iter().sum();
+    if total > 0.0 {
+        snr2.iter().copied().fold(0.0, f64::max) / total
+    } else {
+        1.0
+    }
+}
+
 /// [`vet`], with the gaps before transits taken from `observed` (the times of the whole
 /// light curve, ascending, in its time system) instead of from `lc`: where `lc` has earlier
 /// signals masked, their holes are not data gaps.
@@ -128,36 +191,14 @@ pub fn vet_observed(
 ) -> Vetting {
     let half = 0.5 * duration;
     let t0 = epoch - lc.t_ref;
-    let (mut out, mut all_in, mut odd, mut even, mut sec) = (
-        Sums::new(),
-        Sums::new(),
-        Sums::new(),
-        Sums::new(),
-        Sums::new(),
-    );
-    let mut per: std::collections::BTreeMap<i64, Sums> = Default::default();
-    for i in 0..lc.len() {
-        let (t, y, w) = (lc.t[i], lc.y[i], lc.ivar[i]);
-        let n = ((t - t0) / period).round();
-        let dist = (t - t0 - n * period).abs();
-        if dist < half {
-            all_in.add(w, y);
-            let e = n as i64;
-            if e.rem_euclid(2) == 1 {
-                odd.add(w, y)
-            } else {
-                even.add(w, y)
-            }
-            per.entry(e).or_insert_with(Sums::new).add(w, y);
-        } else {
-            out.add(w, y);
-            let dsec =
-                ((t - t0 - (n + 0.5) * period).abs()).min((t - t0 - (n - 0.5) * period).abs());
-            if dsec < half {
-                sec.add(w, y);
-            }
-        }
-    }
+    let PhaseSums {
+        out,
+        all_in,
+        odd,
+        even,
+        sec,
+        per,
+    } = PhaseSums::of(lc, t0, period, half);
     let depth = depth_against(&all_in, &out);
     let depth_odd = depth_against(&odd, &out);
     let depth_even = depth_against(&even, &out);
@@ -179,16 +220,7 @@ pub fn vet_observed(
         .collect();
     let (transit_depth_chi2, transit_depth_p) = depth_consistency(&per_transit, &depth);
     let settled_transits = per_transit.iter().filter(|t| !t.after_gap).count();
-    let snr2: Vec<f64> = per_transit
-        .iter()
-        .map(|t| t.depth.snr().max(0.0).powi(2))
-        .collect();
-    let total: f64 = snr2.iter().sum();
-    let max_single_fraction = if total > 0.0 {
-        snr2.iter().copied().fold(0.0, f64::max) / total
-    } else {
-        1.0
-    };
+    let max_single_fraction = max_single_fraction(&per_transit);
     let first = per.keys().next().copied().unwrap_or(0);
     let epoch_gcd = per
         .keys()

@@ -204,7 +204,11 @@ pub struct TrainArgs {
     /// Where the network trains: cpu, or gpu (builds with the gpu-train feature).
     #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
-    /// Output folder: config.json, model.bpk, metrics.csv.
+    /// Train this many networks (seeds --seed, --seed + 1, ...) into OUT/member-K/; every
+    /// command that loads OUT averages their probabilities.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ensemble: u64,
+    /// Output folder: config.json, model.bpk, metrics.csv (an ensemble: one member-K/ each).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -269,37 +273,67 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         args.device.name()
     );
     let device = args.device.device()?;
-    let (_, rows) = train::train(&train_set, &val_set, &cfg, &device, &args.out, |r| {
-        eprintln!(
-            "epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
-            r.epoch,
-            r.train_loss,
-            r.val_roc_auc,
-            r.val_average_precision,
-            r.val_accuracy,
-            r.seconds
-        );
-    })?;
-    let best = rows
-        .iter()
-        .max_by(|a, b| a.val_average_precision.total_cmp(&b.val_average_precision));
-    if let Some(b) = best {
-        println!(
-            "best epoch {}: val ROC AUC {:.4}, average precision {:.4}, accuracy {:.4}; model in {}",
-            b.epoch,
-            b.val_roc_auc,
-            b.val_average_precision,
-            b.val_accuracy,
-            args.out.display()
-        );
+    let members = args.ensemble as usize;
+    // Members train one after another: Burn's CPU backend already spreads each over every
+    // core.
+    for k in 1..=members {
+        let (out, seed) = if members == 1 {
+            (args.out.clone(), cfg.seed)
+        } else {
+            (train::member_dir(&args.out, k), cfg.seed + k as u64 - 1)
+        };
+        let member_cfg = TrainConfig {
+            seed,
+            ..cfg.clone()
+        };
+        let (_, rows) = train::train(&train_set, &val_set, &member_cfg, &device, &out, |r| {
+            eprintln!(
+                "member {k}/{members} epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
+                r.epoch,
+                r.train_loss,
+                r.val_roc_auc,
+                r.val_average_precision,
+                r.val_accuracy,
+                r.seconds
+            );
+        })?;
+        let best = rows
+            .iter()
+            .max_by(|a, b| a.val_average_precision.total_cmp(&b.val_average_precision));
+        if let Some(b) = best {
+            println!(
+                "member {k} (seed {seed}) best epoch {}: val ROC AUC {:.4}, average precision {:.4}, accuracy {:.4}; model in {}",
+                b.epoch,
+                b.val_roc_auc,
+                b.val_average_precision,
+                b.val_accuracy,
+                out.display()
+            );
+        }
     }
+    let model = train::Ensemble::load(&args.out, &device)?;
+    let (m, scores) = model.evaluate(&val_set, &device, 0.5)?;
+    let labels: Vec<bool> = val_set.examples.iter().map(|e| e.label).collect();
+    let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, 1000, 0)?;
+    println!(
+        "{}: val ROC AUC {:.4} (95 % {:.4}-{:.4}), average precision {:.4} (95 % {:.4}-{:.4}), n {}; in {}",
+        if members == 1 { "model".to_string() } else { format!("ensemble of {members}") },
+        m.roc_auc,
+        ci.roc_auc.0,
+        ci.roc_auc.1,
+        m.average_precision,
+        ci.average_precision.0,
+        ci.average_precision.1,
+        m.n,
+        args.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let device = args.device.device()?;
-    let (model, cfg) = train::load(&args.model, &device)?;
-    let bins = cfg.view_bins();
+    let model = train::Ensemble::load(&args.model, &device)?;
+    let bins = model.config.view_bins();
     let mut data = args.labels.load(&args.data, bins)?;
     let given = data.bins();
     if given != (bins.global, bins.local) {
@@ -309,7 +343,13 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             given.0, given.1, bins.global, bins.local
         );
     }
-    let (m, scores) = train::evaluate(&model, &data, &device, args.threshold)?;
+    if model.members.len() > 1 {
+        eprintln!(
+            "ensemble of {} members: scores are their mean",
+            model.members.len()
+        );
+    }
+    let (m, scores) = model.evaluate(&data, &device, args.threshold)?;
     let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, args.bootstrap as usize, 0)?;
     if let Some(dir) = &args.plots {

@@ -25,30 +25,34 @@ struct Layout {
 /// is ~150 MB): a gzip bomb is refused, not decompressed into memory.
 pub const MAX_CSV_BYTES: u64 = 1 << 28;
 
-/// Reads a CSV light curve (optionally gzip'd, `.csv.gz`).
-pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
+/// The file's bytes, decompressed when gzip'd (at most [`MAX_CSV_BYTES`]).
+fn file_bytes(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let bytes = if bytes.starts_with(&super::GZIP_MAGIC) {
-        let mut out = Vec::new();
-        let decoder = flate2::read::GzDecoder::new(&bytes[..]);
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(decoder, MAX_CSV_BYTES + 1),
-            &mut out,
-        )
-        .map_err(|e| Error::file(path, format!("bad gzip stream: {e}")))?;
-        if out.len() as u64 > MAX_CSV_BYTES {
-            return Err(Error::file(
-                path,
-                format!("decompresses to more than {MAX_CSV_BYTES} bytes: not one light curve"),
-            ));
-        }
-        out
-    } else {
-        bytes
-    };
+    if !bytes.starts_with(&super::GZIP_MAGIC) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::new();
+    let decoder = flate2::read::GzDecoder::new(&bytes[..]);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(decoder, MAX_CSV_BYTES + 1),
+        &mut out,
+    )
+    .map_err(|e| Error::file(path, format!("bad gzip stream: {e}")))?;
+    if out.len() as u64 > MAX_CSV_BYTES {
+        return Err(Error::file(
+            path,
+            format!("decompresses to more than {MAX_CSV_BYTES} bytes: not one light curve"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads a CSV light curve (optionally gzip'd, `.csv.gz`).
+pub fn read(path: &Path, opts: &ReadOptions) -> Result<Segment> {
+    let bytes = file_bytes(path)?;
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .comment(Some(b'#'))

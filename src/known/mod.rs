@@ -277,29 +277,26 @@ fn format_of(header: &csv::StringRecord) -> std::result::Result<Format, String> 
     )
 }
 
-/// Parses one catalogue; rows without a target number or a positive period are skipped (the
-/// archive leaves periods blank for some objects), a file with no usable row is an error.
-fn parse(text: &str) -> std::result::Result<Vec<Known>, String> {
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let header = reader.headers().map_err(|e| e.to_string())?.clone();
-    let format = format_of(&header)?;
-    let mut out = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| format!("row {}: {e}", i + 1))?;
+/// One catalogue row's fields (empty where the table has no value).
+struct Row<'r> {
+    id: &'r str,
+    name: String,
+    disp: &'r str,
+    period: &'r str,
+    /// Mid-transit time, BJD.
+    epoch_bjd: Option<f64>,
+}
+
+impl Format {
+    /// The fields of `rec` under this table's columns; KOI epochs are BKJD, made BJD.
+    fn row<'r>(&self, rec: &'r csv::StringRecord) -> Row<'r> {
         let get = |c: usize| rec.get(c).unwrap_or("").trim();
         let time = |c: &Option<usize>, offset: f64| {
             c.and_then(|c| get(c).parse::<f64>().ok())
                 .filter(|t| t.is_finite())
                 .map(|t| t + offset)
         };
-        let (id, name, disp, period, epoch_bjd) = match &format {
+        let (id, name, disp, period, epoch_bjd) = match self {
             Format::Koi {
                 id,
                 koi,
@@ -348,6 +345,39 @@ fn parse(text: &str) -> std::result::Result<Vec<Known>, String> {
                 time(epoch, 0.0),
             ),
         };
+        Row {
+            id,
+            name,
+            disp,
+            period,
+            epoch_bjd,
+        }
+    }
+}
+
+/// Parses one catalogue; rows without a target number or a positive period are skipped (the
+/// archive leaves periods blank for some objects), a file with no usable row is an error.
+fn parse(text: &str) -> std::result::Result<Vec<Known>, String> {
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let header = reader.headers().map_err(|e| e.to_string())?.clone();
+    let format = format_of(&header)?;
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.map_err(|e| format!("row {}: {e}", i + 1))?;
+        let Row {
+            id,
+            name,
+            disp,
+            period,
+            epoch_bjd,
+        } = format.row(&rec);
         let (Some(target), Ok(period)) = (target_number(id), period.parse::<f64>()) else {
             continue;
         };

@@ -1,14 +1,13 @@
 //! Ranking candidates with a trained network: a model folder written by `train`
-//! (`config.json` + `model.bpk`) or the shipped model (embedded in the binary, from
-//! `models/astronet-sim/`).
+//! (`config.json` + `model.bpk`, or an ensemble's `member-K/` folders, whose probabilities
+//! are averaged) or the shipped model (embedded in the binary, from `models/astronet-sim/`).
 
 use std::path::Path;
 
 use burn::prelude::Device;
 
 use crate::error::{Error, Result};
-use crate::model::train::{self, TrainConfig};
-use crate::model::AstroNet;
+use crate::model::train::{Ensemble, TrainConfig};
 use crate::pipeline::{ViewBins, Views};
 
 /// The shipped model's name and files.
@@ -19,7 +18,7 @@ const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../models/astronet-sim/model.b
 /// A loaded network and what it expects.
 #[derive(Debug)]
 pub struct Classifier {
-    model: AstroNet,
+    model: Ensemble,
     pub config: TrainConfig,
     device: Device,
     /// The folder it came from, or the shipped model's name.
@@ -30,12 +29,12 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Loads a model folder written by `train`.
+    /// Loads a model folder written by `train` (one network or an ensemble).
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let (model, config) = train::load(dir, device)?;
+        let model = Ensemble::load(dir, device)?;
         Ok(Classifier {
+            config: model.config.clone(),
             model,
-            config,
             device: device.clone(),
             name: dir.display().to_string(),
             _unpacked: None,
@@ -73,7 +72,12 @@ impl Classifier {
         self.config.view_bins()
     }
 
-    /// Planet probabilities of views, in order.
+    /// Members of the model (1 for a single network).
+    pub fn members(&self) -> usize {
+        self.model.members.len()
+    }
+
+    /// Planet probabilities of views, in order (an ensemble's mean).
     pub fn score(&self, views: &[&Views]) -> Result<Vec<f64>> {
         let bins = self.bins();
         if let Some(v) = views
@@ -92,6 +96,6 @@ impl Classifier {
             .iter()
             .map(|v| (v.global.as_slice(), v.local.as_slice()))
             .collect();
-        train::predict_views(&self.model, &pairs, &self.device, 256)
+        self.model.predict_views(&pairs, &self.device, 256)
     }
 }

@@ -219,6 +219,98 @@ pub fn train(
         .ok_or_else(|| Error::invalid("no epoch was run"))
 }
 
+/// The folder of ensemble member `k` (1-based) inside a model folder.
+pub fn member_dir(dir: &Path, k: usize) -> std::path::PathBuf {
+    dir.join(format!("member-{k}"))
+}
+
+/// A trained model folder: one network (`config.json` + `model.bpk`), or an ensemble
+/// (`member-1/`, `member-2/`, ... each such a folder, as `train --ensemble N` writes) whose
+/// score is the mean of its members' probabilities.
+#[derive(Debug)]
+pub struct Ensemble {
+    pub members: Vec<AstroNet>,
+    /// The first member's settings; every member takes the same views.
+    pub config: TrainConfig,
+}
+
+impl Ensemble {
+    /// Loads `dir`: its own network when it holds `config.json`, else its members in order.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        if dir.join("config.json").is_file() {
+            let (model, config) = load(dir, device)?;
+            return Ok(Ensemble {
+                members: vec![model],
+                config,
+            });
+        }
+        let mut members = Vec::new();
+        let mut config: Option<TrainConfig> = None;
+        for k in 1.. {
+            let m = member_dir(dir, k);
+            if !m.is_dir() {
+                break;
+            }
+            let (model, cfg) = load(&m, device)?;
+            if let Some(first) = &config {
+                if first.view_bins() != cfg.view_bins() {
+                    return Err(Error::file(
+                        &m,
+                        "takes views of other sizes than member 1: not one ensemble",
+                    ));
+                }
+            } else {
+                config = Some(cfg);
+            }
+            members.push(model);
+        }
+        match config {
+            Some(config) => Ok(Ensemble { members, config }),
+            None => Err(Error::file(
+                dir,
+                "is not a model folder: no config.json and no member-1/",
+            )),
+        }
+    }
+
+    /// Mean probability of the members for views `(global, local)`, in batches.
+    pub fn predict_views(
+        &self,
+        views: &[(&[f32], &[f32])],
+        device: &Device,
+        batch_size: usize,
+    ) -> Result<Vec<f64>> {
+        let mut sum = vec![0.0; views.len()];
+        for m in &self.members {
+            for (s, p) in sum
+                .iter_mut()
+                .zip(predict_views(m, views, device, batch_size)?)
+            {
+                *s += p;
+            }
+        }
+        let n = self.members.len().max(1) as f64;
+        Ok(sum.into_iter().map(|s| s / n).collect())
+    }
+
+    /// Metrics and scores of the mean probability over a dataset.
+    pub fn evaluate(
+        &self,
+        data: &Dataset,
+        device: &Device,
+        threshold: f64,
+    ) -> Result<(Metrics, Vec<f64>)> {
+        let views: Vec<(&[f32], &[f32])> = data
+            .examples
+            .iter()
+            .map(|e| (e.global.as_slice(), e.local.as_slice()))
+            .collect();
+        let scores = self.predict_views(&views, device, 256)?;
+        let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
+        Ok((metrics::evaluate(&scores, &labels, threshold)?, scores))
+    }
+}
+
 /// Loads a model saved by [`train`].
 pub fn load(dir: &Path, device: &Device) -> Result<(AstroNet, TrainConfig)> {
     let cfg = TrainConfig::load(dir.join("config.json"))

@@ -321,3 +321,80 @@ fn a_tce_table_with_light_curves_gives_labelled_views() {
         .unwrap();
     assert!(b.local[30] < -0.5, "{:?}", b.local);
 }
+
+/// Issue 12: `train --ensemble N` writes N members trained with seeds seed..seed+N-1; the
+/// folder loads as one model whose score is the members' mean, in `evaluate` too.
+#[test]
+fn an_ensemble_trains_members_and_scores_their_mean() {
+    let device = Device::flex();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n);
+    let (tr, va) = (dataset(192, 1), dataset(96, 2));
+    exoscreen::dataset::write(&p("tr.tfrecord"), &tr.examples).unwrap();
+    exoscreen::dataset::write(&p("va.tfrecord"), &va.examples).unwrap();
+    burn::config::Config::save(&config(7), p("cfg.json")).unwrap();
+    let s = |x: &std::path::Path| x.display().to_string();
+    let o = crate::common::exoscreen(&[
+        "train",
+        "--data",
+        &s(&p("tr.tfrecord")),
+        "--val",
+        &s(&p("va.tfrecord")),
+        "--config",
+        &s(&p("cfg.json")),
+        "--epochs",
+        "2",
+        "--ensemble",
+        "2",
+        "--out",
+        &s(&p("ens")),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(text.contains("ensemble of 2: val ROC AUC"), "{text}");
+    for k in [1, 2] {
+        assert!(p(&format!("ens/member-{k}/model.bpk")).is_file());
+    }
+    assert!(!p("ens/member-3").exists());
+    let ens = train::Ensemble::load(&p("ens"), &device).unwrap();
+    assert_eq!(ens.members.len(), 2);
+    let (_, mean) = ens.evaluate(&va, &device, 0.5).unwrap();
+    let member = |k: usize| {
+        let m = train::Ensemble::load(&p(&format!("ens/member-{k}")), &device).unwrap();
+        (m.config.seed, m.evaluate(&va, &device, 0.5).unwrap().1)
+    };
+    let ((seed1, s1), (seed2, s2)) = (member(1), member(2));
+    assert_eq!((seed1, seed2), (7, 8));
+    assert!(
+        s1.iter().zip(&s2).any(|(a, b)| (a - b).abs() > 1e-4),
+        "members are alike"
+    );
+    for ((m, a), b) in mean.iter().zip(&s1).zip(&s2) {
+        assert!((m - 0.5 * (a + b)).abs() < 1e-6, "{m} vs {a}, {b}");
+    }
+    // `evaluate` takes the folder as one model.
+    let o = crate::common::exoscreen(&[
+        "evaluate",
+        "--model",
+        &s(&p("ens")),
+        "--data",
+        &s(&p("va.tfrecord")),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let auc = j["roc_auc"].as_f64().unwrap();
+    let ci = j["roc_auc_95"].as_array().unwrap();
+    assert!(
+        ci[0].as_f64().unwrap() <= auc && auc <= ci[1].as_f64().unwrap(),
+        "{j}"
+    );
+    // A folder without a model says so.
+    std::fs::create_dir_all(p("empty")).unwrap();
+    let e = train::Ensemble::load(&p("empty"), &device).unwrap_err();
+    assert!(e.to_string().contains("not a model folder"), "{e}");
+}
