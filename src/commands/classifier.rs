@@ -240,6 +240,42 @@ pub struct EvaluateArgs {
     pub device: ModelDevice,
 }
 
+/// Trains one network into `out`, logging each epoch and printing the best.
+fn train_one(
+    train_set: &Dataset,
+    val_set: &Dataset,
+    cfg: &TrainConfig,
+    device: &burn::prelude::Device,
+    out: &std::path::Path,
+    who: &str,
+) -> anyhow::Result<()> {
+    let (_, rows) = train::train(train_set, val_set, cfg, device, out, |r| {
+        eprintln!(
+            "{who} epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
+            r.epoch,
+            r.train_loss,
+            r.val_roc_auc,
+            r.val_average_precision,
+            r.val_accuracy,
+            r.seconds
+        );
+    })?;
+    let best = rows
+        .iter()
+        .max_by(|a, b| a.val_average_precision.total_cmp(&b.val_average_precision));
+    if let Some(b) = best {
+        println!(
+            "{who} best epoch {}: val ROC AUC {:.4}, average precision {:.4}, accuracy {:.4}; model in {}",
+            b.epoch,
+            b.val_roc_auc,
+            b.val_average_precision,
+            b.val_accuracy,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
 pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let given = match &args.config {
         Some(p) => Some(TrainConfig::load(p).with_context(|| format!("reading {}", p.display()))?),
@@ -274,6 +310,24 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     );
     let device = args.device.device()?;
     let members = args.ensemble as usize;
+    // A folder holding the other kind of model would load as that one.
+    let other = if members == 1 {
+        train::member_dir(&args.out, 1)
+    } else {
+        args.out.join("config.json")
+    };
+    if other.exists() {
+        return Err(exoscreen::Error::usage(format!(
+            "{} holds {}: train into another folder",
+            args.out.display(),
+            if members == 1 {
+                "an ensemble"
+            } else {
+                "a single model"
+            }
+        ))
+        .into());
+    }
     // Members train one after another: Burn's CPU backend already spreads each over every
     // core.
     for k in 1..=members {
@@ -286,30 +340,8 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             seed,
             ..cfg.clone()
         };
-        let (_, rows) = train::train(&train_set, &val_set, &member_cfg, &device, &out, |r| {
-            eprintln!(
-                "member {k}/{members} epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
-                r.epoch,
-                r.train_loss,
-                r.val_roc_auc,
-                r.val_average_precision,
-                r.val_accuracy,
-                r.seconds
-            );
-        })?;
-        let best = rows
-            .iter()
-            .max_by(|a, b| a.val_average_precision.total_cmp(&b.val_average_precision));
-        if let Some(b) = best {
-            println!(
-                "member {k} (seed {seed}) best epoch {}: val ROC AUC {:.4}, average precision {:.4}, accuracy {:.4}; model in {}",
-                b.epoch,
-                b.val_roc_auc,
-                b.val_average_precision,
-                b.val_accuracy,
-                out.display()
-            );
-        }
+        let who = format!("member {k}/{members} (seed {seed})");
+        train_one(&train_set, &val_set, &member_cfg, &device, &out, &who)?;
     }
     let model = train::Ensemble::load(&args.out, &device)?;
     let (m, scores) = model.evaluate(&val_set, &device, 0.5)?;
