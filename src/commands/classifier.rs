@@ -2,8 +2,6 @@
 //! any source (TFRecord files, a simulator output folder, a TCE table with light curves), on
 //! Burn's CPU backend.
 
-use super::named;
-use exoscreen::named::Named;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,8 +13,11 @@ use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
 use exoscreen::dataset::{Dataset, Schema};
 use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::{AstroNetConfig, ModelDevice};
+use exoscreen::named::Named;
 use exoscreen::pipeline::ViewBins;
 use exoscreen::search::SearchOptions;
+
+use super::named;
 
 /// View sizes used when folding light curves for a new model (Yu et al. 2019's).
 pub const DEFAULT_BINS: ViewBins = ViewBins {

@@ -4,8 +4,6 @@
 //! `score` column; or labelled views from any dataset source, written as
 //! `star_id,disposition,label,score`.
 
-use super::named;
-use exoscreen::named::Named;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,9 +14,11 @@ use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
 use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
+use exoscreen::named::Named;
 use exoscreen::pipeline::{self, Views};
 
 use super::classifier::DataArgs;
+use super::named;
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {

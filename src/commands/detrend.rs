@@ -1,7 +1,5 @@
 //! `exoscreen detrend`: stitched, detrended series, one CSV per target in `--out`.
 
-use super::named;
-use exoscreen::named::Named;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use exoscreen::detrend::{self, DetrendOptions, TransitMask, TrendMethod};
+use exoscreen::named::Named;
 use exoscreen::LightCurve;
 
+use super::named;
 use super::ReadArgs;
 
 /// Detrending options on the command line.

@@ -1,8 +1,6 @@
 //! `exoscreen periodogram`: exactly the grid given, no detrending unless asked; writes the
 //! periodogram CSV and prints the throughput so other BLS codes can be compared on it.
 
-use super::named;
-use exoscreen::named::Named;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,8 +8,10 @@ use anyhow::{bail, Context};
 use clap::Args;
 use exoscreen::bls::{self, grid, DurationLimit, EngineKind, Grid, Job, Objective, Prepared};
 use exoscreen::detrend;
+use exoscreen::named::Named;
 
 use super::detrend::DetrendFlags;
+use super::named;
 use super::ReadArgs;
 
 #[derive(Debug, Args)]

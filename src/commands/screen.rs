@@ -1,8 +1,6 @@
 //! `exoscreen screen` and `exoscreen merge`: a folder of light curves to a ranked catalogue,
 //! a status log and a report; shards combined.
 
-use super::named;
-use exoscreen::named::Named;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,10 +12,12 @@ use exoscreen::bls;
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
 use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
+use exoscreen::named::Named;
 use exoscreen::report::html as report;
 use exoscreen::screen::{self, Existing, Options, Shard, Summary};
 
 use super::detrend::DetrendFlags;
+use super::named;
 use super::search::SearchFlags;
 
 #[derive(Debug, Args)]

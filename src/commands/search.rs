@@ -1,8 +1,6 @@
 //! `exoscreen search`: read, stitch, detrend, search every target (batched through one
 //! engine), write one row per candidate.
 
-use super::named;
-use exoscreen::named::Named;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,9 +9,11 @@ use exoscreen::bls::{self, EngineKind, Objective};
 use exoscreen::catalogue;
 use exoscreen::detrend;
 use exoscreen::known::Catalogue;
+use exoscreen::named::Named;
 use exoscreen::search::{self, SearchOptions};
 
 use super::detrend::DetrendFlags;
+use super::named;
 use super::ReadArgs;
 
 /// Search options on the command line.
