@@ -229,7 +229,7 @@ impl Planet {
 
 struct Model {
     truth: Truth,
-    signal: Box<dyn Fn(f64) -> f64>,
+    signal: Signal,
     /// The planets in the signal (each listed in `planets.csv`).
     planets: Vec<Planet>,
     /// Times (cadence centres) flagged with this quality bit.
@@ -431,10 +431,10 @@ fn binary_model(rng: &mut impl Rng, s: &DrawnStar<'_>, beb: bool) -> Result<Mode
 
 /// Junk: rotation, pulsation, a single event, momentum dumps or a sensitivity drop.
 fn junk_model(rng: &mut impl Rng, s: &DrawnStar<'_>, step: f64, baseline: f64) -> Result<Model> {
-    let (id, mission, ld) = (s.id, s.mission, s.ld);
+    let (id, mission) = (s.id, s.mission);
     let kind = rng.random_range(0..5);
     let mut t;
-    let signal: Box<dyn Fn(f64) -> f64>;
+    let signal: Signal;
     let mut flagged = None;
     match kind {
         0 => {
@@ -468,44 +468,10 @@ fn junk_model(rng: &mut impl Rng, s: &DrawnStar<'_>, step: f64, baseline: f64) -
                     .sum::<f64>()
             });
         }
-        2 => {
-            let (dur, depth) = (
-                log_uniform(rng, 2.0 / 24.0, 0.5),
-                log_uniform(rng, 5e-4, 1e-2),
-            );
-            let t0 = s.start + rng.random::<f64>() * baseline;
-            t = nan_truth(id, mission, "junk", "single_event");
-            (t.epoch, t.duration, t.depth) = (t0, dur, depth);
-            // A one-off transit of a large body: a limb-darkened transit shape, never repeated.
-            let k = depth.sqrt();
-            let a_over_r = 1.0 / (std::f64::consts::PI * dur / 1e4);
-            let orbit = Orbit {
-                period: 1e4,
-                epoch: t0,
-                radius_ratio: k,
-                a_over_r,
-                impact: 0.0,
-            };
-            signal = Box::new(move |x| transit::flux(k, orbit.separation(x), ld));
-        }
+        2 => (t, signal) = single_event_junk(rng, s, baseline),
         3 => {
-            let every = 3.0;
-            let phase0 = s.start + rng.random::<f64>() * every;
-            let amp = log_uniform(rng, 1e-3, 1e-2);
-            t = nan_truth(id, mission, "junk", "momentum_dump");
-            (t.period, t.epoch, t.depth) = (every, phase0, amp);
-            let width = step * 1.01;
-            signal = Box::new(move |x| {
-                let d = (x - phase0).rem_euclid(every);
-                if d < width {
-                    1.0 - amp
-                } else if d < 2.0 * width {
-                    1.0 + 0.5 * amp
-                } else {
-                    1.0
-                }
-            });
-            flagged = Some((phase0, every, 32));
+            let (truth, sig, flag) = momentum_dump_junk(rng, s, step);
+            (t, signal, flagged) = (truth, sig, Some(flag));
         }
         _ => {
             let (t0, depth, tau) = (
@@ -524,6 +490,60 @@ fn junk_model(rng: &mut impl Rng, s: &DrawnStar<'_>, step: f64, baseline: f64) -
         planets: Vec::new(),
         flagged,
     })
+}
+
+/// A star's brightness against time (a model's signal).
+type Signal = Box<dyn Fn(f64) -> f64>;
+
+/// Junk: one limb-darkened transit of a large body, never repeated.
+fn single_event_junk(rng: &mut impl Rng, s: &DrawnStar<'_>, baseline: f64) -> (Truth, Signal) {
+    let (id, mission, ld) = (s.id, s.mission, s.ld);
+    let (dur, depth) = (
+        log_uniform(rng, 2.0 / 24.0, 0.5),
+        log_uniform(rng, 5e-4, 1e-2),
+    );
+    let t0 = s.start + rng.random::<f64>() * baseline;
+    let mut t = nan_truth(id, mission, "junk", "single_event");
+    (t.epoch, t.duration, t.depth) = (t0, dur, depth);
+    // A one-off transit of a large body: a limb-darkened transit shape, never repeated.
+    let k = depth.sqrt();
+    let a_over_r = 1.0 / (std::f64::consts::PI * dur / 1e4);
+    let orbit = Orbit {
+        period: 1e4,
+        epoch: t0,
+        radius_ratio: k,
+        a_over_r,
+        impact: 0.0,
+    };
+    let signal: Signal = Box::new(move |x| transit::flux(k, orbit.separation(x), ld));
+    (t, signal)
+}
+
+/// Junk: momentum dumps every 3 days, a dip and a rebound one cadence each, flagged with
+/// quality bit 32 (the returned (first time, interval, bit)).
+fn momentum_dump_junk(
+    rng: &mut impl Rng,
+    s: &DrawnStar<'_>,
+    step: f64,
+) -> (Truth, Signal, (f64, f64, i32)) {
+    let (id, mission) = (s.id, s.mission);
+    let every = 3.0;
+    let phase0 = s.start + rng.random::<f64>() * every;
+    let amp = log_uniform(rng, 1e-3, 1e-2);
+    let mut t = nan_truth(id, mission, "junk", "momentum_dump");
+    (t.period, t.epoch, t.depth) = (every, phase0, amp);
+    let width = step * 1.01;
+    let signal: Signal = Box::new(move |x| {
+        let d = (x - phase0).rem_euclid(every);
+        if d < width {
+            1.0 - amp
+        } else if d < 2.0 * width {
+            1.0 + 0.5 * amp
+        } else {
+            1.0
+        }
+    });
+    (t, signal, (phase0, every, 32))
 }
 
 /// A system of 3-8 planets (see the module's notes), in order of period.
