@@ -346,7 +346,7 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let model = train::Ensemble::load(&args.out, &device)?;
     let (m, scores) = model.evaluate(&val_set, &device, 0.5)?;
-    let labels: Vec<bool> = val_set.examples.iter().map(|e| e.label).collect();
+    let labels = val_set.labels();
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, 1000, 0)?;
     println!(
         "{}: val ROC AUC {:.4} (95 % {:.4}-{:.4}), average precision {:.4} (95 % {:.4}-{:.4}), n {}; in {}",
@@ -383,7 +383,7 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let (m, scores) = model.evaluate(&data, &device, args.threshold)?;
-    let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
+    let labels = data.labels();
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, args.bootstrap as usize, 0)?;
     if let Some(dir) = &args.plots {
         let (roc, pr) = exoscreen::report::plot::roc_and_pr(dir, &scores, &labels)?;

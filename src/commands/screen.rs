@@ -180,13 +180,14 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let combined = screen::assemble(&args.out, &missing)?;
     summary.set_files(shard_files.len() + missing.len(), &combined);
     let tally = match &known {
-        Some(k) => Some(screen::tally_known(&args.out, k)?),
+        Some(k) => Some(screen::tally_known(&args.out, k, &combined)?),
         None => None,
     };
     summary.set_tally(tally.as_ref());
     let t_report = Instant::now();
     let pages = report::write(
         &args.out,
+        &combined.candidates,
         &report::ReportSettings {
             engine: engine.as_ref(),
             read,
@@ -290,10 +291,10 @@ pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     println!(
         "merged {} run(s): {} candidates, {} single events; files {:?}; in {}",
         args.dirs.len(),
-        c.candidates,
+        c.candidates.len(),
         c.single_events,
-        c.by_status,
+        c.by_status(),
         args.out.display()
     );
-    Ok(super::batch_exit(c.files("error")))
+    Ok(super::batch_exit(c.files(screen::Status::Error)))
 }

@@ -142,6 +142,19 @@ impl Dataset {
         Dataset { examples: held }
     }
 
+    /// Each example's views `(global, local)`, in order.
+    pub fn views(&self) -> Vec<(&[f32], &[f32])> {
+        self.examples
+            .iter()
+            .map(|e| (e.global.as_slice(), e.local.as_slice()))
+            .collect()
+    }
+
+    /// Each example's label, in order.
+    pub fn labels(&self) -> Vec<bool> {
+        self.examples.iter().map(|e| e.label).collect()
+    }
+
     /// Positives and negatives.
     pub fn counts(&self) -> (usize, usize) {
         let p = self.examples.iter().filter(|e| e.label).count();

@@ -97,12 +97,7 @@ pub fn predict(
     device: &Device,
     batch_size: usize,
 ) -> Result<Vec<f64>> {
-    let views: Vec<(&[f32], &[f32])> = data
-        .examples
-        .iter()
-        .map(|e| (e.global.as_slice(), e.local.as_slice()))
-        .collect();
-    predict_views(model, &views, device, batch_size)
+    predict_views(model, &data.views(), device, batch_size)
 }
 
 /// Evaluates scores of a dataset at a threshold.
@@ -113,8 +108,10 @@ pub fn evaluate(
     threshold: f64,
 ) -> Result<(Metrics, Vec<f64>)> {
     let scores = predict(model, data, device, 256)?;
-    let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
-    Ok((metrics::evaluate(&scores, &labels, threshold)?, scores))
+    Ok((
+        metrics::evaluate(&scores, &data.labels(), threshold)?,
+        scores,
+    ))
 }
 
 /// Trains on `train`, picks on `val`, writes the best model to `out`. `progress` is called
@@ -300,14 +297,11 @@ impl Ensemble {
         device: &Device,
         threshold: f64,
     ) -> Result<(Metrics, Vec<f64>)> {
-        let views: Vec<(&[f32], &[f32])> = data
-            .examples
-            .iter()
-            .map(|e| (e.global.as_slice(), e.local.as_slice()))
-            .collect();
-        let scores = self.predict_views(&views, device, 256)?;
-        let labels: Vec<bool> = data.examples.iter().map(|e| e.label).collect();
-        Ok((metrics::evaluate(&scores, &labels, threshold)?, scores))
+        let scores = self.predict_views(&data.views(), device, 256)?;
+        Ok((
+            metrics::evaluate(&scores, &data.labels(), threshold)?,
+            scores,
+        ))
     }
 }
 

@@ -129,10 +129,10 @@ pub struct ReportSettings<'a> {
     pub top: usize,
 }
 
-/// Writes `out/report/` from `out/candidates.csv`; returns the number of pages drawn.
-/// A candidate whose page cannot be drawn is listed without one, with why, in the index.
-pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
-    let rows: Vec<Row> = crate::io::read_csv_rows(&out.join("candidates.csv"))?;
+/// Writes `out/report/` for the run's catalogue `rows` (as in `out/candidates.csv`, ranked);
+/// returns the number of pages drawn. A candidate whose page cannot be drawn is listed
+/// without one, with why, in the index.
+pub fn write(out: &Path, rows: &[Row], s: &ReportSettings<'_>) -> Result<usize> {
     let dir = out.join("report");
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         path: dir.clone(),
@@ -140,7 +140,7 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
     })?;
     // Signals of every star, so a page's light curve is detrended with all of them masked.
     let mut by_star: BTreeMap<(String, String), Vec<Signal>> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         by_star
             .entry((r.target_id.clone(), r.source_files.clone()))
             .or_default()
@@ -162,7 +162,7 @@ pub fn write(out: &Path, s: &ReportSettings<'_>) -> Result<usize> {
         pages.push(drawn);
     }
     let n = pages.iter().filter(|p| p.is_ok()).count();
-    let html = index_html(&rows, &pages);
+    let html = index_html(rows, &pages);
     crate::io::write_atomic(&dir.join("index.html"), html.as_bytes())?;
     Ok(n)
 }

@@ -122,10 +122,10 @@ impl Summary {
     /// Records what the combined outputs hold: `files` inputs, by status, and the candidates.
     pub fn set_files(&mut self, files: usize, combined: &Combined) {
         self.files = files;
-        self.files_ok = combined.files("ok");
-        self.files_failed = combined.files("error");
-        self.files_skipped = combined.files("skipped");
-        self.candidates = combined.candidates;
+        self.files_ok = combined.files(Status::Ok);
+        self.files_failed = combined.files(Status::Error);
+        self.files_skipped = combined.files(Status::Skipped);
+        self.candidates = combined.candidates.len();
     }
 
     /// Records a cross-match tally (none: no catalogue was given).
@@ -712,14 +712,10 @@ pub fn combine(
             .then_with(|| a.status.name().cmp(b.status.name()))
     });
     io::write_csv_table(&out.join("status.csv"), &status)?;
-    let mut by_status = BTreeMap::new();
-    for r in &status {
-        *by_status.entry(r.status.name().to_string()).or_default() += 1;
-    }
     Ok(Combined {
-        candidates: cands.len(),
+        candidates: cands,
+        status,
         single_events,
-        by_status,
     })
 }
 
@@ -735,30 +731,43 @@ fn combine_singles(files: &[PathBuf], out: &Path) -> Result<usize> {
     Ok(rows.len())
 }
 
-/// What [`combine`] wrote.
+/// What [`combine`] wrote: the rows of `candidates.csv` and `status.csv`, in order, and the
+/// number of rows of `single_events.csv`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Combined {
-    pub candidates: usize,
-    /// Rows of `single_events.csv`.
+    pub candidates: Vec<catalogue::Row>,
+    pub status: Vec<StatusRow>,
     pub single_events: usize,
-    /// Status rows by status (ok, error, skipped).
-    pub by_status: BTreeMap<String, usize>,
 }
 
 impl Combined {
-    pub fn files(&self, status: &str) -> usize {
-        self.by_status.get(status).copied().unwrap_or(0)
+    /// Input files with this status.
+    pub fn files(&self, status: Status) -> usize {
+        self.status.iter().filter(|r| r.status == status).count()
+    }
+
+    /// Input files by status name (those that occur).
+    pub fn by_status(&self) -> BTreeMap<&'static str, usize> {
+        let mut by = BTreeMap::new();
+        for r in &self.status {
+            *by.entry(r.status.name()).or_default() += 1;
+        }
+        by
     }
 }
 
-/// Cross-match tally of a finished run (its `candidates.csv` and `status.csv`): the targets
-/// searched are those with a file read without error. Writes `known_planets.csv`, each known
-/// planet of the searched targets with the candidate that found it.
-pub fn tally_known(out: &Path, known: &crate::known::Catalogue) -> Result<crate::known::Tally> {
-    let cands: Vec<catalogue::Row> = io::read_csv_rows(&out.join("candidates.csv"))?;
-    let status: Vec<StatusRow> = io::read_csv_rows(&out.join("status.csv"))?;
-    let found: Vec<crate::known::Listed> = cands.iter().map(catalogue::Row::listed).collect();
-    let targets = status
+/// Cross-match tally of a finished run (the rows [`assemble`] or [`merge`] wrote): the
+/// targets searched are those with a file read without error. Writes `out/known_planets.csv`,
+/// each known planet of the searched targets with the candidate that found it.
+pub fn tally_known(
+    out: &Path,
+    known: &crate::known::Catalogue,
+    run: &Combined,
+) -> Result<crate::known::Tally> {
+    let found: Vec<crate::known::Listed> =
+        run.candidates.iter().map(catalogue::Row::listed).collect();
+    let targets = run
+        .status
         .iter()
         .filter(|r| r.status == Status::Ok)
         .map(|r| r.target_id.as_str());
