@@ -233,7 +233,7 @@ pub fn phase_distance(t: f64, epoch: f64, period: f64) -> f64 {
 
 /// Builds a segment from rows already cleaned of bad cadences, checking the time order.
 /// Errors name `source`.
-pub(crate) fn checked_times(source: &Path, time: &[f64]) -> Result<()> {
+pub fn checked_times(source: &Path, time: &[f64]) -> Result<()> {
     if time.is_empty() {
         return Err(Error::file(
             source,
@@ -264,7 +264,7 @@ pub(crate) fn checked_times(source: &Path, time: &[f64]) -> Result<()> {
 
 /// Estimates a per-point sigma from the point-to-point scatter (MAD of successive differences
 /// divided by sqrt 2), for inputs that carry no error column.
-pub(crate) fn scatter_sigma(flux: &[f64]) -> f64 {
+pub fn scatter_sigma(flux: &[f64]) -> f64 {
     let diffs: Vec<f64> = flux.windows(2).map(|w| w[1] - w[0]).collect();
     let s = robust::mad_std(&diffs, 0.0).unwrap_or(0.0) / std::f64::consts::SQRT_2;
     if s > 0.0 && s.is_finite() {

@@ -11,17 +11,5 @@ fn main() -> ExitCode {
     exoscreen::io::fits::quiet_fitsio_panics();
     let cli = commands::Cli::parse();
     commands::init_logging(cli.verbose, cli.quiet);
-    match commands::run(cli) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            if e.downcast_ref::<exoscreen::Error>()
-                .is_some_and(|e| matches!(e, exoscreen::Error::Usage(_)))
-            {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
-        }
-    }
+    commands::exit_code(commands::run(cli))
 }

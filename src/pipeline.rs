@@ -165,10 +165,39 @@ fn signal(c: &Candidate) -> Signal {
     (c.period, c.epoch, c.duration)
 }
 
+/// The views of every candidate that could be folded, in order: what the classifier scores
+/// (one score per view, handed back to the candidates in the same order).
+pub fn folded_views(outcomes: &[Result<StarOutcome>]) -> Vec<&Views> {
+    outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .flat_map(|o| o.views.iter().filter_map(|v| v.as_ref().ok()))
+        .collect()
+}
+
 /// Detrends every star (in parallel); a star that fails gives its error.
 pub fn detrend_all(raw: &[Series], detrend_opts: &DetrendOptions) -> Vec<Result<Series>> {
     raw.par_iter()
         .map(|s| detrend::detrend(s, detrend_opts).map(|d| d.series))
+        .collect()
+}
+
+/// Searches the stars whose detrending succeeded (one engine call per round for all of
+/// them); a star whose detrending failed keeps its error, in place.
+pub fn search_detrended(
+    flat: Vec<Result<Series>>,
+    engine: &dyn Engine,
+    search_opts: &SearchOptions,
+) -> Vec<Result<SearchResult>> {
+    let ok: Vec<&Series> = flat.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let mut searched = search::search_many_refs(&ok, engine, search_opts).into_iter();
+    flat.into_iter()
+        .map(|r| match r {
+            Ok(_) => searched
+                .next()
+                .unwrap_or_else(|| Err(Error::invalid("the search returned too few results"))),
+            Err(e) => Err(e),
+        })
         .collect()
 }
 
@@ -183,17 +212,7 @@ pub fn search_and_fold(
     search_opts: &SearchOptions,
     bins: ViewBins,
 ) -> Vec<Result<StarOutcome>> {
-    let ok: Vec<&Series> = flat.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let mut searched = search::search_many_refs(&ok, engine, search_opts).into_iter();
-    let results: Vec<Result<SearchResult>> = flat
-        .into_iter()
-        .map(|r| match r {
-            Ok(_) => searched
-                .next()
-                .unwrap_or_else(|| Err(Error::invalid("the search returned too few results"))),
-            Err(e) => Err(e),
-        })
-        .collect();
+    let results = search_detrended(flat, engine, search_opts);
     raw.par_iter()
         .zip(results)
         .map(|(s, r)| {

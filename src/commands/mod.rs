@@ -177,6 +177,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The process exit code of a command's outcome: its own, or 1 for an error (printed with
+/// its chain) and 2 for a usage error.
+pub fn exit_code(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<exoscreen::Error>()
+                .is_some_and(|e| matches!(e, exoscreen::Error::Usage(_)))
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
 /// Logs to stderr; level from RUST_LOG, else warn (-q: error, -v: info, -vv: debug).
 pub fn init_logging(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {

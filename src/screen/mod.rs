@@ -366,12 +366,7 @@ fn finish(
         pipeline::search_and_fold(&raw, flat, engine, &opts.detrend, &opts.search, clf.bins());
     let seconds_search = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let views: Vec<&pipeline::Views> = outcomes
-        .iter()
-        .filter_map(|o| o.as_ref().ok())
-        .flat_map(|o| o.views.iter().filter_map(|v| v.as_ref().ok()))
-        .collect();
-    let mut scores = clf.score(&views)?.into_iter();
+    let mut scores = clf.score(&pipeline::folded_views(&outcomes))?.into_iter();
     let seconds_classify = t1.elapsed().as_secs_f64();
     let mut rows = Vec::new();
     let mut singles = Vec::new();

@@ -9,6 +9,7 @@ mod common;
 mod detrend_synth;
 mod fuzz;
 mod inject;
+mod python;
 mod real_data;
 mod screen;
 mod search_real;

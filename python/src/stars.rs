@@ -1,0 +1,328 @@
+//! Stars handed in from Python (arrays and a few labels) as the library's light curves, the
+//! search options as a JSON object, and the search and classification of many stars, with
+//! their results as the JSON rows the CSV outputs hold.
+
+use std::path::{Path, PathBuf};
+
+use exoscreen::bls::EngineKind;
+use exoscreen::catalogue::{self, Row, SingleEventRow};
+use exoscreen::detrend::{DetrendOptions, TrendMethod};
+use exoscreen::known::Catalogue;
+use exoscreen::lightcurve::{self, LightCurve, Mission, SeriesMeta, TimeSystem};
+use exoscreen::model::classify::Classifier;
+use exoscreen::model::ModelDevice;
+use exoscreen::named::Named;
+use exoscreen::search::{SearchOptions, SearchResult};
+use exoscreen::{pipeline, robust, Error, Result, Series};
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// One star from Python: time [d], flux, flux error (same length; `None`: estimated from
+/// the point-to-point scatter, as the readers do for a file without errors), target id,
+/// mission (`kepler`, `k2`, `tess` or empty) and time system (`bkjd`, `btjd`, or empty).
+#[derive(FromPyObject)]
+pub struct StarInput<'py>(
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    Option<PyReadonlyArray1<'py, f64>>,
+    String,
+    String,
+    String,
+);
+
+/// A star ready for the library: its labels and its normalised series.
+pub struct Star {
+    pub lc: LightCurve,
+    pub series: Series,
+}
+
+/// A series from three arrays of equal length (no normalisation).
+pub fn series(t: &[f64], y: &[f64], dy: &[f64]) -> PyResult<Series> {
+    if t.len() != y.len() || t.len() != dy.len() {
+        return Err(PyValueError::new_err(format!(
+            "time, flux and flux_err must have the same length (got {}, {}, {})",
+            t.len(),
+            y.len(),
+            dy.len()
+        )));
+    }
+    Ok(Series {
+        time: t.to_vec(),
+        flux: y.to_vec(),
+        flux_err: dy.to_vec(),
+        segment: vec![0; t.len()],
+    })
+}
+
+fn mission(name: &str) -> PyResult<Mission> {
+    match name.to_ascii_lowercase().as_str() {
+        "" | "unknown" => Ok(Mission::Unknown),
+        "kepler" => Ok(Mission::Kepler),
+        "k2" => Ok(Mission::K2),
+        "tess" => Ok(Mission::Tess),
+        other => Err(PyValueError::new_err(format!(
+            "mission must be kepler, k2, tess or empty, not {other:?}"
+        ))),
+    }
+}
+
+fn time_system(name: &str, mission: Mission) -> PyResult<TimeSystem> {
+    match name.to_ascii_lowercase().as_str() {
+        "" => Ok(mission.time_system()),
+        "bkjd" => Ok(TimeSystem::Bkjd),
+        "btjd" => Ok(TimeSystem::Btjd),
+        other => Err(PyValueError::new_err(format!(
+            "time_system must be bkjd, btjd or empty, not {other:?}"
+        ))),
+    }
+}
+
+/// Labels the stars and divides each flux (and error) by its median, as stitching does.
+pub fn curves(stars: Vec<StarInput<'_>>) -> PyResult<Vec<Star>> {
+    stars
+        .into_iter()
+        .map(|StarInput(t, y, dy, id, mission_name, system)| {
+            let (t, y) = (t.as_slice()?, y.as_slice()?);
+            let dy = match &dy {
+                Some(dy) => dy.as_slice()?.to_vec(),
+                None => vec![lightcurve::scatter_sigma(y); y.len()],
+            };
+            let mut series = series(t, y, &dy)?;
+            lightcurve::checked_times(Path::new(&id), t)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let mission = mission(&mission_name)?;
+            let scale = robust::median(&series.flux).unwrap_or(1.0);
+            if scale.is_finite() && scale != 0.0 {
+                series.flux.iter_mut().for_each(|f| *f /= scale);
+                series.flux_err.iter_mut().for_each(|e| *e /= scale.abs());
+            }
+            let mut labels = std::collections::BTreeMap::new();
+            labels.insert(mission.target_key().to_string(), id);
+            Ok(Star {
+                lc: LightCurve {
+                    meta: SeriesMeta {
+                        class: mission.class_name().to_string(),
+                        labels,
+                    },
+                    mission,
+                    time_system: time_system(&system, mission)?,
+                    segments: Vec::new(),
+                },
+                series,
+            })
+        })
+        .collect()
+}
+
+/// The options of `search` and `classify` (names as the command line's flags, with `_`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    engine: String,
+    detrend: bool,
+    method: String,
+    window: f64,
+    break_tolerance: f64,
+    clip_sigma: f64,
+    period_min: Option<f64>,
+    period_max: Option<f64>,
+    oversampling: f64,
+    objective: String,
+    sde_threshold: f64,
+    min_snr: f64,
+    max_planets: usize,
+    max_rounds: usize,
+    max_rejected: usize,
+    known: Vec<PathBuf>,
+    model: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let d = DetrendOptions::default();
+        let s = SearchOptions::default();
+        Options {
+            engine: EngineKind::Auto.key().into(),
+            detrend: true,
+            method: d.method.key().into(),
+            window: d.window_days,
+            break_tolerance: d.break_tolerance_days,
+            clip_sigma: d.clip_sigma.unwrap_or(0.0),
+            period_min: s.period_min,
+            period_max: s.period_max,
+            oversampling: s.oversampling,
+            objective: s.objective.key().into(),
+            sde_threshold: s.sde_threshold,
+            min_snr: s.min_snr,
+            max_planets: s.max_planets,
+            max_rounds: s.max_rounds,
+            max_rejected: s.max_rejected,
+            known: Vec::new(),
+            model: None,
+        }
+    }
+}
+
+/// The pieces the options stand for, checked.
+struct Settings {
+    engine: EngineKind,
+    detrend: Option<DetrendOptions>,
+    search: SearchOptions,
+    known: Option<Catalogue>,
+}
+
+impl Options {
+    pub fn from_json(text: &str) -> PyResult<Self> {
+        serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("options: {e}")))
+    }
+
+    fn settings(&self) -> Result<Settings> {
+        let name = |what: &str, s: &str| Error::invalid(format!("{what}: unknown name {s:?}"));
+        let detrend = DetrendOptions {
+            method: TrendMethod::from_key(&self.method)
+                .ok_or_else(|| name("method", &self.method))?,
+            window_days: self.window,
+            break_tolerance_days: self.break_tolerance,
+            clip_sigma: (self.clip_sigma > 0.0).then_some(self.clip_sigma),
+            ..Default::default()
+        };
+        detrend.validate()?;
+        let search = SearchOptions {
+            objective: Named::from_key(&self.objective)
+                .ok_or_else(|| name("objective", &self.objective))?,
+            oversampling: self.oversampling,
+            period_min: self.period_min,
+            period_max: self.period_max,
+            sde_threshold: self.sde_threshold,
+            min_snr: self.min_snr,
+            max_planets: self.max_planets,
+            max_rounds: self.max_rounds,
+            max_rejected: self.max_rejected,
+            ..Default::default()
+        };
+        Ok(Settings {
+            engine: EngineKind::from_key(&self.engine)
+                .ok_or_else(|| name("engine", &self.engine))?,
+            detrend: self.detrend.then_some(detrend),
+            search,
+            known: if self.known.is_empty() {
+                None
+            } else {
+                Some(Catalogue::load(&self.known)?)
+            },
+        })
+    }
+}
+
+/// What one star gave, as JSON for the Python layer.
+#[derive(serde::Serialize)]
+struct StarReport {
+    target_id: String,
+    candidates: Vec<Row>,
+    single_events: Vec<SingleEventRow>,
+    final_sde: Option<f64>,
+    n_periods: usize,
+    skipped: Vec<String>,
+    error: Option<String>,
+}
+
+impl StarReport {
+    fn new(star: &Star, result: std::result::Result<&SearchResult, &Error>) -> Self {
+        let (final_sde, n_periods, skipped, singles, error) = match result {
+            Ok(r) => (
+                r.final_sde,
+                r.n_periods,
+                r.skipped.clone(),
+                r.single_events
+                    .iter()
+                    .map(|e| catalogue::single_event_row(&star.lc, e))
+                    .collect(),
+                None,
+            ),
+            Err(e) => (None, 0, Vec::new(), Vec::new(), Some(e.to_string())),
+        };
+        StarReport {
+            target_id: star.lc.target_id().to_string(),
+            candidates: Vec::new(),
+            single_events: singles,
+            final_sde,
+            n_periods,
+            skipped,
+            error,
+        }
+    }
+}
+
+fn to_json(reports: &[StarReport]) -> Result<String> {
+    serde_json::to_string(reports).map_err(|e| Error::invalid(format!("results to JSON: {e}")))
+}
+
+/// Detrends (unless asked not to) and searches every star, one engine call per round.
+pub fn search(stars: &[Star], opts: &Options) -> Result<String> {
+    let set = opts.settings()?;
+    let engine = crate::engine(set.engine)?;
+    let raw: Vec<Series> = stars.iter().map(|s| s.series.clone()).collect();
+    let flat = match &set.detrend {
+        Some(d) => pipeline::detrend_all(&raw, d),
+        None => raw.into_iter().map(Ok).collect(),
+    };
+    let results = pipeline::search_detrended(flat, engine.as_ref(), &set.search);
+    let reports: Vec<StarReport> = stars
+        .iter()
+        .zip(&results)
+        .map(|(star, r)| {
+            let r = r.as_ref();
+            let mut rep = StarReport::new(star, r);
+            if let Ok(found) = r {
+                rep.candidates = found
+                    .candidates
+                    .iter()
+                    .map(|c| catalogue::row(&star.lc, c, None, set.known.as_ref()))
+                    .collect();
+            }
+            rep
+        })
+        .collect();
+    to_json(&reports)
+}
+
+/// Detrends, searches, folds and scores every star with the classifier.
+pub fn classify(stars: &[Star], opts: &Options) -> Result<String> {
+    let set = opts.settings()?;
+    let detrend = set.detrend.unwrap_or_default();
+    let engine = crate::engine(set.engine)?;
+    let device = ModelDevice::Cpu.device()?;
+    let clf = Classifier::open(opts.model.as_deref().map(Path::new), &device)?;
+    let raw: Vec<Series> = stars.iter().map(|s| s.series.clone()).collect();
+    let outcomes = pipeline::run(&raw, engine.as_ref(), &detrend, &set.search, clf.bins());
+    let mut scores = clf.score(&pipeline::folded_views(&outcomes))?.into_iter();
+    let reports: Vec<StarReport> = stars
+        .iter()
+        .zip(&outcomes)
+        .map(|(star, o)| {
+            let search = o.as_ref().map(|o| &o.search);
+            let mut rep = StarReport::new(star, search);
+            if let Ok(o) = o {
+                for (c, v) in o.search.candidates.iter().zip(&o.views) {
+                    let score = match v {
+                        Ok(_) => scores.next().unwrap_or(f64::NAN),
+                        Err(e) => {
+                            rep.skipped
+                                .push(format!("candidate {} not folded: {e}", c.planet));
+                            f64::NAN
+                        }
+                    };
+                    rep.candidates.push(catalogue::row(
+                        &star.lc,
+                        c,
+                        Some((score, &clf.name)),
+                        set.known.as_ref(),
+                    ));
+                }
+            }
+            rep
+        })
+        .collect();
+    to_json(&reports)
+}
