@@ -8,7 +8,7 @@
 #   bash training/yu2019.sh TRIAGE_DIR VETTING_DIR
 #
 # MEMBERS (3) networks of EPOCHS (25) at most per task, seeds 42, 43, ...; sized to finish
-# both tasks within 3 hours on 2 cores (an epoch takes about a minute there). Each task
+# both tasks within 3 hours on 2 cores (measured: 86 min, an epoch 25-56 s). Each task
 # prints its members' best epochs and the ensemble's validation ROC AUC and average
 # precision with bootstrap 95 % intervals, and writes DIR/val.json (evaluate on the whole
 # val shard, stars shared with training included, for comparison with earlier figures).
