@@ -153,8 +153,9 @@ class BoxLeastSquares:
         durations = np.unique(ax.span(duration, "duration"))
         if periods.size == 0 or durations.size == 0:
             raise ValueError("give at least one period and one duration")
-        order = np.argsort(periods, kind="stable")
-        ascending, back = np.unique(periods[order], return_inverse=True)
+        # The engines take strictly ascending periods; `back` maps them to the caller's
+        # order (repeats included).
+        ascending, back = np.unique(periods, return_inverse=True)
         raw = _core.bls_power(
             self._t,
             self._y,
@@ -165,10 +166,7 @@ class BoxLeastSquares:
             int(oversample),
             self.engine,
         )
-        # Back to the caller's order (and repeats).
-        index = np.empty(periods.size, dtype=int)
-        index[order] = back
-        out = {k: np.asarray(raw[k])[index] for k in _FIELDS}
+        out = {k: np.asarray(raw[k])[back] for k in _FIELDS}
         return self._results(objective, out)
 
     def _results(self, objective, r):

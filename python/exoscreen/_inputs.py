@@ -21,8 +21,9 @@ def _is_quantity(x):
 class TimeAxis:
     """How times came in, so results can go out the same way.
 
-    ``kind`` is ``"plain"`` (floats, days), ``"quantity"`` (a Quantity with a time unit) or
-    ``"time"`` (an astropy Time or TimeDelta). The engines get days since ``offset``."""
+    ``kind`` is ``"plain"`` (floats, days), ``"quantity"`` (a Quantity with a time unit),
+    ``"time"`` (an astropy Time: the engines get days since its first instant, ``offset``)
+    or ``"timedelta"``; ``days`` holds what the engines get."""
 
     def __init__(self, t):
         if isinstance(t, Time):

@@ -8,7 +8,9 @@ use exoscreen::bls::EngineKind;
 use exoscreen::catalogue::{self, Row, SingleEventRow};
 use exoscreen::detrend::{DetrendOptions, TrendMethod};
 use exoscreen::known::Catalogue;
-use exoscreen::lightcurve::{self, LightCurve, Mission, SeriesMeta, TimeSystem};
+use exoscreen::lightcurve::{
+    self, DropCounts, LightCurve, Mission, Segment, SeriesMeta, TimeSystem,
+};
 use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
 use exoscreen::named::Named;
@@ -31,12 +33,6 @@ pub struct StarInput<'py>(
     String,
 );
 
-/// A star ready for the library: its labels and its normalised series.
-pub struct Star {
-    pub lc: LightCurve,
-    pub series: Series,
-}
-
 /// A series from three arrays of equal length (no normalisation).
 pub fn series(t: &[f64], y: &[f64], dy: &[f64]) -> PyResult<Series> {
     if t.len() != y.len() || t.len() != dy.len() {
@@ -55,16 +51,25 @@ pub fn series(t: &[f64], y: &[f64], dy: &[f64]) -> PyResult<Series> {
     })
 }
 
+/// A mission from its label name (`Mission::name`), empty for none.
 fn mission(name: &str) -> PyResult<Mission> {
-    match name.to_ascii_lowercase().as_str() {
-        "" | "unknown" => Ok(Mission::Unknown),
-        "kepler" => Ok(Mission::Kepler),
-        "k2" => Ok(Mission::K2),
-        "tess" => Ok(Mission::Tess),
-        other => Err(PyValueError::new_err(format!(
-            "mission must be kepler, k2, tess or empty, not {other:?}"
-        ))),
+    let name = name.to_ascii_lowercase();
+    if name.is_empty() {
+        return Ok(Mission::Unknown);
     }
+    [
+        Mission::Kepler,
+        Mission::K2,
+        Mission::Tess,
+        Mission::Unknown,
+    ]
+    .into_iter()
+    .find(|m| m.name() == name)
+    .ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "mission must be kepler, k2, tess or empty, not {name:?}"
+        ))
+    })
 }
 
 fn time_system(name: &str, mission: Mission) -> PyResult<TimeSystem> {
@@ -78,38 +83,49 @@ fn time_system(name: &str, mission: Mission) -> PyResult<TimeSystem> {
     }
 }
 
-/// Labels the stars and divides each flux (and error) by its median, as stitching does.
-pub fn curves(stars: Vec<StarInput<'_>>) -> PyResult<Vec<Star>> {
+/// Each star as a one-segment light curve, labelled with its target id, mission and time
+/// system; its `series()` divides the flux (and error) by the median, as stitching does.
+pub fn curves(stars: Vec<StarInput<'_>>) -> PyResult<Vec<LightCurve>> {
     stars
         .into_iter()
         .map(|StarInput(t, y, dy, id, mission_name, system)| {
             let (t, y) = (t.as_slice()?, y.as_slice()?);
+            let err_estimated = dy.is_none();
             let dy = match &dy {
                 Some(dy) => dy.as_slice()?.to_vec(),
                 None => vec![lightcurve::scatter_sigma(y); y.len()],
             };
-            let mut series = series(t, y, &dy)?;
+            let series = series(t, y, &dy)?;
             lightcurve::checked_times(Path::new(&id), t)
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
             let mission = mission(&mission_name)?;
-            let scale = robust::median(&series.flux).unwrap_or(1.0);
-            if scale.is_finite() && scale != 0.0 {
-                series.flux.iter_mut().for_each(|f| *f /= scale);
-                series.flux_err.iter_mut().for_each(|e| *e /= scale.abs());
-            }
+            let time_system = time_system(&system, mission)?;
             let mut labels = std::collections::BTreeMap::new();
             labels.insert(mission.target_key().to_string(), id);
-            Ok(Star {
-                lc: LightCurve {
-                    meta: SeriesMeta {
-                        class: mission.class_name().to_string(),
-                        labels,
-                    },
-                    mission,
-                    time_system: time_system(&system, mission)?,
-                    segments: Vec::new(),
+            let meta = SeriesMeta {
+                class: mission.class_name().to_string(),
+                labels,
+            };
+            let segment = Segment {
+                meta: meta.clone(),
+                mission,
+                time_system,
+                cadence_days: robust::median_step(t).unwrap_or(0.0),
+                counts: DropCounts {
+                    rows: t.len(),
+                    ..Default::default()
                 },
-                series,
+                time: series.time,
+                flux: series.flux,
+                flux_err: series.flux_err,
+                err_estimated,
+                source: PathBuf::new(),
+            };
+            Ok(LightCurve {
+                meta,
+                mission,
+                time_system,
+                segments: vec![segment],
             })
         })
         .collect()
@@ -228,7 +244,7 @@ struct StarReport {
 }
 
 impl StarReport {
-    fn new(star: &Star, result: std::result::Result<&SearchResult, &Error>) -> Self {
+    fn new(star: &LightCurve, result: std::result::Result<&SearchResult, &Error>) -> Self {
         let (final_sde, n_periods, skipped, singles, error) = match result {
             Ok(r) => (
                 r.final_sde,
@@ -236,14 +252,14 @@ impl StarReport {
                 r.skipped.clone(),
                 r.single_events
                     .iter()
-                    .map(|e| catalogue::single_event_row(&star.lc, e))
+                    .map(|e| catalogue::single_event_row(star, e))
                     .collect(),
                 None,
             ),
             Err(e) => (None, 0, Vec::new(), Vec::new(), Some(e.to_string())),
         };
         StarReport {
-            target_id: star.lc.target_id().to_string(),
+            target_id: star.target_id().to_string(),
             candidates: Vec::new(),
             single_events: singles,
             final_sde,
@@ -259,10 +275,10 @@ fn to_json(reports: &[StarReport]) -> Result<String> {
 }
 
 /// Detrends (unless asked not to) and searches every star, one engine call per round.
-pub fn search(stars: &[Star], opts: &Options) -> Result<String> {
+pub fn search(stars: &[LightCurve], opts: &Options) -> Result<String> {
     let set = opts.settings()?;
     let engine = crate::engine(set.engine)?;
-    let raw: Vec<Series> = stars.iter().map(|s| s.series.clone()).collect();
+    let raw: Vec<Series> = stars.iter().map(LightCurve::series).collect();
     let flat = match &set.detrend {
         Some(d) => pipeline::detrend_all(&raw, d),
         None => raw.into_iter().map(Ok).collect(),
@@ -278,7 +294,7 @@ pub fn search(stars: &[Star], opts: &Options) -> Result<String> {
                 rep.candidates = found
                     .candidates
                     .iter()
-                    .map(|c| catalogue::row(&star.lc, c, None, set.known.as_ref()))
+                    .map(|c| catalogue::row(star, c, None, set.known.as_ref()))
                     .collect();
             }
             rep
@@ -288,13 +304,13 @@ pub fn search(stars: &[Star], opts: &Options) -> Result<String> {
 }
 
 /// Detrends, searches, folds and scores every star with the classifier.
-pub fn classify(stars: &[Star], opts: &Options) -> Result<String> {
+pub fn classify(stars: &[LightCurve], opts: &Options) -> Result<String> {
     let set = opts.settings()?;
     let detrend = set.detrend.unwrap_or_default();
     let engine = crate::engine(set.engine)?;
     let device = ModelDevice::Cpu.device()?;
     let clf = Classifier::open(opts.model.as_deref().map(Path::new), &device)?;
-    let raw: Vec<Series> = stars.iter().map(|s| s.series.clone()).collect();
+    let raw: Vec<Series> = stars.iter().map(LightCurve::series).collect();
     let outcomes = pipeline::run(&raw, engine.as_ref(), &detrend, &set.search, clf.bins());
     let mut scores = clf.score(&pipeline::folded_views(&outcomes))?.into_iter();
     let reports: Vec<StarReport> = stars
@@ -314,7 +330,7 @@ pub fn classify(stars: &[Star], opts: &Options) -> Result<String> {
                         }
                     };
                     rep.candidates.push(catalogue::row(
-                        &star.lc,
+                        star,
                         c,
                         Some((score, &clf.name)),
                         set.known.as_ref(),
