@@ -50,6 +50,15 @@ fn measure(clf: &Classifier, kind: ModelDevice, batches: &[usize], n: usize) {
                 .map(|_| rng.random::<f32>() - 0.5)
                 .collect(),
             local: (0..bins.local).map(|_| rng.random::<f32>() - 0.5).collect(),
+            // A signal's numbers: 1-30 d, 1-6 h, 100-10,000 ppm, SNR 7-100, SDE 9-30.
+            scalars: [
+                rng.random_range(1.0..30.0),
+                0.0,
+                rng.random_range(1.0..6.0) / 24.0,
+                10f64.powf(rng.random_range(-4.0..-2.0)),
+                rng.random_range(7.0..100.0),
+                rng.random_range(9.0..30.0),
+            ],
         })
         .collect();
     let refs: Vec<&Views> = views.iter().collect();

@@ -42,11 +42,15 @@ impl ViewBins {
     }
 }
 
-/// A candidate's views, as the network takes them.
+/// A candidate's views and numbers, as the network takes them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Views {
     pub global: Vec<f32>,
     pub local: Vec<f32>,
+    /// Period [d], epoch, duration [d], depth [fraction], SNR and SDE of the signal
+    /// ([`crate::dataset::SCALARS`]): depth, SNR and SDE are the search's and NaN where the
+    /// signal came without them (scalar features that need them then enter as their mean).
+    pub scalars: crate::dataset::Scalars,
 }
 
 /// Global and local views of one signal.
@@ -76,6 +80,7 @@ pub fn views_of(
     Ok(Views {
         global: to_f32(global),
         local: to_f32(local),
+        scalars: [period, epoch, duration, f64::NAN, f64::NAN, f64::NAN],
     })
 }
 
@@ -165,6 +170,12 @@ fn signal(c: &Candidate) -> Signal {
     (c.period, c.epoch, c.duration)
 }
 
+/// A search candidate's scalars, in [`crate::dataset::SCALARS`] order: what its views carry
+/// to the network and what the dataset builders store.
+pub fn candidate_scalars(c: &Candidate) -> crate::dataset::Scalars {
+    [c.period, c.epoch, c.duration, c.depth, c.depth_snr, c.sde]
+}
+
 /// The views of every candidate that could be folded, in order: what the classifier scores
 /// (one score per view, handed back to the candidates in the same order).
 pub fn folded_views(outcomes: &[Result<StarOutcome>]) -> Vec<&Views> {
@@ -218,7 +229,12 @@ pub fn search_and_fold(
         .map(|(s, r)| {
             let search = r?;
             let signals: Vec<_> = search.candidates.iter().map(signal).collect();
-            let views = signal_views(s, &signals, detrend_opts, bins)?;
+            let mut views = signal_views(s, &signals, detrend_opts, bins)?;
+            for (v, c) in views.iter_mut().zip(&search.candidates) {
+                if let Ok(v) = v {
+                    v.scalars = candidate_scalars(c);
+                }
+            }
             Ok(StarOutcome { search, views })
         })
         .collect()

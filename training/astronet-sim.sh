@@ -10,13 +10,19 @@ mkdir -p "$work"
 cargo build --release
 exo=target/release/exoscreen
 mix=planet=0.45,eb=0.2,beb=0.1,junk=0.25
-# Three independent fields (different seeds, so no star is in two splits).
-for spec in "train 2400 1001" "val 600 1002" "test 600 1003"; do
+# Per split, an independent field of single quarters and one of four-quarter stars with a
+# multi-year instrument's systematics (thermal settling, drifts, momentum dumps, sensitivity
+# dropouts: the instrumental events that line up into long-period false alarms). Different
+# seeds, so no star is in two splits.
+for spec in "train 2400 1001 1" "val 600 1002 1" "test 600 1003 1" \
+  "train-sys 300 1011 4" "val-sys 80 1012 4" "test-sys 80 1013 4"; do
   set -- $spec
-  "$exo" simulate --n "$2" --seed "$3" --mix "$mix" --out "$work/kepler-$1"
+  sys=$([ "$4" -gt 1 ] && echo --systematics || true)
+  "$exo" simulate --n "$2" --seed "$3" --mix "$mix" --segments "$4" $sys --out "$work/kepler-$1"
   "$exo" dataset "$work/kepler-$1" --engine cpu --positive PC --out "$work/kepler-$1.tfrecord"
 done
-"$exo" train --data "$work/kepler-train.tfrecord" --val "$work/kepler-val.tfrecord" \
-  --positive PC --epochs 40 --seed 42 --out "$work/model"
-"$exo" evaluate --model "$work/model" --data "$work/kepler-test.tfrecord" --positive PC \
+"$exo" train --data "$work"/kepler-train{,-sys}.tfrecord --val "$work"/kepler-val{,-sys}.tfrecord \
+  --positive PC --epochs 40 --seed 42 --dropout 0.2 \
+  --scalars log_period,log_duration,log_depth,log_snr,log_duty_cycle --out "$work/model"
+"$exo" evaluate --model "$work/model" --data "$work"/kepler-test{,-sys}.tfrecord --positive PC \
   --plots "$work/model/test-curves" --json

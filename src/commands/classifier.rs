@@ -12,7 +12,7 @@ use exoscreen::bls::{self, EngineKind};
 use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
 use exoscreen::dataset::{Dataset, Schema};
 use exoscreen::model::train::{self, TrainConfig};
-use exoscreen::model::{AstroNetConfig, ModelDevice};
+use exoscreen::model::{AstroNetConfig, ModelDevice, ScalarInputs};
 use exoscreen::named::Named;
 use exoscreen::pipeline::ViewBins;
 use exoscreen::search::SearchOptions;
@@ -202,6 +202,17 @@ pub struct TrainArgs {
     pub epochs: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Scalar features the network takes beside the views (comma-separated): log_period,
+    /// log_duration, log_depth, log_snr, log_duty_cycle, log_sde. Standardised with the
+    /// training set's statistics, saved in config.json.
+    #[arg(long, value_delimiter = ',')]
+    pub scalars: Option<Vec<String>>,
+    /// Dropout probability after each dense layer while training.
+    #[arg(long)]
+    pub dropout: Option<f64>,
+    /// Stop after this many epochs without a better validation average precision.
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Where the network trains: cpu, or gpu (builds with the gpu-train feature).
     #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
     pub device: ModelDevice,
@@ -250,7 +261,7 @@ fn train_one(
     out: &std::path::Path,
     who: &str,
 ) -> anyhow::Result<()> {
-    let (_, rows) = train::train(train_set, val_set, cfg, device, out, |r| {
+    let (_, _, rows) = train::train(train_set, val_set, cfg, device, out, |r| {
         eprintln!(
             "{who} epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
             r.epoch,
@@ -303,10 +314,26 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(s) = args.seed {
         cfg.seed = s;
     }
+    if let Some(names) = &args.scalars {
+        exoscreen::model::scalars::check_names(names)?;
+        // The statistics are measured on the training set when training starts.
+        cfg.model.scalars = Some(ScalarInputs::new(names.clone(), Vec::new(), Vec::new()));
+    }
+    if args.dropout.is_some() {
+        cfg.model.dropout = args.dropout;
+    }
+    if let Some(p) = args.patience {
+        cfg.patience = p;
+    }
     let (tp, tn) = train_set.counts();
     let (vp, vn) = val_set.counts();
     eprintln!(
-        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; {}",
+        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; scalars: {}; dropout {}; {}",
+        match cfg.model.scalar_names() {
+            [] => "none".to_string(),
+            names => names.join(", "),
+        },
+        cfg.model.dropout.unwrap_or(0.0),
         args.device.name()
     );
     let device = args.device.device()?;

@@ -13,6 +13,7 @@ use clap::Args;
 use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
 use exoscreen::model::classify::Classifier;
+use exoscreen::model::scalars::{DEPTH, SDE, SNR};
 use exoscreen::model::ModelDevice;
 use exoscreen::named::Named;
 use exoscreen::pipeline::{self, Views};
@@ -62,6 +63,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
                 .map(|e| Views {
                     global: e.global.clone(),
                     local: e.local.clone(),
+                    scalars: e.scalars,
                 })
                 .collect();
             let scores = clf.score(&views.iter().collect::<Vec<_>>())?;
@@ -89,6 +91,25 @@ struct Cols {
     epoch: usize,
     duration_hours: usize,
     files: usize,
+    /// The search's depth, SNR and SDE, which models with scalar features take (optional:
+    /// without them those features enter as their training mean).
+    depth_ppm: Option<usize>,
+    depth_snr: Option<usize>,
+    sde: Option<usize>,
+}
+
+/// Row `i`'s depth [fraction], SNR and SDE, NaN where the table has no such column or value.
+fn row_measures(row: &csv::StringRecord, cols: Cols) -> (f64, f64, f64) {
+    let num = |c: Option<usize>| {
+        c.and_then(|c| row.get(c))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (
+        num(cols.depth_ppm) * 1e-6,
+        num(cols.depth_snr),
+        num(cols.sde),
+    )
 }
 
 /// Row `i`'s (period, epoch, duration [d]).
@@ -145,6 +166,9 @@ fn classify_candidates(
         epoch: col("epoch")?,
         duration_hours: col("duration_hours")?,
         files: col("source_files")?,
+        depth_ppm: headers.iter().position(|h| h == "depth_ppm"),
+        depth_snr: headers.iter().position(|h| h == "depth_snr"),
+        sde: headers.iter().position(|h| h == "sde"),
     };
     let rows: Vec<csv::StringRecord> = r
         .records()
@@ -170,7 +194,11 @@ fn classify_candidates(
             Ok(vs) => {
                 for (&i, v) in idx.iter().zip(vs) {
                     match v {
-                        Ok(v) => views[i] = Some(v),
+                        Ok(mut v) => {
+                            (v.scalars[DEPTH], v.scalars[SNR], v.scalars[SDE]) =
+                                row_measures(&rows[i], cols);
+                            views[i] = Some(v);
+                        }
                         Err(e) => {
                             eprintln!("error: {target} row {}: {e:#}", i + 2);
                             failures += 1;

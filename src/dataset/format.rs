@@ -1,8 +1,9 @@
 //! The on-disk format of labelled views: TFRecord with one `tf.train.Example` per signal:
 //! `global_view` and `local_view` (floats), `Disposition` (bytes), `star_id` (bytes), and
-//! `period` [d], `epoch`, `duration` [d], `depth` [fraction], `snr` (floats; NaN where
-//! unknown). The same reader takes AstroNet's and Yu et al. (2019)'s records through a
-//! [`Schema`] naming their features; AstroNet-era tools read ours.
+//! `period` [d], `epoch`, `duration` [d], `depth` [fraction], `snr`, `sde` (floats; NaN
+//! where unknown). The same reader takes AstroNet's and Yu et al. (2019)'s records through a
+//! [`Schema`] naming their features; AstroNet-era tools read ours. Their scalars are read
+//! under their own names and units ([`SCALAR_ALIASES`]).
 
 use std::path::Path;
 
@@ -12,7 +13,27 @@ use crate::io::tfrecord::{self, Feature};
 use super::{Example, Schema};
 
 /// Names of the scalar features written beside the views.
-pub const SCALARS: [&str; 5] = ["period", "epoch", "duration", "depth", "snr"];
+pub const SCALARS: [&str; 6] = ["period", "epoch", "duration", "depth", "snr", "sde"];
+
+/// A signal's scalars, in [`SCALARS`] order; NaN where unknown.
+pub type Scalars = [f64; 6];
+
+/// For each of [`SCALARS`], the feature names tried in order and the factor to our units:
+/// ours; Yu et al. (2019)'s (`Period` [d], `Epoc`, `Duration` [d], `Transit_Depth` [ppm],
+/// `SN`); AstroNet's DR24 TCE columns (`tce_period` [d], `tce_time0bk`, `tce_duration` [h],
+/// `tce_depth` [ppm], `tce_model_snr`). The SDE of our search has no counterpart in theirs.
+pub const SCALAR_ALIASES: [&[(&str, f64)]; 6] = [
+    &[("period", 1.0), ("Period", 1.0), ("tce_period", 1.0)],
+    &[("epoch", 1.0), ("Epoc", 1.0), ("tce_time0bk", 1.0)],
+    &[
+        ("duration", 1.0),
+        ("Duration", 1.0),
+        ("tce_duration", 1.0 / 24.0),
+    ],
+    &[("depth", 1.0), ("Transit_Depth", 1e-6), ("tce_depth", 1e-6)],
+    &[("snr", 1.0), ("SN", 1.0), ("tce_model_snr", 1.0)],
+    &[("sde", 1.0)],
+];
 
 /// Writes examples in this format.
 pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
@@ -85,11 +106,14 @@ pub(super) fn read_example(
         .or_else(|| ex.get("star_id"))
         .and_then(|f| f.text())
         .unwrap_or_else(|| format!("{}#{i}", path.display()));
-    let scalars = SCALARS.map(|name| {
-        ex.get(name)
-            .and_then(|f| f.floats())
-            .and_then(|v| v.first().copied())
-            .map_or(f64::NAN, f64::from)
+    let scalars = SCALAR_ALIASES.map(|aliases| {
+        aliases
+            .iter()
+            .find_map(|&(name, factor)| {
+                let v = ex.get(name)?.floats()?.first().copied()?;
+                Some(f64::from(v) * factor)
+            })
+            .unwrap_or(f64::NAN)
     });
     Ok(Example {
         scalars,

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 use crate::io::tfrecord;
 
-pub use format::{write, SCALARS};
+pub use format::{write, Scalars, SCALARS};
 pub use sources::{
     from_simulation, from_tce_table, label_signal, read_truth, Built, TruthRow,
     DATASET_SDE_THRESHOLD,
@@ -30,9 +30,9 @@ pub struct Example {
     pub star: String,
     /// The original disposition string.
     pub disposition: String,
-    /// Period [d], epoch, duration [d], depth [fraction] and SNR of the signal, NaN where
-    /// the source does not give them (see [`SCALARS`]).
-    pub scalars: [f64; 5],
+    /// Period [d], epoch, duration [d], depth [fraction], SNR and SDE of the signal, NaN
+    /// where the source does not give them (see [`SCALARS`]).
+    pub scalars: Scalars,
 }
 
 /// Feature names and the label map of a TFRecord source.

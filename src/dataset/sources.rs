@@ -14,12 +14,14 @@ use crate::error::{Error, Result};
 use crate::io::tce;
 use crate::io::ReadOptions;
 use crate::lightcurve::phase_distance;
+use crate::model::scalars::{DEPTH, SNR};
 use crate::pipeline::{self, ViewBins};
 use crate::search::{self, SearchOptions};
 
-/// The SDE down to which the dataset builders keep candidates: lower than the search's
-/// default (9) so the classifier also learns the marginal false alarms it will meet.
-pub const DATASET_SDE_THRESHOLD: f64 = 7.0;
+/// The SDE down to which the dataset builders keep candidates: well below the search's
+/// default (9) so the classifier also learns the marginal false alarms it will meet, and
+/// what an insignificant peak looks like to a model that takes the SDE.
+pub const DATASET_SDE_THRESHOLD: f64 = 5.0;
 
 /// One row of a simulator's `truth.csv` (the columns the labelling needs).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -93,7 +95,6 @@ fn example(
     disposition: &str,
     positive: &[String],
     views: pipeline::Views,
-    scalars: [f64; 5],
 ) -> Example {
     Example {
         global: views.global,
@@ -101,7 +102,7 @@ fn example(
         label: positive.iter().any(|p| p == disposition),
         star,
         disposition: disposition.to_string(),
-        scalars,
+        scalars: views.scalars,
     }
 }
 
@@ -178,7 +179,6 @@ pub fn from_simulation(
                     label_signal(t, c.period, c.epoch, c.duration),
                     positive,
                     v,
-                    [c.period, c.epoch, c.duration, c.depth, c.depth_snr],
                 )),
                 Err(e) => built
                     .failures
@@ -249,13 +249,15 @@ pub fn from_tce_table(
         };
         for (t, v) in star_tces.iter().zip(views) {
             match v {
-                Ok(v) => built.dataset.examples.push(example(
-                    kepid.to_string(),
-                    t.label.as_deref().unwrap_or(""),
-                    positive,
-                    v,
-                    [t.period, t.epoch, t.duration, f64::NAN, f64::NAN],
-                )),
+                Ok(mut v) => {
+                    (v.scalars[DEPTH], v.scalars[SNR]) = (t.depth, t.snr);
+                    built.dataset.examples.push(example(
+                        kepid.to_string(),
+                        t.label.as_deref().unwrap_or(""),
+                        positive,
+                        v,
+                    ))
+                }
                 Err(e) => built
                     .failures
                     .push((format!("KIC {kepid} TCE {}", t.planet), e)),

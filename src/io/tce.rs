@@ -1,7 +1,8 @@
 //! Threshold-crossing-event tables: the Kepler Q1-Q17 DR24 TCE table as AstroNet used it
 //! (`kepid`, `tce_plnt_num`, `tce_period` [d], `tce_time0bk` [BKJD], `tce_duration`
 //! [HOURS], `av_training_set`: PC planet candidate, AFP astrophysical false positive, NTP
-//! non-transiting phenomenon, UNK unknown). `#` lines are comments, as in archive exports.
+//! non-transiting phenomenon, UNK unknown) and, when present, `tce_depth` [ppm] and
+//! `tce_model_snr`. `#` lines are comments, as in archive exports.
 
 use std::path::Path;
 
@@ -16,6 +17,10 @@ pub struct Tce {
     /// Mid-transit epoch, BKJD.
     pub epoch: f64,
     pub duration: f64,
+    /// Depth [fraction] and SNR of the transit model; NaN where the table has no such
+    /// column or value.
+    pub depth: f64,
+    pub snr: f64,
     /// `av_training_set` (PC, AFP, NTP, UNK), if the table has it.
     pub label: Option<String>,
 }
@@ -57,6 +62,7 @@ pub fn read_dr24(path: &Path) -> Result<Vec<Tce>> {
         col("tce_duration")?,
     );
     let label = col("av_training_set").ok();
+    let (depth, snr) = (col("tce_depth").ok(), col("tce_model_snr").ok());
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(|e| Error::file(path, format!("row {}: {e}", i + 1)))?;
@@ -73,12 +79,19 @@ pub fn read_dr24(path: &Path) -> Result<Vec<Tce>> {
                 )
             })
         };
+        let optional = |c: Option<usize>| {
+            c.and_then(|c| rec.get(c))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(f64::NAN)
+        };
         let tce = Tce {
             kepid: num(kepid)? as u64,
             planet: num(plnt)? as u32,
             period: num(period)?,
             epoch: num(epoch)?,
             duration: num(duration)? / 24.0,
+            depth: optional(depth) * 1e-6,
+            snr: optional(snr),
             label: label.and_then(|c| rec.get(c)).map(str::to_string),
         };
         if !(tce.period > 0.0 && tce.duration > 0.0 && tce.epoch.is_finite()) {

@@ -1,21 +1,36 @@
-//! Batches of labelled views as the network's tensors.
+//! Batches of signals as the network's tensors.
 
 use burn::prelude::*;
 
-use crate::dataset::Example;
+use crate::dataset::{Example, Scalars};
+use crate::error::Result;
+use crate::model::{scalars, AstroNetConfig};
 
-/// Tensors of a batch of views: global `[batch, 1, g]`, local `[batch, 1, l]`; views whose
-/// `reverse` entry is true are reversed in time (missing entries: false).
-pub fn view_tensors(
-    views: &[(&[f32], &[f32])],
+/// One signal's network inputs: its global and local views and its scalars (period, epoch,
+/// duration, depth, SNR, SDE; see [`crate::dataset::SCALARS`]).
+pub type Input<'a> = (&'a [f32], &'a [f32], &'a Scalars);
+
+/// A batch as tensors: global `[batch, 1, g]`, local `[batch, 1, l]` and, for a model that
+/// takes scalar features, those standardised `[batch, n]`.
+pub struct Tensors {
+    pub global: Tensor<3>,
+    pub local: Tensor<3>,
+    pub scalars: Option<Tensor<2>>,
+}
+
+/// Tensors of a batch of inputs for a network of `cfg`; views whose `reverse` entry is true
+/// are reversed in time (missing entries: false).
+pub fn input_tensors(
+    inputs: &[Input],
     reverse: &[bool],
+    cfg: &AstroNetConfig,
     device: &Device,
-) -> (Tensor<3>, Tensor<3>) {
-    let n = views.len();
-    let (g, l) = views.first().map_or((0, 0), |v| (v.0.len(), v.1.len()));
+) -> Result<Tensors> {
+    let n = inputs.len();
+    let (g, l) = inputs.first().map_or((0, 0), |v| (v.0.len(), v.1.len()));
     let mut gv: Vec<f32> = Vec::with_capacity(n * g);
     let mut lv: Vec<f32> = Vec::with_capacity(n * l);
-    for (&(global, local), &rev) in views
+    for (&(global, local, _), &rev) in inputs
         .iter()
         .zip(reverse.iter().chain(std::iter::repeat(&false)))
     {
@@ -27,28 +42,44 @@ pub fn view_tensors(
             lv.extend(local);
         }
     }
-    (
-        Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
-        Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
-    )
+    let scalars = match &cfg.scalars {
+        Some(s) if !s.names.is_empty() => {
+            let rows: Vec<&Scalars> = inputs.iter().map(|i| i.2).collect();
+            let z = scalars::standardise(&s.names, &s.mean, &s.std, &rows)?;
+            Some(Tensor::from_data(
+                TensorData::new(z, [n, s.names.len()]),
+                device,
+            ))
+        }
+        _ => None,
+    };
+    Ok(Tensors {
+        global: Tensor::from_data(TensorData::new(gv, [n, 1, g]), device),
+        local: Tensor::from_data(TensorData::new(lv, [n, 1, l]), device),
+        scalars,
+    })
 }
 
-/// Tensors of a batch of examples: the views (see [`view_tensors`]) and labels `[batch, 1]`.
+/// Each example's inputs, in order.
+pub fn inputs<'a>(examples: impl IntoIterator<Item = &'a Example>) -> Vec<Input<'a>> {
+    examples
+        .into_iter()
+        .map(|e| (e.global.as_slice(), e.local.as_slice(), &e.scalars))
+        .collect()
+}
+
+/// Tensors of a batch of examples (see [`input_tensors`]) and their labels `[batch, 1]`.
 pub fn batch(
     examples: &[&Example],
     reverse: &[bool],
+    cfg: &AstroNetConfig,
     device: &Device,
-) -> (Tensor<3>, Tensor<3>, Tensor<2, Int>) {
-    let views: Vec<(&[f32], &[f32])> = examples
-        .iter()
-        .map(|e| (e.global.as_slice(), e.local.as_slice()))
-        .collect();
-    let (g, l) = view_tensors(&views, reverse, device);
+) -> Result<(Tensors, Tensor<2, Int>)> {
+    let x = input_tensors(&inputs(examples.iter().copied()), reverse, cfg, device)?;
     let labels: Vec<i64> = examples.iter().map(|e| i64::from(e.label)).collect();
     let n = labels.len();
-    (
-        g,
-        l,
+    Ok((
+        x,
         Tensor::from_data(TensorData::new(labels, [n, 1]), device),
-    )
+    ))
 }

@@ -77,7 +77,13 @@ impl Classifier {
         self.model.members.len()
     }
 
-    /// Planet probabilities of views, in order (an ensemble's mean).
+    /// Names of the scalar features the network takes (empty for views alone).
+    pub fn scalar_names(&self) -> &[String] {
+        self.config.model.scalar_names()
+    }
+
+    /// Planet probabilities of views (with their signals' scalars), in order (an ensemble's
+    /// mean).
     pub fn score(&self, views: &[&Views]) -> Result<Vec<f64>> {
         let bins = self.bins();
         if let Some(v) = views
@@ -92,10 +98,10 @@ impl Classifier {
                 bins.local
             )));
         }
-        let pairs: Vec<(&[f32], &[f32])> = views
+        let inputs: Vec<_> = views
             .iter()
-            .map(|v| (v.global.as_slice(), v.local.as_slice()))
+            .map(|v| (v.global.as_slice(), v.local.as_slice(), &v.scalars))
             .collect();
-        self.model.predict_views(&pairs, &self.device, 256)
+        self.model.predict_inputs(&inputs, &self.device, 256)
     }
 }

@@ -1,17 +1,20 @@
 //! AstroNet (Shallue & Vanderburg 2018) in Burn: a global column of convolution blocks over
 //! the global view, a local column over the local view, their flattened outputs concatenated
-//! and passed through fully connected layers to one logit (sigmoid = planet probability).
+//! with the signal's standardised scalar features when the model takes them ([`scalars`]),
+//! and passed through fully connected layers (with dropout when configured) to one logit
+//! (sigmoid = planet probability).
 //! Sizes come from [`AstroNetConfig`] (AstroNet's Kepler sizes by default; Yu et al. 2019
 //! use 201 / 61 bins). The device is chosen at run time (`Device::flex()` on the CPU).
 
 pub mod batch;
 pub mod classify;
 pub mod metrics;
+pub mod scalars;
 pub mod train;
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
 use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig1d, Relu};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d, Relu};
 use burn::prelude::*;
 
 /// Where the network runs.
@@ -84,6 +87,27 @@ pub struct AstroNetConfig {
     pub dense_layers: usize,
     #[config(default = 512)]
     pub dense_units: usize,
+    /// Scalar features joined to the columns' outputs before the dense layers, with their
+    /// standardisation (none: the views alone, as AstroNet).
+    pub scalars: Option<ScalarInputs>,
+    /// Dropout probability after each dense layer while training (none: no dropout).
+    pub dropout: Option<f64>,
+}
+
+/// The scalar features a model takes ([`scalars::FEATURES`] names) and the training set's
+/// mean and standard deviation of each, which standardise them.
+#[derive(Config, Debug, PartialEq)]
+pub struct ScalarInputs {
+    pub names: Vec<String>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl AstroNetConfig {
+    /// Names of the scalar features the network takes (empty for none).
+    pub fn scalar_names(&self) -> &[String] {
+        self.scalars.as_ref().map_or(&[], |s| s.names.as_slice())
+    }
 }
 
 /// Two same-padded convolutions with ReLU, then a max-pool.
@@ -130,6 +154,7 @@ pub struct AstroNet {
     global: Vec<ConvBlock>,
     local: Vec<ConvBlock>,
     dense: Vec<Linear>,
+    dropout: Option<Dropout>,
     out: Linear,
     relu: Relu,
 }
@@ -182,7 +207,19 @@ impl AstroNetConfig {
         )
         .ok_or_else(|| too_short("local"))?;
         let flat = g * (self.base_filters << (self.global_blocks - 1))
-            + l * (self.base_filters << (self.local_blocks - 1));
+            + l * (self.base_filters << (self.local_blocks - 1))
+            + self.scalar_names().len();
+        let dropout = match self.dropout {
+            Some(p) if p.is_finite() && (0.0..1.0).contains(&p) => {
+                (p > 0.0).then(|| DropoutConfig::new(p).init())
+            }
+            Some(p) => {
+                return Err(crate::Error::invalid(format!(
+                    "dropout {p} is not a probability in [0, 1)"
+                )))
+            }
+            None => None,
+        };
         let dense = (0..self.dense_layers)
             .map(|i| {
                 LinearConfig::new(
@@ -201,6 +238,7 @@ impl AstroNetConfig {
             global: column(self.global_blocks, self.global_pool),
             local: column(self.local_blocks, self.local_pool),
             dense,
+            dropout,
             out: LinearConfig::new(last, 1).init(device),
             relu: Relu::new(),
         })
@@ -209,15 +247,26 @@ impl AstroNetConfig {
 
 impl AstroNet {
     /// Logits `[batch, 1]` from global `[batch, 1, global_bins]` and local
-    /// `[batch, 1, local_bins]` views.
-    pub fn forward(&self, global: Tensor<3>, local: Tensor<3>) -> Tensor<2> {
+    /// `[batch, 1, local_bins]` views and, for a model that takes them, standardised scalar
+    /// features `[batch, n]`.
+    pub fn forward(
+        &self,
+        global: Tensor<3>,
+        local: Tensor<3>,
+        scalars: Option<Tensor<2>>,
+    ) -> Tensor<2> {
         let g = self.global.iter().fold(global, |x, b| b.forward(x)); // [batch, 256, g]
         let l = self.local.iter().fold(local, |x, b| b.forward(x)); // [batch, 32, l]
-        let x = Tensor::cat(vec![g.flatten::<2>(1, 2), l.flatten::<2>(1, 2)], 1);
-        let x = self
-            .dense
-            .iter()
-            .fold(x, |x, d| self.relu.forward(d.forward(x)));
+        let mut parts = vec![g.flatten::<2>(1, 2), l.flatten::<2>(1, 2)];
+        parts.extend(scalars);
+        let x = Tensor::cat(parts, 1);
+        let x = self.dense.iter().fold(x, |x, d| {
+            let x = self.relu.forward(d.forward(x));
+            match &self.dropout {
+                Some(drop) => drop.forward(x),
+                None => x,
+            }
+        });
         self.out.forward(x)
     }
 }
@@ -245,6 +294,32 @@ mod tests {
         let net = cfg.init(&device).unwrap();
         let g = Tensor::<3>::zeros([3, 1, 201], &device);
         let l = Tensor::<3>::zeros([3, 1, 61], &device);
-        assert_eq!(net.forward(g, l).dims(), [3, 1]);
+        assert_eq!(net.forward(g.clone(), l.clone(), None).dims(), [3, 1]);
+        // Two scalar features join the dense layers; dropout has no weights to load.
+        let cfg = cfg
+            .with_scalars(Some(ScalarInputs::new(
+                vec!["log_snr".into(), "log_depth".into()],
+                vec![0.0; 2],
+                vec![1.0; 2],
+            )))
+            .with_dropout(Some(0.3));
+        let net = cfg.init(&device).unwrap();
+        let s = Tensor::<2>::zeros([3, 2], &device);
+        assert_eq!(net.forward(g, l, Some(s)).dims(), [3, 1]);
+        assert!(AstroNetConfig::new()
+            .with_dropout(Some(1.0))
+            .init(&device)
+            .is_err());
+    }
+
+    #[test]
+    fn configs_written_before_scalars_and_dropout_still_load() {
+        let old = include_str!("../../models/astronet-sim/config.json");
+        let json: serde_json::Value = serde_json::from_str(old).unwrap();
+        let mut model = json["model"].clone();
+        model.as_object_mut().unwrap().remove("scalars");
+        model.as_object_mut().unwrap().remove("dropout");
+        let cfg: AstroNetConfig = serde_json::from_value(model).unwrap();
+        assert_eq!((cfg.scalars, cfg.dropout), (None, None));
     }
 }

@@ -1,5 +1,6 @@
 //! Training the classifier: Adam, class-weighted binary cross-entropy, augmentation by
-//! reversing the views in time, early stopping on validation average precision; the best
+//! reversing the views in time, dropout when configured, the scalar features' standardisation
+//! measured on the training set, early stopping on validation average precision; the best
 //! model is saved as `config.json` + `model.bpk` (Burn's burnpack) with a per-epoch
 //! `metrics.csv`. A fixed seed gives the same model on the same device.
 
@@ -10,11 +11,11 @@ use burn::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, Scalars};
 use crate::error::{Error, Result};
-use crate::model::batch::{batch, view_tensors};
+use crate::model::batch::{self, batch, input_tensors, Input};
 use crate::model::metrics::{self, Metrics};
-use crate::model::{AstroNet, AstroNetConfig};
+use crate::model::{scalars, AstroNet, AstroNetConfig, ScalarInputs};
 
 /// Training settings (saved with the model).
 #[derive(Config, Debug)]
@@ -70,17 +71,18 @@ pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, w_neg: f64, w_pos: f6
     (per * weights).mean()
 }
 
-/// Scores (probabilities) of a model for views `(global, local)`, in batches.
-pub fn predict_views(
+/// Scores (probabilities) of a network of `cfg` for signals' inputs, in batches.
+pub fn predict_inputs(
     model: &AstroNet,
-    views: &[(&[f32], &[f32])],
+    cfg: &AstroNetConfig,
+    inputs: &[Input],
     device: &Device,
     batch_size: usize,
 ) -> Result<Vec<f64>> {
-    let mut out = Vec::with_capacity(views.len());
-    for chunk in views.chunks(batch_size.max(1)) {
-        let (g, l) = view_tensors(chunk, &[], device);
-        let p = burn::tensor::activation::sigmoid(model.forward(g, l));
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(batch_size.max(1)) {
+        let x = input_tensors(chunk, &[], cfg, device)?;
+        let p = burn::tensor::activation::sigmoid(model.forward(x.global, x.local, x.scalars));
         let v = p
             .into_data()
             .try_to_vec::<f32>()
@@ -90,32 +92,52 @@ pub fn predict_views(
     Ok(out)
 }
 
-/// Scores (probabilities) of a model over a dataset, in batches.
+/// Scores (probabilities) of a network of `cfg` over a dataset, in batches.
 pub fn predict(
     model: &AstroNet,
+    cfg: &AstroNetConfig,
     data: &Dataset,
     device: &Device,
     batch_size: usize,
 ) -> Result<Vec<f64>> {
-    predict_views(model, &data.views(), device, batch_size)
+    predict_inputs(
+        model,
+        cfg,
+        &batch::inputs(&data.examples),
+        device,
+        batch_size,
+    )
 }
 
 /// Evaluates scores of a dataset at a threshold.
 pub fn evaluate(
     model: &AstroNet,
+    cfg: &AstroNetConfig,
     data: &Dataset,
     device: &Device,
     threshold: f64,
 ) -> Result<(Metrics, Vec<f64>)> {
-    let scores = predict(model, data, device, 256)?;
+    let scores = predict(model, cfg, data, device, 256)?;
     Ok((
         metrics::evaluate(&scores, &data.labels(), threshold)?,
         scores,
     ))
 }
 
+/// `cfg` with the standardisation of its scalar features (if any) measured on `train`.
+fn with_scalar_statistics(cfg: &TrainConfig, train: &Dataset) -> Result<TrainConfig> {
+    let mut cfg = cfg.clone();
+    if let Some(s) = &cfg.model.scalars {
+        let rows: Vec<Scalars> = train.examples.iter().map(|e| e.scalars).collect();
+        let (mean, std) = scalars::statistics(&s.names, &rows)?;
+        cfg.model.scalars = Some(ScalarInputs::new(s.names.clone(), mean, std));
+    }
+    Ok(cfg)
+}
+
 /// Trains on `train`, picks on `val`, writes the best model to `out`. `progress` is called
-/// after every epoch.
+/// after every epoch. Returns the best network, its settings (with the scalar features'
+/// standardisation measured on `train`) and every epoch's figures.
 pub fn train(
     train: &Dataset,
     val: &Dataset,
@@ -123,7 +145,7 @@ pub fn train(
     device: &Device,
     out: &Path,
     mut progress: impl FnMut(&EpochRow),
-) -> Result<(AstroNet, Vec<EpochRow>)> {
+) -> Result<(AstroNet, TrainConfig, Vec<EpochRow>)> {
     let (pos, neg) = train.counts();
     if pos == 0 || neg == 0 {
         return Err(Error::invalid(format!(
@@ -142,6 +164,7 @@ pub fn train(
         path: out.to_path_buf(),
         source,
     })?;
+    let cfg = &with_scalar_statistics(cfg, train)?;
     device.seed(cfg.seed);
     let ad = device.clone().autodiff();
     let mut model = cfg.model.init(&ad)?;
@@ -169,15 +192,16 @@ pub fn train(
             let reverse: Vec<bool> = (0..items.len())
                 .map(|_| cfg.augment_reverse && rng.random::<bool>())
                 .collect();
-            let (g, l, y) = batch(&items, &reverse, &ad);
-            let loss = weighted_bce(model.forward(g, l), y.float(), w_neg, w_pos);
+            let (x, y) = batch(&items, &reverse, &cfg.model, &ad)?;
+            let logits = model.forward(x.global, x.local, x.scalars);
+            let loss = weighted_bce(logits, y.float(), w_neg, w_pos);
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(cfg.learning_rate, model, grads);
         }
         let valid = model.valid();
-        let (m, _) = evaluate(&valid, val, device, 0.5)?;
+        let (m, _) = evaluate(&valid, &cfg.model, val, device, 0.5)?;
         let row = EpochRow {
             epoch,
             train_loss: loss_sum / batches.max(1) as f64,
@@ -212,7 +236,7 @@ pub fn train(
             }
         }
     }
-    best.map(|b| (b, rows))
+    best.map(|b| (b, cfg.clone(), rows))
         .ok_or_else(|| Error::invalid("no epoch was run"))
 }
 
@@ -227,6 +251,8 @@ pub fn member_dir(dir: &Path, k: usize) -> std::path::PathBuf {
 #[derive(Debug)]
 pub struct Ensemble {
     pub members: Vec<AstroNet>,
+    /// Each member's network settings (its scalar features' standardisation included).
+    pub member_configs: Vec<AstroNetConfig>,
     /// The first member's settings; every member takes the same views.
     pub config: TrainConfig,
 }
@@ -238,10 +264,12 @@ impl Ensemble {
             let (model, config) = load(dir, device)?;
             return Ok(Ensemble {
                 members: vec![model],
+                member_configs: vec![config.model.clone()],
                 config,
             });
         }
         let mut members = Vec::new();
+        let mut member_configs = Vec::new();
         let mut config: Option<TrainConfig> = None;
         for k in 1.. {
             let m = member_dir(dir, k);
@@ -256,13 +284,17 @@ impl Ensemble {
                         "takes views of other sizes than member 1: not one ensemble",
                     ));
                 }
-            } else {
-                config = Some(cfg);
             }
+            member_configs.push(cfg.model.clone());
+            config.get_or_insert(cfg);
             members.push(model);
         }
         match config {
-            Some(config) => Ok(Ensemble { members, config }),
+            Some(config) => Ok(Ensemble {
+                members,
+                member_configs,
+                config,
+            }),
             None => Err(Error::file(
                 dir,
                 "is not a model folder: no config.json and no member-1/",
@@ -270,18 +302,18 @@ impl Ensemble {
         }
     }
 
-    /// Mean probability of the members for views `(global, local)`, in batches.
-    pub fn predict_views(
+    /// Mean probability of the members for signals' inputs, in batches.
+    pub fn predict_inputs(
         &self,
-        views: &[(&[f32], &[f32])],
+        inputs: &[Input],
         device: &Device,
         batch_size: usize,
     ) -> Result<Vec<f64>> {
-        let mut sum = vec![0.0; views.len()];
-        for m in &self.members {
+        let mut sum = vec![0.0; inputs.len()];
+        for (m, cfg) in self.members.iter().zip(&self.member_configs) {
             for (s, p) in sum
                 .iter_mut()
-                .zip(predict_views(m, views, device, batch_size)?)
+                .zip(predict_inputs(m, cfg, inputs, device, batch_size)?)
             {
                 *s += p;
             }
@@ -297,7 +329,7 @@ impl Ensemble {
         device: &Device,
         threshold: f64,
     ) -> Result<(Metrics, Vec<f64>)> {
-        let scores = self.predict_views(&data.views(), device, 256)?;
+        let scores = self.predict_inputs(&batch::inputs(&data.examples), device, 256)?;
         Ok((
             metrics::evaluate(&scores, &data.labels(), threshold)?,
             scores,

@@ -349,6 +349,17 @@ fn ephemeris(
     (period, epoch, vetting)
 }
 
+/// A rejected signal as the search's log names it: period, epoch, duration, depth and SNR
+/// (what `classify` needs to score it).
+fn rejected_signal(period: f64, epoch: f64, duration: f64, vetting: &stats::Vetting) -> String {
+    format!(
+        "P = {period:.5} d at {epoch:.4}, {:.2} h, {:.0} ppm, SNR {:.1}",
+        duration * 24.0,
+        vetting.depth.depth * 1e6,
+        vetting.depth.snr()
+    )
+}
+
 /// A peak that rests on one event (`why`): its strongest transit alone is masked and, at a
 /// depth SNR of at least the minimum, recorded as a single event.
 fn single_event(
@@ -413,16 +424,17 @@ fn take_peak(
     mask_transits(st, epoch, period, half);
     if vetting.depth.snr() < opts.min_snr {
         st.result.skipped.push(format!(
-            "P = {period:.5} d at {epoch:.4}: depth SNR {:.1} below {} (noise), masked",
-            vetting.depth.snr(),
+            "{}: depth SNR below {} (noise), masked",
+            rejected_signal(period, epoch, duration, &vetting),
             opts.min_snr
         ));
         return;
     }
     if let Some(why) = accept::instrumental_or_variable(&vetting) {
-        st.result
-            .skipped
-            .push(format!("P = {period:.5} d at {epoch:.4}: {why}, masked"));
+        st.result.skipped.push(format!(
+            "{}: {why}, masked",
+            rejected_signal(period, epoch, duration, &vetting)
+        ));
         return;
     }
     let echo = st

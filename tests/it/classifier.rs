@@ -4,7 +4,7 @@
 use burn::prelude::Device;
 use exoscreen::dataset::{Dataset, Example, Schema};
 use exoscreen::model::train::{self, TrainConfig};
-use exoscreen::model::AstroNetConfig;
+use exoscreen::model::{AstroNetConfig, ScalarInputs};
 use rand::{Rng, SeedableRng};
 
 /// Planets: a flat-bottomed dip; impostors: a V-shaped dip or a sinusoid. Noisy views.
@@ -39,7 +39,7 @@ fn dataset(n: usize, seed: u64) -> Dataset {
                 label,
                 star: format!("{seed}-{i}"),
                 disposition: if label { "PC".into() } else { "J".into() },
-                scalars: [f64::NAN; 5],
+                scalars: [f64::NAN; 6],
             }
         })
         .collect();
@@ -67,17 +67,18 @@ fn learns_is_deterministic_and_round_trips() {
     let device = Device::flex();
     let (tr, va) = (dataset(192, 1), dataset(96, 2));
     let tmp = tempfile::tempdir().unwrap();
-    let (model, rows) = train::train(&tr, &va, &config(7), &device, tmp.path(), |_| {}).unwrap();
+    let (model, trained, rows) =
+        train::train(&tr, &va, &config(7), &device, tmp.path(), |_| {}).unwrap();
     let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
     assert!(best > 0.95, "validation ROC AUC {best}: {rows:?}");
-    let (m, scores) = train::evaluate(&model, &va, &device, 0.5).unwrap();
+    let (m, scores) = train::evaluate(&model, &trained.model, &va, &device, 0.5).unwrap();
     // The best model is the first epoch with the best average precision; its scores rank
     // perfectly even when not yet calibrated around 0.5.
     assert!(m.roc_auc > 0.95 && m.average_precision > 0.95, "{m:?}");
     // Saved and loaded: the same scores.
     let (loaded, cfg) = train::load(tmp.path(), &device).unwrap();
     assert_eq!(cfg.seed, 7);
-    let (_, again) = train::evaluate(&loaded, &va, &device, 0.5).unwrap();
+    let (_, again) = train::evaluate(&loaded, &cfg.model, &va, &device, 0.5).unwrap();
     for (a, b) in scores.iter().zip(&again) {
         assert!((a - b).abs() < 1e-6);
     }
@@ -90,11 +91,73 @@ fn learns_is_deterministic_and_round_trips() {
     );
     // The same seed gives the same model.
     let tmp2 = tempfile::tempdir().unwrap();
-    let (model2, _) = train::train(&tr, &va, &config(7), &device, tmp2.path(), |_| {}).unwrap();
-    let (_, scores2) = train::evaluate(&model2, &va, &device, 0.5).unwrap();
+    let (model2, cfg2, _) =
+        train::train(&tr, &va, &config(7), &device, tmp2.path(), |_| {}).unwrap();
+    let (_, scores2) = train::evaluate(&model2, &cfg2.model, &va, &device, 0.5).unwrap();
     for (a, b) in scores.iter().zip(&scores2) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
     }
+}
+
+/// Identical dips for both classes; only the SNR tells them apart (planets 15-60, the
+/// sub-threshold peaks 3-7, log-uniform), and some SNRs are missing.
+fn snr_only_dataset(n: usize, seed: u64) -> Dataset {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut data = dataset(n, seed);
+    for (i, e) in data.examples.iter_mut().enumerate() {
+        let shape = dataset(1, 99).examples[0].clone();
+        e.global = shape.global;
+        e.local = shape.local;
+        let (lo, hi): (f64, f64) = if e.label { (15.0, 60.0) } else { (3.0, 7.0) };
+        let snr = (lo.ln() + rng.random::<f64>() * (hi / lo).ln()).exp();
+        let snr = if i % 17 == 3 { f64::NAN } else { snr };
+        e.scalars = [5.0, 1.0, 0.1, 1e-3, snr, 10.0];
+    }
+    data
+}
+
+#[test]
+fn scalar_features_reach_the_network_and_are_saved_with_it() {
+    let device = Device::flex();
+    let (tr, va) = (snr_only_dataset(160, 5), snr_only_dataset(80, 6));
+    let mut cfg = config(3).with_epochs(8);
+    cfg.model.dropout = Some(0.2);
+    cfg.model.scalars = Some(ScalarInputs::new(
+        vec!["log_snr".into(), "log_depth".into()],
+        Vec::new(),
+        Vec::new(),
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, trained, rows) = train::train(&tr, &va, &cfg, &device, tmp.path(), |_| {}).unwrap();
+    let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
+    assert!(best > 0.95, "validation ROC AUC {best}: {rows:?}");
+    // The standardisation is the training set's: ln SNR's mean lies between ln 3 and ln 60.
+    let s = trained.model.scalars.clone().unwrap();
+    assert!(
+        s.mean[0] > 3f64.ln() && s.mean[0] < 60f64.ln() && s.std[0] > 0.5,
+        "{s:?}"
+    );
+    assert_eq!(s.std[1], 1.0, "a constant feature keeps unit scale: {s:?}");
+    // Saved with the model and used again on loading: the same scores.
+    let ens = train::Ensemble::load(tmp.path(), &device).unwrap();
+    let saved = ens.config.model.scalars.clone().unwrap();
+    assert_eq!(saved.names, s.names);
+    for (a, b) in saved
+        .mean
+        .iter()
+        .chain(&saved.std)
+        .zip(s.mean.iter().chain(&s.std))
+    {
+        assert!((a - b).abs() < 1e-12, "{saved:?} vs {s:?}");
+    }
+    let (m, _) = ens.evaluate(&va, &device, 0.5).unwrap();
+    assert!(m.roc_auc > 0.95, "{m:?}");
+    // Without the scalars the views alone cannot separate them.
+    let plain = config(3).with_epochs(3);
+    let tmp2 = tempfile::tempdir().unwrap();
+    let (_, _, rows) = train::train(&tr, &va, &plain, &device, tmp2.path(), |_| {}).unwrap();
+    let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
+    assert!(best < 0.75, "views alone reached ROC AUC {best}");
 }
 
 #[test]

@@ -46,6 +46,30 @@ fn yu2019_shards_counts_by_disposition() {
 }
 
 #[test]
+fn yu2019_scalars_are_read_in_our_units() {
+    let Some(dir) = data_dir() else { return };
+    let val = dir.join("astronet_views/tess_triage_yu2019/val-00000-of-00001");
+    let (data, _) = exoscreen::dataset::Dataset::from_tfrecords(
+        &[val],
+        &exoscreen::dataset::Schema::yu2019(&["PC"]),
+        false,
+    )
+    .unwrap();
+    // The first record: Period 4.77809 d, Epoc 1365.92, Duration 0.31827 d,
+    // Transit_Depth 56850 ppm, SN 18.0096.
+    let s = data.examples[0].scalars;
+    let want = [4.77809, 1365.92, 0.31827, 0.05685, 18.0096];
+    for (got, want) in s.iter().zip(want) {
+        assert!((got - want).abs() < 1e-4 * want, "{s:?}");
+    }
+    // Every record carries all five.
+    assert!(data
+        .examples
+        .iter()
+        .all(|e| e.scalars.iter().all(|v| v.is_finite())));
+}
+
+#[test]
 fn truncated_shard_is_an_error_naming_the_file() {
     let Some(dir) = data_dir() else { return };
     let bytes =

@@ -1,0 +1,161 @@
+//! The signal's own numbers as network inputs: features computed from a signal's period,
+//! duration, depth, SNR and SDE (the [`crate::dataset::SCALARS`] every example and view carries),
+//! standardised with the training set's mean and standard deviation, which are saved with
+//! the model. A feature that cannot be computed (a source without depths, a non-positive
+//! value) enters as 0, the training mean.
+
+use crate::dataset::Scalars;
+use crate::error::{Error, Result};
+
+/// Index of each scalar in an example's `scalars` array (see [`crate::dataset::SCALARS`]).
+pub const PERIOD: usize = 0;
+pub const DURATION: usize = 2;
+pub const DEPTH: usize = 3;
+pub const SNR: usize = 4;
+pub const SDE: usize = 5;
+
+/// The features a model can take, by the name `config.json` and `train --scalars` use.
+pub const FEATURES: [(&str, &str); 6] = [
+    ("log_period", "ln period [d]"),
+    ("log_duration", "ln duration [d]"),
+    ("log_depth", "ln depth [fraction]"),
+    ("log_snr", "ln SNR of the depth"),
+    ("log_duty_cycle", "ln (duration / period)"),
+    ("log_sde", "ln SDE of the search's periodogram peak"),
+];
+
+/// Standardised values beyond this many standard deviations are clipped, so one wild
+/// catalogue entry cannot dominate the dense layers.
+const CLIP: f64 = 8.0;
+
+fn ln_positive(x: f64) -> f64 {
+    if x > 0.0 && x.is_finite() {
+        x.ln()
+    } else {
+        f64::NAN
+    }
+}
+
+/// Feature `name` of a signal's scalars (NaN when it cannot be computed).
+fn feature(name: &str, s: &Scalars) -> Result<f64> {
+    Ok(match name {
+        "log_period" => ln_positive(s[PERIOD]),
+        "log_duration" => ln_positive(s[DURATION]),
+        "log_depth" => ln_positive(s[DEPTH]),
+        "log_snr" => ln_positive(s[SNR]),
+        "log_duty_cycle" => ln_positive(s[DURATION] / s[PERIOD]),
+        "log_sde" => ln_positive(s[SDE]),
+        other => {
+            return Err(Error::invalid(format!(
+                "unknown scalar feature {other:?}; known: {}",
+                FEATURES.map(|f| f.0).join(", ")
+            )))
+        }
+    })
+}
+
+/// Checks feature names (for the command line, before any work).
+pub fn check_names(names: &[String]) -> Result<()> {
+    names
+        .iter()
+        .try_for_each(|n| feature(n, &[1.0; 6]).map(|_| ()))
+}
+
+/// Mean and standard deviation of each feature over the finite values of `examples`'
+/// scalars (0 and 1 for a feature with fewer than two finite values; standard deviation 1
+/// for a constant one).
+pub fn statistics(names: &[String], examples: &[Scalars]) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut mean = Vec::with_capacity(names.len());
+    let mut std = Vec::with_capacity(names.len());
+    for n in names {
+        let v: Vec<f64> = examples
+            .iter()
+            .map(|s| feature(n, s))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|x| x.is_finite())
+            .collect();
+        if v.len() < 2 {
+            mean.push(0.0);
+            std.push(1.0);
+            continue;
+        }
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
+        mean.push(m);
+        // A feature constant up to rounding keeps unit scale (rounding must not be blown up).
+        let sd = var.sqrt();
+        std.push(if sd > 1e-9 * m.abs().max(1.0) {
+            sd
+        } else {
+            1.0
+        });
+    }
+    Ok((mean, std))
+}
+
+/// The standardised features of each signal, row after row (`names.len()` per signal).
+pub fn standardise(
+    names: &[String],
+    mean: &[f64],
+    std: &[f64],
+    signals: &[&Scalars],
+) -> Result<Vec<f32>> {
+    if mean.len() != names.len() || std.len() != names.len() {
+        return Err(Error::invalid(format!(
+            "{} scalar features but {} means and {} standard deviations",
+            names.len(),
+            mean.len(),
+            std.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(signals.len() * names.len());
+    for s in signals {
+        for ((n, m), sd) in names.iter().zip(mean).zip(std) {
+            let z = (feature(n, s)? - m) / sd;
+            out.push(if z.is_finite() {
+                z.clamp(-CLIP, CLIP) as f32
+            } else {
+                0.0
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn features_are_standardised_with_the_training_statistics() {
+        let n = names(&["log_period", "log_snr", "log_duty_cycle"]);
+        let train = [
+            [1.0, 0.0, 0.1, 1e-3, 10.0, 9.0],
+            [std::f64::consts::E, 0.0, 0.1, 1e-3, f64::NAN, 9.0],
+            [std::f64::consts::E.powi(2), 0.0, 0.1, 1e-3, 100.0, 9.0],
+        ];
+        let (mean, std) = statistics(&n, &train).unwrap();
+        assert!((mean[0] - 1.0).abs() < 1e-12 && (std[0] - 1.0).abs() < 1e-12);
+        // The SNR's mean comes from its two finite values.
+        assert!((mean[1] - (10f64.ln() + 100f64.ln()) / 2.0).abs() < 1e-12);
+        let rows: Vec<&Scalars> = train.iter().collect();
+        let z = standardise(&n, &mean, &std, &rows).unwrap();
+        assert_eq!(z.len(), 9);
+        assert!((z[0] + 1.0).abs() < 1e-6 && z[3].abs() < 1e-6 && (z[6] - 1.0).abs() < 1e-6);
+        // A missing SNR enters as the mean.
+        assert_eq!(z[4], 0.0);
+    }
+
+    #[test]
+    fn unknown_names_and_mismatched_statistics_are_errors() {
+        assert!(check_names(&names(&["log_snr", "colour"])).is_err());
+        assert!(check_names(&names(&["log_snr", "log_depth"])).is_ok());
+        let s = [1.0; 6];
+        assert!(standardise(&names(&["log_snr"]), &[], &[1.0], &[&s]).is_err());
+    }
+}
