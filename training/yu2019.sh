@@ -10,7 +10,7 @@
 # MEMBERS (3) networks of EPOCHS (20) at most per task, seeds 42, 43, ..., taking the
 # records' Period, Duration, Transit_Depth and SN as SCALARS (five features, standardised on
 # the train shards) beside the views, with DROPOUT (0.2) after each dense layer; sized to
-# finish both tasks within 3 hours on 2 cores (measured time: training/README.md). Each task
+# finish both tasks within 3 hours on 2 cores (measured: 89 min 28 s; training/README.md). Each task
 # prints its members' best epochs and the ensemble's validation ROC AUC and average
 # precision with bootstrap 95 % intervals, and writes DIR/val.json (evaluate on the whole
 # val shard, stars shared with training included, for comparison with earlier figures).
