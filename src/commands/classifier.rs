@@ -210,6 +210,11 @@ pub struct TrainArgs {
     /// Dropout probability after each dense layer while training.
     #[arg(long)]
     pub dropout: Option<f64>,
+    /// Probability with which each measured scalar (depth, SNR, SDE) of a training example
+    /// is hidden, so the network also ranks sources that lack them (Kepler DR24 records carry
+    /// no SDE).
+    #[arg(long)]
+    pub scalar_missing: Option<f64>,
     /// Stop after this many epochs without a better validation average precision.
     #[arg(long)]
     pub patience: Option<usize>,
@@ -322,17 +327,24 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if args.dropout.is_some() {
         cfg.model.dropout = args.dropout;
     }
+    if let Some(p) = args.scalar_missing {
+        if !(0.0..1.0).contains(&p) {
+            anyhow::bail!("--scalar-missing {p} is not a probability in [0, 1)");
+        }
+        cfg.scalar_missing = p;
+    }
     if let Some(p) = args.patience {
         cfg.patience = p;
     }
     let (tp, tn) = train_set.counts();
     let (vp, vn) = val_set.counts();
     eprintln!(
-        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; scalars: {}; dropout {}; {}",
+        "train: {tp} positive / {tn} negative; val: {vp} / {vn} ({dropped} dropped: their stars are in the training set); views {g} / {l} bins; scalars: {} (each measured one hidden with probability {}); dropout {}; {}",
         match cfg.model.scalar_names() {
             [] => "none".to_string(),
             names => names.join(", "),
         },
+        cfg.scalar_missing,
         cfg.model.dropout.unwrap_or(0.0),
         args.device.name()
     );

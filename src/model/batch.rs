@@ -68,14 +68,21 @@ pub fn inputs<'a>(examples: impl IntoIterator<Item = &'a Example>) -> Vec<Input<
         .collect()
 }
 
-/// Tensors of a batch of examples (see [`input_tensors`]) and their labels `[batch, 1]`.
+/// Tensors of a batch of examples (see [`input_tensors`]), each shown with the scalars at
+/// its index in `shown` (the training augmentation hides some), and their labels `[batch, 1]`.
 pub fn batch(
     examples: &[&Example],
+    shown: &[Scalars],
     reverse: &[bool],
     cfg: &AstroNetConfig,
     device: &Device,
 ) -> Result<(Tensors, Tensor<2, Int>)> {
-    let x = input_tensors(&inputs(examples.iter().copied()), reverse, cfg, device)?;
+    let inputs: Vec<Input> = examples
+        .iter()
+        .zip(shown)
+        .map(|(e, s)| (e.global.as_slice(), e.local.as_slice(), s))
+        .collect();
+    let x = input_tensors(&inputs, reverse, cfg, device)?;
     let labels: Vec<i64> = examples.iter().map(|e| i64::from(e.label)).collect();
     let n = labels.len();
     Ok((

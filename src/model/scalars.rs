@@ -14,6 +14,24 @@ pub const DEPTH: usize = 3;
 pub const SNR: usize = 4;
 pub const SDE: usize = 5;
 
+/// The scalars a search measures (the others define the signal); sources may lack them.
+pub const MEASURED: [usize; 3] = [DEPTH, SNR, SDE];
+
+/// `s` with each [`MEASURED`] scalar hidden (NaN: unknown) with probability `p`: the
+/// training augmentation behind `TrainConfig::scalar_missing`.
+pub fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
+    let mut out = *s;
+    if p <= 0.0 {
+        return out;
+    }
+    for i in MEASURED {
+        if rng.random::<f64>() < p {
+            out[i] = f64::NAN;
+        }
+    }
+    out
+}
+
 /// The features a model can take, by the name `config.json` and `train --scalars` use.
 pub const FEATURES: [(&str, &str); 6] = [
     ("log_period", "ln period [d]"),
@@ -157,5 +175,30 @@ mod tests {
         assert!(check_names(&names(&["log_snr", "log_depth"])).is_ok());
         let s = [1.0; 6];
         assert!(standardise(&names(&["log_snr"]), &[], &[1.0], &[&s]).is_err());
+    }
+
+    #[test]
+    fn hiding_touches_only_the_measured_scalars_at_the_rate_asked() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let s = [3.0, 100.0, 0.1, 1e-3, 20.0, 12.0];
+        assert_eq!(hide_measured(&s, 0.0, &mut rng), s);
+        let n = 4000;
+        let mut hidden = [0usize; 6];
+        for _ in 0..n {
+            let h = hide_measured(&s, 0.25, &mut rng);
+            for (k, v) in h.iter().enumerate() {
+                if v.is_nan() {
+                    hidden[k] += 1;
+                } else {
+                    assert_eq!(*v, s[k]);
+                }
+            }
+        }
+        assert_eq!(hidden[..3], [0, 0, 0]);
+        for k in MEASURED {
+            let rate = hidden[k] as f64 / n as f64;
+            assert!((rate - 0.25).abs() < 0.03, "scalar {k} hidden at {rate}");
+        }
     }
 }

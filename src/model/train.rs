@@ -36,6 +36,11 @@ pub struct TrainConfig {
     /// Reverse each view in time with probability 1/2.
     #[config(default = true)]
     pub augment_reverse: bool,
+    /// Probability with which each measured scalar of a training example (depth, SNR, SDE)
+    /// is hidden, entering as unknown as it does from a source without it, so the network
+    /// also ranks signals that come without them (AstroNet's Kepler records carry no SDE).
+    #[config(default = 0.0)]
+    pub scalar_missing: f64,
     #[config(default = 42)]
     pub seed: u64,
 }
@@ -192,7 +197,11 @@ pub fn train(
             let reverse: Vec<bool> = (0..items.len())
                 .map(|_| cfg.augment_reverse && rng.random::<bool>())
                 .collect();
-            let (x, y) = batch(&items, &reverse, &cfg.model, &ad)?;
+            let shown: Vec<Scalars> = items
+                .iter()
+                .map(|e| scalars::hide_measured(&e.scalars, cfg.scalar_missing, &mut rng))
+                .collect();
+            let (x, y) = batch(&items, &shown, &reverse, &cfg.model, &ad)?;
             let logits = model.forward(x.global, x.local, x.scalars);
             let loss = weighted_bce(logits, y.float(), w_neg, w_pos);
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
