@@ -331,7 +331,7 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         if !(0.0..1.0).contains(&p) {
             anyhow::bail!("--scalar-missing {p} is not a probability in [0, 1)");
         }
-        cfg.scalar_missing = p;
+        cfg.scalar_missing = Some(p);
     }
     if let Some(p) = args.patience {
         cfg.patience = p;
@@ -344,7 +344,7 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             [] => "none".to_string(),
             names => names.join(", "),
         },
-        cfg.scalar_missing,
+        cfg.scalar_missing.unwrap_or(0.0),
         cfg.model.dropout.unwrap_or(0.0),
         args.device.name()
     );

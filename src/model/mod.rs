@@ -320,6 +320,11 @@ mod tests {
         model.as_object_mut().unwrap().remove("scalars");
         model.as_object_mut().unwrap().remove("dropout");
         let cfg: AstroNetConfig = serde_json::from_value(model).unwrap();
-        assert_eq!((cfg.scalars, cfg.dropout), (None, None));
+        assert_eq!((&cfg.scalars, cfg.dropout), (&None, None));
+        let mut whole = json.clone();
+        whole.as_object_mut().unwrap().remove("scalar_missing");
+        whole["model"] = serde_json::to_value(&cfg).unwrap();
+        let t: crate::model::train::TrainConfig = serde_json::from_value(whole).unwrap();
+        assert_eq!(t.scalar_missing, None);
     }
 }

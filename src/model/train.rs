@@ -39,8 +39,8 @@ pub struct TrainConfig {
     /// Probability with which each measured scalar of a training example (depth, SNR, SDE)
     /// is hidden, entering as unknown as it does from a source without it, so the network
     /// also ranks signals that come without them (AstroNet's Kepler records carry no SDE).
-    #[config(default = 0.0)]
-    pub scalar_missing: f64,
+    /// (None: none hidden; an Option so configs written before it still load.)
+    pub scalar_missing: Option<f64>,
     #[config(default = 42)]
     pub seed: u64,
 }
@@ -199,7 +199,9 @@ pub fn train(
                 .collect();
             let shown: Vec<Scalars> = items
                 .iter()
-                .map(|e| scalars::hide_measured(&e.scalars, cfg.scalar_missing, &mut rng))
+                .map(|e| {
+                    scalars::hide_measured(&e.scalars, cfg.scalar_missing.unwrap_or(0.0), &mut rng)
+                })
                 .collect();
             let (x, y) = batch(&items, &shown, &reverse, &cfg.model, &ad)?;
             let logits = model.forward(x.global, x.local, x.scalars);
