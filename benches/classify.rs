@@ -50,7 +50,8 @@ fn measure(clf: &Classifier, kind: ModelDevice, batches: &[usize], n: usize) {
                 .map(|_| rng.random::<f32>() - 0.5)
                 .collect(),
             local: (0..bins.local).map(|_| rng.random::<f32>() - 0.5).collect(),
-            // A signal's numbers: 1-30 d, 1-6 h, 100-10,000 ppm, SNR 7-100, SDE 9-30.
+            // A signal's numbers: 1-30 d, 1-6 h, 100-10,000 ppm, SNR 7-100, SDE 9-30,
+            // odd/even 0-3 σ, no secondary.
             scalars: [
                 rng.random_range(1.0..30.0),
                 0.0,
@@ -58,6 +59,8 @@ fn measure(clf: &Classifier, kind: ModelDevice, batches: &[usize], n: usize) {
                 10f64.powf(rng.random_range(-4.0..-2.0)),
                 rng.random_range(7.0..100.0),
                 rng.random_range(9.0..30.0),
+                rng.random_range(0.0..3.0),
+                0.0,
             ],
         })
         .collect();

@@ -47,9 +47,10 @@ impl ViewBins {
 pub struct Views {
     pub global: Vec<f32>,
     pub local: Vec<f32>,
-    /// Period [d], epoch, duration [d], depth [fraction], SNR and SDE of the signal
-    /// ([`crate::dataset::SCALARS`]): depth, SNR and SDE are the search's and NaN where the
-    /// signal came without them (scalar features that need them then enter as their mean).
+    /// Period [d], epoch, duration [d], depth [fraction], SNR, SDE, odd/even depth difference
+    /// [σ] and secondary-eclipse depth [fraction] of the signal ([`crate::dataset::SCALARS`]):
+    /// all but the first three are the search's and NaN where the signal came without them
+    /// (scalar features that need them then enter as their mean).
     pub scalars: crate::dataset::Scalars,
 }
 
@@ -80,7 +81,16 @@ pub fn views_of(
     Ok(Views {
         global: to_f32(global),
         local: to_f32(local),
-        scalars: [period, epoch, duration, f64::NAN, f64::NAN, f64::NAN],
+        scalars: [
+            period,
+            epoch,
+            duration,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+        ],
     })
 }
 
@@ -173,7 +183,16 @@ fn signal(c: &Candidate) -> Signal {
 /// A search candidate's scalars, in [`crate::dataset::SCALARS`] order: what its views carry
 /// to the network and what the dataset builders store.
 pub fn candidate_scalars(c: &Candidate) -> crate::dataset::Scalars {
-    [c.period, c.epoch, c.duration, c.depth, c.depth_snr, c.sde]
+    [
+        c.period,
+        c.epoch,
+        c.duration,
+        c.depth,
+        c.depth_snr,
+        c.sde,
+        c.vetting.odd_even_sigma,
+        c.vetting.depth_secondary.depth,
+    ]
 }
 
 /// The views of every candidate that could be folded, in order: what the classifier scores

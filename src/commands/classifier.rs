@@ -210,8 +210,8 @@ pub struct TrainArgs {
     /// Dropout probability after each dense layer while training.
     #[arg(long)]
     pub dropout: Option<f64>,
-    /// Probability with which each measured scalar (depth, SNR, SDE) of a training example
-    /// is hidden, so the network also ranks sources that lack them (Kepler DR24 records carry
+    /// Probability with which each measured scalar (depth, SNR, SDE, odd/even, secondary) of
+    /// a training example is hidden, so the network also ranks sources that lack them (Kepler DR24 records carry
     /// no SDE).
     #[arg(long)]
     pub scalar_missing: Option<f64>,

@@ -10,10 +10,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
+use exoscreen::dataset::Scalars;
 use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
 use exoscreen::model::classify::Classifier;
-use exoscreen::model::scalars::{DEPTH, SDE, SNR};
+use exoscreen::model::scalars::MEASURED;
 use exoscreen::model::ModelDevice;
 use exoscreen::named::Named;
 use exoscreen::pipeline::{self, Views};
@@ -91,25 +92,30 @@ struct Cols {
     epoch: usize,
     duration_hours: usize,
     files: usize,
-    /// The search's depth, SNR and SDE, which models with scalar features take (optional:
-    /// without them those features enter as their training mean).
-    depth_ppm: Option<usize>,
-    depth_snr: Option<usize>,
-    sde: Option<usize>,
+    /// The column of each of [`MEASURED_COLUMNS`], which models with scalar features take
+    /// (optional: without them those features enter as their training mean).
+    measured: [Option<usize>; MEASURED.len()],
 }
 
-/// Row `i`'s depth [fraction], SNR and SDE, NaN where the table has no such column or value.
-fn row_measures(row: &csv::StringRecord, cols: Cols) -> (f64, f64, f64) {
-    let num = |c: Option<usize>| {
-        c.and_then(|c| row.get(c))
+/// The `candidates.csv` column of each of the search's [`MEASURED`] scalars, in that order,
+/// and the factor to the scalar's unit.
+const MEASURED_COLUMNS: [(&str, f64); MEASURED.len()] = [
+    ("depth_ppm", 1e-6),
+    ("depth_snr", 1.0),
+    ("sde", 1.0),
+    ("odd_even_sigma", 1.0),
+    ("depth_secondary_ppm", 1e-6),
+];
+
+/// Sets the [`MEASURED`] scalars of `s` from row `row`: NaN where the table has no such
+/// column or value.
+fn set_measures(row: &csv::StringRecord, cols: Cols, s: &mut Scalars) {
+    for ((&k, c), (_, factor)) in MEASURED.iter().zip(cols.measured).zip(MEASURED_COLUMNS) {
+        s[k] = c
+            .and_then(|c| row.get(c))
             .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    (
-        num(cols.depth_ppm) * 1e-6,
-        num(cols.depth_snr),
-        num(cols.sde),
-    )
+            .map_or(f64::NAN, |v| v * factor);
+    }
 }
 
 /// Row `i`'s (period, epoch, duration [d]).
@@ -166,9 +172,7 @@ fn classify_candidates(
         epoch: col("epoch")?,
         duration_hours: col("duration_hours")?,
         files: col("source_files")?,
-        depth_ppm: headers.iter().position(|h| h == "depth_ppm"),
-        depth_snr: headers.iter().position(|h| h == "depth_snr"),
-        sde: headers.iter().position(|h| h == "sde"),
+        measured: MEASURED_COLUMNS.map(|(name, _)| headers.iter().position(|h| h == name)),
     };
     let rows: Vec<csv::StringRecord> = r
         .records()
@@ -195,8 +199,7 @@ fn classify_candidates(
                 for (&i, v) in idx.iter().zip(vs) {
                     match v {
                         Ok(mut v) => {
-                            (v.scalars[DEPTH], v.scalars[SNR], v.scalars[SDE]) =
-                                row_measures(&rows[i], cols);
+                            set_measures(&rows[i], cols, &mut v.scalars);
                             views[i] = Some(v);
                         }
                         Err(e) => {

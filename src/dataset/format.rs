@@ -1,8 +1,9 @@
 //! The on-disk format of labelled views: TFRecord with one `tf.train.Example` per signal:
 //! `global_view` and `local_view` (floats), `Disposition` (bytes), `star_id` (bytes), and
-//! `period` [d], `epoch`, `duration` [d], `depth` [fraction], `snr`, `sde` (floats; NaN
-//! where unknown). The same reader takes AstroNet's and Yu et al. (2019)'s records through a
-//! [`Schema`] naming their features; AstroNet-era tools read ours. Their scalars are read
+//! `period` [d], `epoch`, `duration` [d], `depth` [fraction], `snr`, `sde`,
+//! `odd_even_sigma` and `depth_secondary` [fraction] (floats; NaN where unknown). The same
+//! reader takes AstroNet's and Yu et al. (2019)'s records through a [`Schema`] naming their
+//! features; AstroNet-era tools read ours. Their scalars are read
 //! under their own names and units ([`SCALAR_ALIASES`]).
 
 use std::path::Path;
@@ -13,16 +14,26 @@ use crate::io::tfrecord::{self, Feature};
 use super::{Example, Schema};
 
 /// Names of the scalar features written beside the views.
-pub const SCALARS: [&str; 6] = ["period", "epoch", "duration", "depth", "snr", "sde"];
+pub const SCALARS: [&str; 8] = [
+    "period",
+    "epoch",
+    "duration",
+    "depth",
+    "snr",
+    "sde",
+    "odd_even_sigma",
+    "depth_secondary",
+];
 
 /// A signal's scalars, in [`SCALARS`] order; NaN where unknown.
-pub type Scalars = [f64; 6];
+pub type Scalars = [f64; 8];
 
 /// For each of [`SCALARS`], the feature names tried in order and the factor to our units:
 /// ours; Yu et al. (2019)'s (`Period` [d], `Epoc`, `Duration` [d], `Transit_Depth` [ppm],
 /// `SN`); AstroNet's DR24 TCE columns (`tce_period` [d], `tce_time0bk`, `tce_duration` [h],
-/// `tce_depth` [ppm], `tce_model_snr`). The SDE of our search has no counterpart in theirs.
-pub const SCALAR_ALIASES: [&[(&str, f64)]; 6] = [
+/// `tce_depth` [ppm], `tce_model_snr`). The SDE and the odd/even and secondary-eclipse
+/// tests of our search have no counterpart in theirs.
+pub const SCALAR_ALIASES: [&[(&str, f64)]; 8] = [
     &[("period", 1.0), ("Period", 1.0), ("tce_period", 1.0)],
     &[("epoch", 1.0), ("Epoc", 1.0), ("tce_time0bk", 1.0)],
     &[
@@ -33,6 +44,8 @@ pub const SCALAR_ALIASES: [&[(&str, f64)]; 6] = [
     &[("depth", 1.0), ("Transit_Depth", 1e-6), ("tce_depth", 1e-6)],
     &[("snr", 1.0), ("SN", 1.0), ("tce_model_snr", 1.0)],
     &[("sde", 1.0)],
+    &[("odd_even_sigma", 1.0)],
+    &[("depth_secondary", 1.0)],
 ];
 
 /// Writes examples in this format.

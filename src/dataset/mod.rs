@@ -30,8 +30,9 @@ pub struct Example {
     pub star: String,
     /// The original disposition string.
     pub disposition: String,
-    /// Period [d], epoch, duration [d], depth [fraction], SNR and SDE of the signal, NaN
-    /// where the source does not give them (see [`SCALARS`]).
+    /// Period [d], epoch, duration [d], depth [fraction], SNR, SDE, odd/even depth difference
+    /// [σ] and secondary-eclipse depth [fraction] of the signal, NaN where the source does not
+    /// give them (see [`SCALARS`]).
     pub scalars: Scalars,
 }
 

@@ -6,8 +6,8 @@ use crate::dataset::{Example, Scalars};
 use crate::error::Result;
 use crate::model::{scalars, AstroNetConfig};
 
-/// One signal's network inputs: its global and local views and its scalars (period, epoch,
-/// duration, depth, SNR, SDE; see [`crate::dataset::SCALARS`]).
+/// One signal's network inputs: its global and local views and its scalars (see
+/// [`crate::dataset::SCALARS`]).
 pub type Input<'a> = (&'a [f32], &'a [f32], &'a Scalars);
 
 /// A batch as tensors: global `[batch, 1, g]`, local `[batch, 1, l]` and, for a model that

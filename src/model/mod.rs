@@ -17,6 +17,16 @@ use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig1d, Relu};
 use burn::prelude::*;
 
+/// Burn draws initial weights and dropout masks from one random generator per device that
+/// everything in the process shares. [`train::train`] holds this from seeding to its last
+/// epoch and [`train::load`] while it builds a network, so a seeded run gives the same
+/// model while other work in the process (tests, the Python bindings) loads or trains.
+static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn device_rng() -> std::sync::MutexGuard<'static, ()> {
+    DEVICE_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Where the network runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModelDevice {

@@ -1,5 +1,6 @@
 //! The signal's own numbers as network inputs: features computed from a signal's period,
-//! duration, depth, SNR and SDE (the [`crate::dataset::SCALARS`] every example and view carries),
+//! duration, depth, SNR, SDE and the search's odd/even and secondary-eclipse depths (the
+//! [`crate::dataset::SCALARS`] every example and view carries),
 //! standardised with the training set's mean and standard deviation, which are saved with
 //! the model. A feature that cannot be computed (a source without depths, a non-positive
 //! value) enters as 0, the training mean.
@@ -13,9 +14,11 @@ pub const DURATION: usize = 2;
 pub const DEPTH: usize = 3;
 pub const SNR: usize = 4;
 pub const SDE: usize = 5;
+pub const ODD_EVEN: usize = 6;
+pub const SECONDARY: usize = 7;
 
 /// The scalars a search measures (the others define the signal); sources may lack them.
-pub const MEASURED: [usize; 3] = [DEPTH, SNR, SDE];
+pub const MEASURED: [usize; 5] = [DEPTH, SNR, SDE, ODD_EVEN, SECONDARY];
 
 /// `s` with each [`MEASURED`] scalar hidden (NaN: unknown) with probability `p`: the
 /// training augmentation behind `TrainConfig::scalar_missing`.
@@ -33,13 +36,21 @@ pub fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
 }
 
 /// The features a model can take, by the name `config.json` and `train --scalars` use.
-pub const FEATURES: [(&str, &str); 6] = [
+pub const FEATURES: [(&str, &str); 8] = [
     ("log_period", "ln period [d]"),
     ("log_duration", "ln duration [d]"),
     ("log_depth", "ln depth [fraction]"),
     ("log_snr", "ln SNR of the depth"),
     ("log_duty_cycle", "ln (duration / period)"),
     ("log_sde", "ln SDE of the search's periodogram peak"),
+    (
+        "log_odd_even",
+        "ln (1 + |odd - even depth| / its error): a binary at twice the period, or a planet at half its own",
+    ),
+    (
+        "secondary_ratio",
+        "depth of a box at phase 0.5 / the transit's depth: a secondary eclipse, or a planet at twice its period",
+    ),
 ];
 
 /// Standardised values beyond this many standard deviations are clipped, so one wild
@@ -63,6 +74,10 @@ fn feature(name: &str, s: &Scalars) -> Result<f64> {
         "log_snr" => ln_positive(s[SNR]),
         "log_duty_cycle" => ln_positive(s[DURATION] / s[PERIOD]),
         "log_sde" => ln_positive(s[SDE]),
+        "log_odd_even" if s[ODD_EVEN] >= 0.0 => s[ODD_EVEN].ln_1p(),
+        "log_odd_even" => f64::NAN,
+        "secondary_ratio" if s[DEPTH] > 0.0 => s[SECONDARY] / s[DEPTH],
+        "secondary_ratio" => f64::NAN,
         other => {
             return Err(Error::invalid(format!(
                 "unknown scalar feature {other:?}; known: {}",
@@ -76,7 +91,7 @@ fn feature(name: &str, s: &Scalars) -> Result<f64> {
 pub fn check_names(names: &[String]) -> Result<()> {
     names
         .iter()
-        .try_for_each(|n| feature(n, &[1.0; 6]).map(|_| ()))
+        .try_for_each(|n| feature(n, &[1.0; 8]).map(|_| ()))
 }
 
 /// Mean and standard deviation of each feature over the finite values of `examples`'
@@ -153,9 +168,18 @@ mod tests {
     fn features_are_standardised_with_the_training_statistics() {
         let n = names(&["log_period", "log_snr", "log_duty_cycle"]);
         let train = [
-            [1.0, 0.0, 0.1, 1e-3, 10.0, 9.0],
-            [std::f64::consts::E, 0.0, 0.1, 1e-3, f64::NAN, 9.0],
-            [std::f64::consts::E.powi(2), 0.0, 0.1, 1e-3, 100.0, 9.0],
+            [1.0, 0.0, 0.1, 1e-3, 10.0, 9.0, 0.0, 0.0],
+            [std::f64::consts::E, 0.0, 0.1, 1e-3, f64::NAN, 9.0, 0.0, 0.0],
+            [
+                std::f64::consts::E.powi(2),
+                0.0,
+                0.1,
+                1e-3,
+                100.0,
+                9.0,
+                0.0,
+                0.0,
+            ],
         ];
         let (mean, std) = statistics(&n, &train).unwrap();
         assert!((mean[0] - 1.0).abs() < 1e-12 && (std[0] - 1.0).abs() < 1e-12);
@@ -170,10 +194,25 @@ mod tests {
     }
 
     #[test]
+    fn odd_even_and_secondary_features() {
+        // A planet found at half its period: odd transits hold it, even ones none (40 σ);
+        // found at twice its period: the box at phase 0.5 is as deep as the transit.
+        let n = names(&["log_odd_even", "secondary_ratio"]);
+        let half = [1.5, 0.0, 0.1, 1e-3, 30.0, 12.0, 40.0, 0.0];
+        let double = [6.0, 0.0, 0.1, 1e-3, 30.0, 12.0, 0.5, 1e-3];
+        let v = |s: &Scalars| n.iter().map(|f| feature(f, s).unwrap()).collect::<Vec<_>>();
+        assert_eq!(v(&half), vec![41f64.ln(), 0.0]);
+        assert_eq!(v(&double), vec![1.5f64.ln(), 1.0]);
+        // Unknown (a source without the tests, or no depth to compare with): NaN, the mean.
+        let unknown = [6.0, 0.0, 0.1, f64::NAN, 30.0, 12.0, f64::NAN, 1e-3];
+        assert!(v(&unknown).iter().all(|x| x.is_nan()));
+    }
+
+    #[test]
     fn unknown_names_and_mismatched_statistics_are_errors() {
         assert!(check_names(&names(&["log_snr", "colour"])).is_err());
         assert!(check_names(&names(&["log_snr", "log_depth"])).is_ok());
-        let s = [1.0; 6];
+        let s = [1.0; 8];
         assert!(standardise(&names(&["log_snr"]), &[], &[1.0], &[&s]).is_err());
     }
 
@@ -181,10 +220,10 @@ mod tests {
     fn hiding_touches_only_the_measured_scalars_at_the_rate_asked() {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let s = [3.0, 100.0, 0.1, 1e-3, 20.0, 12.0];
+        let s = [3.0, 100.0, 0.1, 1e-3, 20.0, 12.0, 1.5, 2e-4];
         assert_eq!(hide_measured(&s, 0.0, &mut rng), s);
         let n = 4000;
-        let mut hidden = [0usize; 6];
+        let mut hidden = [0usize; 8];
         for _ in 0..n {
             let h = hide_measured(&s, 0.25, &mut rng);
             for (k, v) in h.iter().enumerate() {

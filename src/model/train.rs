@@ -2,7 +2,8 @@
 //! reversing the views in time, dropout when configured, the scalar features' standardisation
 //! measured on the training set, early stopping on validation average precision; the best
 //! model is saved as `config.json` + `model.bpk` (Burn's burnpack) with a per-epoch
-//! `metrics.csv`. A fixed seed gives the same model on the same device.
+//! `metrics.csv`. A fixed seed gives the same model on the same device, also while other
+//! work in the process uses it (training holds the device's random generator).
 
 use std::path::Path;
 
@@ -36,8 +37,8 @@ pub struct TrainConfig {
     /// Reverse each view in time with probability 1/2.
     #[config(default = true)]
     pub augment_reverse: bool,
-    /// Probability with which each measured scalar of a training example (depth, SNR, SDE)
-    /// is hidden, entering as unknown as it does from a source without it, so the network
+    /// Probability with which each measured scalar of a training example (depth, SNR, SDE,
+    /// odd/even, secondary) is hidden, entering as unknown as it does from a source without it, so the network
     /// also ranks signals that come without them (AstroNet's Kepler records carry no SDE).
     /// (None: none hidden; an Option so configs written before it still load.)
     pub scalar_missing: Option<f64>,
@@ -170,6 +171,7 @@ pub fn train(
         source,
     })?;
     let cfg = &with_scalar_statistics(cfg, train)?;
+    let _rng = super::device_rng();
     device.seed(cfg.seed);
     let ad = device.clone().autodiff();
     let mut model = cfg.model.init(&ad)?;
@@ -352,9 +354,11 @@ impl Ensemble {
 pub fn load(dir: &Path, device: &Device) -> Result<(AstroNet, TrainConfig)> {
     let cfg = TrainConfig::load(dir.join("config.json"))
         .map_err(|e| Error::file(dir.join("config.json"), e.to_string()))?;
-    let model = cfg
-        .model
-        .init(device)?
+    let net = {
+        let _rng = super::device_rng();
+        cfg.model.init(device)?
+    };
+    let model = net
         .try_load_file(dir.join("model.bpk"))
         .map_err(|e| Error::file(dir.join("model.bpk"), format!("{e:?}")))?;
     Ok((model, cfg))

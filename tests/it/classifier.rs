@@ -39,7 +39,7 @@ fn dataset(n: usize, seed: u64) -> Dataset {
                 label,
                 star: format!("{seed}-{i}"),
                 disposition: if label { "PC".into() } else { "J".into() },
-                scalars: [f64::NAN; 6],
+                scalars: [f64::NAN; 8],
             }
         })
         .collect();
@@ -111,7 +111,7 @@ fn snr_only_dataset(n: usize, seed: u64) -> Dataset {
         let (lo, hi): (f64, f64) = if e.label { (15.0, 60.0) } else { (3.0, 7.0) };
         let snr = (lo.ln() + rng.random::<f64>() * (hi / lo).ln()).exp();
         let snr = if i % 17 == 3 { f64::NAN } else { snr };
-        e.scalars = [5.0, 1.0, 0.1, 1e-3, snr, 10.0];
+        e.scalars = [5.0, 1.0, 0.1, 1e-3, snr, 10.0, 0.5, 0.0];
     }
     data
 }
