@@ -303,6 +303,27 @@ fn simulations_become_labelled_views_and_candidates_get_scores() {
         }
         assert!((e.scalars[0] - t.period).abs() < 0.01 * t.period || e.disposition != "PC");
     }
+    // Every example carries the search's odd/even and secondary tests, and they tell the
+    // binaries (found at their period: a secondary eclipse; at half: odd and even differ)
+    // from the planets.
+    use exoscreen::model::scalars::{DEPTH, ODD_EVEN, SECONDARY};
+    let binary_like = |d: &str| {
+        let of: Vec<&Example> = data
+            .examples
+            .iter()
+            .filter(|e| e.disposition == d)
+            .collect();
+        assert!(of
+            .iter()
+            .all(|e| e.scalars[ODD_EVEN].is_finite() && e.scalars[SECONDARY].is_finite()));
+        let n = of
+            .iter()
+            .filter(|e| e.scalars[ODD_EVEN] > 3.0 || e.scalars[SECONDARY] > 0.1 * e.scalars[DEPTH])
+            .count();
+        n as f64 / of.len().max(1) as f64
+    };
+    let (eb, pc) = (binary_like("EB"), binary_like("PC"));
+    assert!(eb > 0.5 && pc < 0.2, "binary-like: EB {eb:.2}, PC {pc:.2}");
     // classify adds a score column to a search CSV, with the shipped model.
     let cands = tmp.path().join("c.csv");
     let scored = tmp.path().join("s.csv");
