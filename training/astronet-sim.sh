@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the shipped model models/astronet-sim from scratch (simulations only, so the
-# weights carry no third-party data). Measured on 2 cores: 30 min 23 s building the six
+# weights carry no third-party data). Measured on 2 cores: 39 min 36 s building the six
 # datasets (each simulated star is detrended and searched as `screen` does; the four-quarter
-# fields cost most), 5 min 27 s training (25 epochs of ~13 s), 1 s evaluating.
+# fields cost most; 30 min 23 s in an earlier run on quieter cores), 7 min 45 s training
+# (25 epochs of ~13 s, 25-28 s while a dataset was still building), 1 s evaluating.
 #   bash training/astronet-sim.sh [WORK_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ for spec in "train 2400 1001 1" "val 600 1002 1" "test 600 1003 1" \
 done
 "$exo" train --data "$work"/kepler-train{,-sys}.tfrecord --val "$work"/kepler-val{,-sys}.tfrecord \
   --positive PC --epochs 25 --seed 42 --dropout 0.2 --scalar-missing 0.3 \
-  --scalars log_period,log_duration,log_depth,log_duty_cycle,log_sde --out "$work/model"
+  --scalars log_period,log_duration,log_depth,log_duty_cycle,log_sde,log_odd_even,secondary_ratio \
+  --out "$work/model"
 "$exo" evaluate --model "$work/model" --data "$work"/kepler-test{,-sys}.tfrecord --positive PC \
   --plots "$work/model/test-curves" --json
