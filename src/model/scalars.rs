@@ -45,7 +45,7 @@ pub const FEATURES: [(&str, &str); 8] = [
     ("log_sde", "ln SDE of the search's periodogram peak"),
     (
         "log_odd_even",
-        "ln (1 + |odd - even depth| / its error): a binary at twice the period, or a planet at half its own",
+        "ln (1 + |odd - even depth| / its error): large for a binary found at half its period, or a planet at half its own",
     ),
     (
         "secondary_ratio",
