@@ -211,8 +211,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub dropout: Option<f64>,
     /// Probability with which each measured scalar (depth, SNR, SDE, odd/even, secondary) of
-    /// a training example is hidden, so the network also ranks sources that lack them (Kepler DR24 records carry
-    /// no SDE).
+    /// a training example is hidden, so the network also ranks sources that lack them
+    /// (Kepler DR24 records carry no SDE).
     #[arg(long)]
     pub scalar_missing: Option<f64>,
     /// Stop after this many epochs without a better validation average precision.
