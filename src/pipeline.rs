@@ -78,19 +78,13 @@ pub fn views_of(
         duration,
         bins.local_spec(),
     )?;
+    // The signal's own three numbers; what a search measures is unknown here.
+    let mut scalars = [f64::NAN; crate::dataset::SCALARS.len()];
+    scalars[..3].copy_from_slice(&[period, epoch, duration]);
     Ok(Views {
         global: to_f32(global),
         local: to_f32(local),
-        scalars: [
-            period,
-            epoch,
-            duration,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-            f64::NAN,
-        ],
+        scalars,
     })
 }
 

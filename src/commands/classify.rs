@@ -14,7 +14,7 @@ use exoscreen::dataset::Scalars;
 use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
 use exoscreen::model::classify::Classifier;
-use exoscreen::model::scalars::MEASURED;
+use exoscreen::model::scalars;
 use exoscreen::model::ModelDevice;
 use exoscreen::named::Named;
 use exoscreen::pipeline::{self, Views};
@@ -94,23 +94,23 @@ struct Cols {
     files: usize,
     /// The column of each of [`MEASURED_COLUMNS`], which models with scalar features take
     /// (optional: without them those features enter as their training mean).
-    measured: [Option<usize>; MEASURED.len()],
+    measured: [Option<usize>; MEASURED_COLUMNS.len()],
 }
 
-/// The `candidates.csv` column of each of the search's [`MEASURED`] scalars, in that order,
-/// and the factor to the scalar's unit.
-const MEASURED_COLUMNS: [(&str, f64); MEASURED.len()] = [
-    ("depth_ppm", 1e-6),
-    ("depth_snr", 1.0),
-    ("sde", 1.0),
-    ("odd_even_sigma", 1.0),
-    ("depth_secondary_ppm", 1e-6),
+/// Each of the search's measured scalars ([`scalars::MEASURED`]): its index in
+/// [`Scalars`], its `candidates.csv` column and the factor to the scalar's unit.
+const MEASURED_COLUMNS: [(usize, &str, f64); scalars::MEASURED.len()] = [
+    (scalars::DEPTH, "depth_ppm", 1e-6),
+    (scalars::SNR, "depth_snr", 1.0),
+    (scalars::SDE, "sde", 1.0),
+    (scalars::ODD_EVEN, "odd_even_sigma", 1.0),
+    (scalars::SECONDARY, "depth_secondary_ppm", 1e-6),
 ];
 
-/// Sets the [`MEASURED`] scalars of `s` from row `row`: NaN where the table has no such
-/// column or value.
+/// Sets the measured scalars of `s` from row `row`: NaN where the table has no such column
+/// or value.
 fn set_measures(row: &csv::StringRecord, cols: Cols, s: &mut Scalars) {
-    for ((&k, c), (_, factor)) in MEASURED.iter().zip(cols.measured).zip(MEASURED_COLUMNS) {
+    for (&(k, _, factor), c) in MEASURED_COLUMNS.iter().zip(cols.measured) {
         s[k] = c
             .and_then(|c| row.get(c))
             .and_then(|v| v.parse::<f64>().ok())
@@ -172,7 +172,7 @@ fn classify_candidates(
         epoch: col("epoch")?,
         duration_hours: col("duration_hours")?,
         files: col("source_files")?,
-        measured: MEASURED_COLUMNS.map(|(name, _)| headers.iter().position(|h| h == name)),
+        measured: MEASURED_COLUMNS.map(|(_, name, _)| headers.iter().position(|h| h == name)),
     };
     let rows: Vec<csv::StringRecord> = r
         .records()

@@ -38,8 +38,9 @@ pub struct TrainConfig {
     #[config(default = true)]
     pub augment_reverse: bool,
     /// Probability with which each measured scalar of a training example (depth, SNR, SDE,
-    /// odd/even, secondary) is hidden, entering as unknown as it does from a source without it, so the network
-    /// also ranks signals that come without them (AstroNet's Kepler records carry no SDE).
+    /// odd/even, secondary) is hidden, entering as unknown as it does from a source without
+    /// it, so the network also ranks signals that come without them (AstroNet's Kepler
+    /// records carry no SDE).
     /// (None: none hidden; an Option so configs written before it still load.)
     pub scalar_missing: Option<f64>,
     #[config(default = 42)]
