@@ -9,7 +9,11 @@
 #                             events), read from its log and scored by `classify`
 #   quiet.csv                 the best peak of each quiet Kepler Q0 star (no KOI, no TCE),
 #                             however weak, scored by `classify`
-# and prints one table: target, what, period [d], depth [ppm], SNR, score.
+#   blank-sde/, blank-dr24/   the candidates and quiet peaks scored again with the `sde`
+#                             column emptied, and with `sde`, `odd_even_sigma` and
+#                             `depth_secondary_ppm` emptied (what Kepler DR24 records lack)
+# and prints one table: target, what, period [d], depth [ppm], SNR, score, and the scores
+# with those columns blank.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-}
@@ -44,18 +48,38 @@ EOF
 "$exo" search "$data"/kepler/fits-parser/*.fits --engine cpu --sde-threshold 0 --min-snr 0 \
   --max-planets 1 --out "$work/quiet-in.csv"
 "$exo" classify "$work/quiet-in.csv" "${m[@]}" --out "$work/quiet.csv"
+# The same signals as a source without the search's measures gives them.
+for blank in "sde:sde" "dr24:sde,odd_even_sigma,depth_secondary_ppm"; do
+  name=${blank%%:*}
+  mkdir -p "$work/blank-$name"
+  for f in screen/candidates multiyear/candidates quiet-in; do
+    python3 - "$work/$f.csv" "$work/blank-$name/${f%%/*}-in.csv" "${blank#*:}" <<'EOF'
+import csv, sys
+r = csv.DictReader(open(sys.argv[1]))
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=r.fieldnames)
+w.writeheader()
+for row in r:
+    w.writerow({**row, **{c: "" for c in sys.argv[3].split(",")}})
+EOF
+    "$exo" classify -q "$work/blank-$name/${f%%/*}-in.csv" "${m[@]}" \
+      --out "$work/blank-$name/${f%%/*}.csv"
+  done
+done
 python3 - "$work" <<'EOF'
 import csv, sys
 work = sys.argv[1]
-print("| target | what | period [d] | depth [ppm] | SNR | score |")
-print("|---|---|---|---|---|---|")
-def rows(name, what):
-    for r in csv.DictReader(open(f"{work}/{name}")):
+print("| target | what | period [d] | depth [ppm] | SNR | score | SDE blank | DR24 blank |")
+print("|---|---|---|---|---|---|---|---|")
+def rows(name, what, blanked=None):
+    scores = lambda d: [r["score"] for r in csv.DictReader(open(f"{work}/{d}/{blanked}"))]
+    blank = zip(scores("blank-sde"), scores("blank-dr24")) if blanked else iter(lambda: ("", ""), None)
+    for r, (b_sde, b_dr24) in zip(csv.DictReader(open(f"{work}/{name}")), blank):
         print(f"| {r['target_id']} | {what(r)} | {float(r['period']):.5f} | "
-              f"{float(r['depth_ppm']):.0f} | {float(r['depth_snr']):.1f} | {r['score']} |")
+              f"{float(r['depth_ppm']):.0f} | {float(r['depth_snr']):.1f} | {r['score']} | "
+              f"{b_sde} | {b_dr24} |")
 known = lambda r: r.get("known_name") or "no known planet at this period"
-rows("screen/candidates.csv", known)
-rows("multiyear/candidates.csv", known)
+rows("screen/candidates.csv", known, "screen.csv")
+rows("multiyear/candidates.csv", known, "multiyear.csv")
 rows("rejected.csv", lambda r: f"rejected by the search: {r['why']}")
-rows("quiet.csv", lambda r: f"quiet star's best peak (SDE {float(r['sde']):.1f})")
+rows("quiet.csv", lambda r: f"quiet star's best peak (SDE {float(r['sde']):.1f})", "quiet-in.csv")
 EOF
