@@ -31,6 +31,17 @@ pub struct Row {
     pub transit_depth_chi2: f64,
     pub transit_depth_p: f64,
     pub settled_transits: usize,
+    /// Model-shift uniqueness: SNR of the transit's box, of the strongest dip away from it and
+    /// any secondary, of the strongest brightening, and the scatter of box SNRs at other
+    /// phases over white noise's.
+    #[serde(default)]
+    pub model_shift_primary_sigma: f64,
+    #[serde(default)]
+    pub model_shift_tertiary_sigma: f64,
+    #[serde(default)]
+    pub model_shift_positive_sigma: f64,
+    #[serde(default)]
+    pub red_noise: f64,
     pub per_transit_depth_ppm: String,
     pub per_transit_snr: String,
     pub harmonics: String,
@@ -101,6 +112,10 @@ pub fn row<'a>(
         transit_depth_chi2: v.transit_depth_chi2,
         transit_depth_p: v.transit_depth_p,
         settled_transits: v.settled_transits,
+        model_shift_primary_sigma: v.model_shift.primary,
+        model_shift_tertiary_sigma: v.model_shift.tertiary,
+        model_shift_positive_sigma: v.model_shift.positive,
+        red_noise: v.model_shift.red_noise,
         per_transit_depth_ppm: join(
             v.per_transit
                 .iter()
@@ -144,7 +159,9 @@ pub struct SingleEventRow {
     pub depth_ppm: f64,
     pub depth_snr: f64,
     pub after_gap: bool,
-    pub sde: f64,
+    /// Empty for events of the scan before the search.
+    pub sde: Option<f64>,
+    pub found_by: crate::search::FoundBy,
     pub source_files: String,
 }
 
@@ -160,6 +177,7 @@ pub fn single_event_row(lc: &LightCurve, e: &SingleEvent) -> SingleEventRow {
         depth_snr: e.depth.snr(),
         after_gap: e.after_gap,
         sde: e.sde,
+        found_by: e.found_by,
         source_files: source_files(lc),
     }
 }

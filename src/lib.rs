@@ -20,6 +20,7 @@ pub mod known;
 pub mod lightcurve;
 pub mod model;
 pub mod named;
+pub mod nulls;
 pub mod pipeline;
 pub mod report;
 pub mod robust;

@@ -157,6 +157,7 @@ fn read<'py>(
         quality: quality
             .parse::<QualityMask>()
             .map_err(|e| PyValueError::new_err(e.to_string()))?,
+        null: None,
     };
     let seg = py
         .detach(|| io::read_segment(&path, &opts))

@@ -16,6 +16,7 @@ pub mod fixed;
 pub mod gpu;
 pub mod grid;
 pub mod stats;
+pub mod uniqueness;
 
 use crate::error::{Error, Result};
 use crate::lightcurve::Series;

@@ -76,6 +76,8 @@ pub struct Vetting {
     pub transit_depth_p: f64,
     /// Transits with data outside the settling windows after gaps.
     pub settled_transits: usize,
+    /// The transit against the other dips and brightenings of its fold.
+    pub model_shift: super::uniqueness::ModelShift,
 }
 
 struct Sums {
@@ -248,13 +250,14 @@ pub fn vet_observed(
         transit_depth_chi2,
         transit_depth_p,
         settled_transits,
+        model_shift: super::uniqueness::model_shift(lc, period, epoch, duration),
     }
 }
 
 /// Whether data resume after a gap of [`GAP_DAYS`] or more (or the light curve begins)
 /// between [`SETTLING_DAYS`] before a transit (mid-time `tc`, half-duration `half`, in the
 /// times `t`, ascending) starts and its end.
-fn after_gap(t: &[f64], tc: f64, half: f64) -> bool {
+pub(crate) fn after_gap(t: &[f64], tc: f64, half: f64) -> bool {
     let (from, to) = (tc - half - SETTLING_DAYS, tc + half);
     let first = t.partition_point(|&x| x < from);
     (first..t.len())
@@ -321,7 +324,10 @@ fn erfc(x: f64) -> f64 {
 
 /// Weighted least-squares fit of c + a sin + b cos at `period`; returns the semi-amplitude
 /// and the log-likelihood gain over a constant, 0.5 * (chi2_const - chi2_sin).
-fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
+/// The least-squares sinusoid at `period` (days) through `lc`: [mean, sine, cosine]
+/// coefficients of `1, sin(w t), cos(w t)` with `t` relative to `lc.t_ref`; `None` when the
+/// normal equations are singular.
+pub fn sinusoid(lc: &Prepared, period: f64) -> Option<[f64; 3]> {
     let omega = std::f64::consts::TAU / period;
     // Normal equations for [1, s, c].
     let mut a = [[0.0f64; 3]; 3];
@@ -336,11 +342,22 @@ fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
             }
         }
     }
-    let Some(p) = solve3(a, b) else {
+    solve3(a, b)
+}
+
+/// Semi-amplitude of the best sinusoid at `period` and its log-likelihood gain over a
+/// constant.
+fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
+    let Some(p) = sinusoid(lc, period) else {
         return (0.0, 0.0);
     };
-    let sw = a[0][0];
-    let mean = b[0] / sw;
+    let omega = std::f64::consts::TAU / period;
+    let (mut sw, mut swy) = (0.0, 0.0);
+    for i in 0..lc.len() {
+        sw += lc.ivar[i];
+        swy += lc.ivar[i] * lc.y[i];
+    }
+    let mean = swy / sw;
     let (mut chi_const, mut chi_sin) = (0.0, 0.0);
     for i in 0..lc.len() {
         let (s, c) = (omega * lc.t[i]).sin_cos();

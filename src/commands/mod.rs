@@ -21,6 +21,7 @@ use exoscreen::io::load::{self, Loaded};
 use exoscreen::io::{FluxColumn, QualityMask, ReadOptions};
 use exoscreen::lightcurve::Selector;
 use exoscreen::named::Named;
+use exoscreen::nulls::NullCopy;
 
 /// Rediscover planets in Kepler, K2 and TESS light curves.
 #[derive(Debug, Parser)]
@@ -85,6 +86,31 @@ pub struct ReadArgs {
     /// Keep only segments with this label (key=value, e.g. keplerId=11442793, quarter=3); repeatable.
     #[arg(long, value_parser = parse_selector)]
     pub select: Vec<Selector>,
+    #[command(flatten)]
+    pub null: NullFlags,
+}
+
+/// Null copies of the light curves, to count false alarms on real noise.
+#[derive(Debug, Args, Clone, Default)]
+pub struct NullFlags {
+    /// Mirror each segment's flux about its median (transits become brightenings): every
+    /// candidate found is a false alarm.
+    #[arg(long, conflicts_with = "scramble")]
+    pub invert: bool,
+    /// Put the segments (quarters) in another order in time, drawn from this seed, keeping
+    /// the gaps: a planet's transits no longer line up.
+    #[arg(long, value_name = "SEED")]
+    pub scramble: Option<u64>,
+}
+
+impl NullFlags {
+    pub fn copy(&self) -> Option<NullCopy> {
+        match (self.invert, self.scramble) {
+            (true, _) => Some(NullCopy::Inverted),
+            (false, Some(seed)) => Some(NullCopy::Scrambled { seed }),
+            (false, None) => None,
+        }
+    }
 }
 
 pub(crate) fn parse_quality(s: &str) -> Result<QualityMask, String> {
@@ -114,6 +140,7 @@ impl ReadArgs {
         let opts = ReadOptions {
             flux: self.flux,
             quality: self.quality,
+            null: self.null.copy(),
         };
         let loaded = load::load(&self.files, &opts, &self.select);
         for (_, e) in &loaded.failures {

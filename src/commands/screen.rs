@@ -58,6 +58,8 @@ pub struct ScreenArgs {
     #[arg(long, default_value = "default", value_parser = super::parse_quality)]
     pub quality: QualityMask,
     #[command(flatten)]
+    pub null: super::NullFlags,
+    #[command(flatten)]
     pub detrend: DetrendFlags,
     #[command(flatten)]
     pub search: SearchFlags,
@@ -113,6 +115,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let read = ReadOptions {
         flux: args.flux,
         quality: args.quality,
+        null: args.null.copy(),
     };
     let settings = screen::RunSettings {
         options: screen::RunOptions {

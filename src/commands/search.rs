@@ -28,15 +28,19 @@ pub struct SearchFlags {
     /// At most this many search rounds per star (candidates and rejected peaks).
     #[arg(long, default_value_t = search::DEFAULT_MAX_ROUNDS)]
     pub max_rounds: usize,
-    /// Stop a star after this many rounds in a row whose peak was rejected.
+    /// Stop a star after this many rounds in a row whose peak was rejected (a time guard).
     #[arg(long, default_value_t = search::DEFAULT_MAX_REJECTED)]
     pub max_rejected: usize,
     /// Stop searching a star when the best peak's SDE is below this.
     #[arg(long, default_value_t = search::DEFAULT_SDE_THRESHOLD)]
     pub sde_threshold: f64,
-    /// Reject peaks whose depth SNR (depth over its error) is below this.
+    /// A star stops when its best peak's depth SNR (depth over its error) is below this.
     #[arg(long, default_value_t = search::DEFAULT_MIN_SNR)]
     pub min_snr: f64,
+    /// Do not take single events (lone deep dips, dips just after data gaps) out of the light
+    /// curve before the search.
+    #[arg(long)]
+    pub no_event_scan: bool,
     /// Shortest period, days (default: the Roche limit of a Sun-like star, about 0.6 d).
     #[arg(long)]
     pub period_min: Option<f64>,
@@ -82,6 +86,7 @@ impl SearchFlags {
             max_planets: self.max_planets,
             max_rounds: self.max_rounds,
             max_rejected: self.max_rejected,
+            event_scan: !self.no_event_scan,
             ..Default::default()
         }
     }

@@ -105,7 +105,7 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
     out.duplicates = duplicates;
     for r in lightcurve::stitch(segments) {
         match r {
-            Ok(lc) => out.curves.push(lc),
+            Ok(lc) => out.curves.push(opts.stitched(lc)),
             Err(e) => {
                 let path = match &e {
                     Error::File { path, .. } => path.clone(),

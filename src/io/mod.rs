@@ -101,6 +101,20 @@ impl FromStr for QualityMask {
 pub struct ReadOptions {
     pub flux: FluxColumn,
     pub quality: QualityMask,
+    /// A null copy made of every stitched light curve (inverted or scrambled), to measure
+    /// false alarms; `None` reads the data as they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub null: Option<crate::nulls::NullCopy>,
+}
+
+impl ReadOptions {
+    /// A stitched light curve as the options ask: itself, or its null copy.
+    pub fn stitched(&self, lc: crate::lightcurve::LightCurve) -> crate::lightcurve::LightCurve {
+        match self.null {
+            Some(n) => n.apply(&lc),
+            None => lc,
+        }
+    }
 }
 
 /// The formats the readers understand.

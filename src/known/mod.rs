@@ -497,7 +497,7 @@ mod tests {
     #[test]
     fn snapshot_loads_and_matches_kepler_90() {
         let cat = Catalogue::load(&[BUILTIN]).unwrap();
-        assert_eq!(cat.len(), 20);
+        assert_eq!(cat.len(), 29);
         // Kepler-90 d found in Q3-Q5 (BKJD 278.4085, 59.7443 d; README's table).
         let d = Some(BKJD0 + 278.4085);
         let m = cat.cross_match("11442793", 59.7443, d, 0.307).unwrap();

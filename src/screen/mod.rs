@@ -212,7 +212,7 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
     let mut curves = Vec::new();
     for r in lightcurve::stitch(segments) {
         match r {
-            Ok(lc) => curves.push(lc),
+            Ok(lc) => curves.push(opts.read.stitched(lc)),
             Err(e) => {
                 // Not expected once overlapping files are skipped; the target's files get
                 // this error (see `finish`).

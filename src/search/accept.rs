@@ -1,6 +1,7 @@
 //! Which peaks become candidates: the rules a peak above the SDE threshold must pass, each a
 //! named predicate that says why it fails (single events, thermal settling, transits that
-//! disagree, stellar variability, echoes of an earlier candidate).
+//! disagree, stellar variability, a transit not unique in its fold, echoes of an earlier
+//! candidate).
 
 use super::{harmonic_ratio, Candidate};
 use crate::bls::stats::{self, Vetting};
@@ -40,9 +41,9 @@ pub(super) fn single_event(v: &Vetting) -> Option<String> {
 }
 
 /// Why a peak with several transits is not a planet, if it is not: its transits mostly just
-/// after data gaps (thermal settling), per-transit depths that disagree (unrelated events
-/// lined up), or a sinusoid fitting better than a box (stellar variability).
-pub(super) fn instrumental_or_variable(v: &Vetting) -> Option<String> {
+/// after data gaps (thermal settling), or per-transit depths that disagree (unrelated events
+/// lined up).
+pub(super) fn instrumental(v: &Vetting) -> Option<String> {
     let unsettled = v.n_transits - v.settled_transits;
     if unsettled > 0 && v.settled_transits < 2 {
         return Some(format!(
@@ -60,10 +61,20 @@ pub(super) fn instrumental_or_variable(v: &Vetting) -> Option<String> {
             v.transit_depth_p
         ));
     }
-    if v.harmonic_delta_log_likelihood > 0.0 {
-        return Some("a sinusoid fits better than a box (stellar variability)".into());
-    }
     None
+}
+
+/// Whether a sinusoid fits the peak better than a box (stellar variability).
+pub(super) fn variable(v: &Vetting) -> Option<String> {
+    (v.harmonic_delta_log_likelihood > 0.0)
+        .then(|| "a sinusoid fits better than a box (stellar variability)".into())
+}
+
+/// Why a peak's transit does not stand out in its own fold, if it does not: another dip or a
+/// brightening as strong elsewhere in phase, or red noise
+/// ([`crate::bls::uniqueness::ModelShift::not_unique`]).
+pub(super) fn not_unique(v: &Vetting, min_snr: f64) -> Option<String> {
+    v.model_shift.not_unique(min_snr)
 }
 
 /// Whether a peak `(period, epoch, duration)` echoes an earlier candidate `c`, and how: at

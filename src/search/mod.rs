@@ -5,6 +5,7 @@
 //! the rules a peak must pass, `rounds.rs` the steps of a round.
 
 mod accept;
+pub mod events;
 mod periodogram;
 mod rounds;
 
@@ -36,10 +37,12 @@ pub const DEFAULT_MAX_PLANETS: usize = 10;
 /// Default cap on search rounds per star (candidates and rejected peaks together).
 pub const DEFAULT_MAX_ROUNDS: usize = 25;
 
-/// Default number of rounds in a row whose peak was rejected (single events, variability,
-/// harmonics) after which a star stops: what is left above the threshold is then mostly
-/// systematics, and each further round costs a whole search.
-pub const DEFAULT_MAX_REJECTED: usize = 3;
+/// Default number of rounds in a row whose peak was rejected (single events, settling,
+/// variability, echoes) after which a star stops. A time guard, not the stop rule: a star
+/// stops when its best peak is no longer significant (SDE below the threshold, or depth SNR
+/// below the minimum); rejected peaks above them are masked and the search goes on, so that
+/// junk ahead of a planet cannot end the search before it.
+pub const DEFAULT_MAX_REJECTED: usize = 8;
 
 /// A light curve with fewer points than this is refused as too short to search.
 pub const MIN_SEARCH_POINTS: usize = 50;
@@ -59,17 +62,21 @@ pub struct SearchOptions {
     pub star: Star,
     /// Stop when the best peak's SDE falls below this.
     pub sde_threshold: f64,
-    /// Reject peaks (and single events) whose depth SNR is below this.
+    /// Stop when the best peak's depth SNR is below this (it is the periodogram's highest:
+    /// nothing significant is left); single events below it are not recorded.
     pub min_snr: f64,
     /// Stop after this many candidates.
     pub max_planets: usize,
     /// Stop after this many rounds (candidates and rejected peaks).
     pub max_rounds: usize,
-    /// Stop after this many rounds in a row whose peak was rejected.
+    /// Stop after this many rounds in a row whose peak was rejected (a time guard).
     pub max_rejected: usize,
     /// Transits masked before the next round: points within this many durations of a
     /// mid-transit time (1 = a window twice the duration, as TLS).
     pub mask_half_widths: f64,
+    /// Scan the whole light curve for single events before the search and take out those
+    /// after data gaps and those like no other dip ([`events`]).
+    pub event_scan: bool,
 }
 
 impl Default for SearchOptions {
@@ -88,6 +95,7 @@ impl Default for SearchOptions {
             max_rounds: DEFAULT_MAX_ROUNDS,
             max_rejected: DEFAULT_MAX_REJECTED,
             mask_half_widths: 1.0,
+            event_scan: true,
         }
     }
 }
@@ -151,9 +159,22 @@ pub struct Candidate {
     pub period_aliases: Vec<f64>,
 }
 
-/// A transit-like event that stood alone: a peak above the threshold rested on it (the only
-/// transit with data, or one carrying more than [`MAX_SINGLE_FRACTION`] of the SNR^2), so it
-/// was not paired with unrelated dips into a long period. Reported apart from candidates.
+/// How a single event was found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FoundBy {
+    /// The single-event scan of the whole light curve before the search ([`events`]).
+    Scan,
+    /// A periodic peak of the search rested on it.
+    #[default]
+    Search,
+}
+
+/// A transit-like event that stood alone, reported apart from candidates and kept out of the
+/// search: found by the scan before it (a lone deep dip, or a dip in the settling window
+/// after a gap), or a peak above the threshold rested on it (the only transit with data, or
+/// one carrying more than [`MAX_SINGLE_FRACTION`] of the SNR^2), so it was not paired with
+/// unrelated dips into a long period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SingleEvent {
     /// Mid-event time (light curve's time system).
@@ -163,8 +184,9 @@ pub struct SingleEvent {
     pub depth: stats::Depth,
     /// Whether data resume within [`stats::SETTLING_DAYS`] before it (thermal settling).
     pub after_gap: bool,
-    /// SDE of the periodogram whose peak it was.
-    pub sde: f64,
+    /// SDE of the periodogram whose peak it was (`None` for events of the scan).
+    pub sde: Option<f64>,
+    pub found_by: FoundBy,
 }
 
 /// What the search found in one star.
@@ -205,7 +227,7 @@ pub fn search_many_refs(
     engine: &dyn Engine,
     opts: &SearchOptions,
 ) -> Vec<Result<SearchResult>> {
-    let mut run = rounds::Rounds::new(stars);
+    let mut run = rounds::Rounds::new(stars, opts);
     loop {
         run.stop_capped(opts);
         let active = run.prepare(opts);

@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use super::{
-    accept, harmonic_ratio, peaks, sde, Candidate, SearchOptions, SearchResult, SingleEvent,
-    MIN_SEARCH_POINTS, OVERVIEW_BINS,
+    accept, events, harmonic_ratio, peaks, sde, Candidate, FoundBy, SearchOptions, SearchResult,
+    SingleEvent, MIN_SEARCH_POINTS, OVERVIEW_BINS,
 };
 use crate::bls::stats;
 use crate::bls::{grid, DurationLimit, Grid, Periodogram, Prepared};
@@ -20,6 +20,46 @@ pub(super) struct StarState<'a> {
     rounds: usize,
     /// Rounds in a row whose peak was not taken as a candidate.
     rejected_in_row: usize,
+    /// Sinusoids of stellar variability subtracted from the flux before each round.
+    sinusoids: Vec<Sinusoid>,
+}
+
+/// A sinusoid taken out of a star's flux: `sin(w (t - t_ref))` and `cos(..)` coefficients.
+struct Sinusoid {
+    period: f64,
+    t_ref: f64,
+    sin: f64,
+    cos: f64,
+}
+
+impl Sinusoid {
+    fn at(&self, t: f64) -> f64 {
+        let (s, c) = (std::f64::consts::TAU / self.period * (t - self.t_ref)).sin_cos();
+        self.sin * s + self.cos * c
+    }
+}
+
+/// A peak that a sinusoid fits better than a box (stellar variability, coherent in the fold)
+/// has its sinusoid subtracted from the star's flux for the next rounds, instead of its
+/// "transits" masked: masking the dips of a short-period sinusoid would take a large share
+/// of the light curve (and any planet's transits in it) with them. A period whose sinusoid
+/// was already subtracted is masked as usual (`None`). Returns the semi-amplitude.
+fn subtract_sinusoid(st: &mut StarState<'_>, lc: &Prepared, period: f64) -> Option<f64> {
+    if st
+        .sinusoids
+        .iter()
+        .any(|s| (s.period / period - 1.0).abs() < 2e-3)
+    {
+        return None;
+    }
+    let [_, sin, cos] = stats::sinusoid(lc, period)?;
+    st.sinusoids.push(Sinusoid {
+        period,
+        t_ref: lc.t_ref,
+        sin,
+        cos,
+    });
+    Some(sin.hypot(cos))
 }
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
@@ -81,20 +121,39 @@ pub(super) struct Rounds<'a> {
 pub(super) type Active = Vec<(usize, (Prepared, Grid))>;
 
 impl<'a> Rounds<'a> {
-    pub fn new(stars: &[&'a Series]) -> Self {
+    /// Every star ready for its first round, with the single events of the scan before the
+    /// search (`opts.event_scan`) taken out and recorded.
+    pub fn new(stars: &[&'a Series], opts: &SearchOptions) -> Self {
+        let scans: Vec<Vec<events::ScanEvent>> = stars
+            .par_iter()
+            .map(|s| {
+                if opts.event_scan {
+                    events::scan(s, &opts.durations)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let mut states: Vec<StarState<'a>> = stars
+            .iter()
+            .map(|&s| StarState {
+                series: s,
+                keep: vec![true; s.len()],
+                result: SearchResult::default(),
+                done: false,
+                rounds: 0,
+                rejected_in_row: 0,
+                sinusoids: Vec::new(),
+            })
+            .collect();
+        for (st, scan) in states.iter_mut().zip(scans) {
+            for e in scan {
+                take_scan_event(st, &e, opts);
+            }
+        }
         Rounds {
-            states: stars
-                .iter()
-                .map(|&s| StarState {
-                    series: s,
-                    keep: vec![true; s.len()],
-                    result: SearchResult::default(),
-                    done: false,
-                    rounds: 0,
-                    rejected_in_row: 0,
-                })
-                .collect(),
-            errors: (0..stars.len()).map(|_| None).collect(),
+            errors: (0..states.len()).map(|_| None).collect(),
+            states,
         }
     }
 
@@ -135,12 +194,20 @@ impl<'a> Rounds<'a> {
             .enumerate()
             .filter(|(_, st)| !st.done)
             .map(|(k, st)| {
-                let s = st.series.select(|i| st.keep[i]);
-                if st.rounds == 0 && s.len() < MIN_SEARCH_POINTS {
+                let mut s = st.series.select(|i| st.keep[i]);
+                for (t, f) in s.time.iter().zip(s.flux.iter_mut()) {
+                    *f -= st.sinusoids.iter().map(|x| x.at(*t)).sum::<f64>();
+                }
+                if s.len() < MIN_SEARCH_POINTS {
+                    let why = if st.rounds == 0 {
+                        "too short to search"
+                    } else {
+                        "masking left too few points"
+                    };
                     return (
                         k,
                         Err(Error::invalid(format!(
-                            "too short to search: {} points (at least {MIN_SEARCH_POINTS} needed)",
+                            "{why}: {} points (at least {MIN_SEARCH_POINTS} needed)",
                             s.len()
                         ))),
                     );
@@ -349,6 +416,37 @@ fn ephemeris(
     (period, epoch, vetting)
 }
 
+/// An event of the scan before the search: masked (within `mask_half_widths` durations of
+/// its mid-time), logged and recorded.
+fn take_scan_event(st: &mut StarState<'_>, e: &events::ScanEvent, opts: &SearchOptions) {
+    mask_transits(
+        st,
+        e.time,
+        f64::INFINITY,
+        opts.mask_half_widths * e.duration,
+    );
+    st.result.skipped.push(format!(
+        "single event at {:.4} ({:.2} h, {:.0} ppm, scaled SES {:.1}{}) taken out before the search",
+        e.time,
+        e.duration * 24.0,
+        e.depth.depth * 1e6,
+        e.ses,
+        if e.after_gap {
+            ", just after a data gap"
+        } else {
+            ", like no other dip"
+        }
+    ));
+    st.result.single_events.push(SingleEvent {
+        time: e.time,
+        duration: e.duration,
+        depth: e.depth,
+        after_gap: e.after_gap,
+        sde: None,
+        found_by: FoundBy::Scan,
+    });
+}
+
 /// A rejected signal as the search's log names it: period, epoch, duration, depth and SNR
 /// (what `classify` needs to score it).
 fn rejected_signal(period: f64, epoch: f64, duration: f64, vetting: &stats::Vetting) -> String {
@@ -390,7 +488,8 @@ fn single_event(
             duration,
             depth: t.depth,
             after_gap: t.after_gap,
-            sde: sde_value,
+            sde: Some(sde_value),
+            found_by: FoundBy::Search,
         });
     }
 }
@@ -421,20 +520,33 @@ fn take_peak(
         );
         return;
     }
-    mask_transits(st, epoch, period, half);
+    let signal = rejected_signal(period, epoch, duration, &vetting);
     if vetting.depth.snr() < opts.min_snr {
+        // The periodogram's best peak is its highest depth SNR: nothing left is significant.
+        mask_transits(st, epoch, period, half);
         st.result.skipped.push(format!(
-            "{}: depth SNR below {} (noise), masked",
-            rejected_signal(period, epoch, duration, &vetting),
+            "{signal}: depth SNR below {}: nothing significant left, stopped",
             opts.min_snr
         ));
+        st.result.final_sde = Some(sde_value);
+        st.done = true;
         return;
     }
-    if let Some(why) = accept::instrumental_or_variable(&vetting) {
-        st.result.skipped.push(format!(
-            "{}: {why}, masked",
-            rejected_signal(period, epoch, duration, &vetting)
-        ));
+    if let Some(why) = accept::variable(&vetting) {
+        if let Some(amplitude) = subtract_sinusoid(st, lc, period) {
+            st.result.skipped.push(format!(
+                "{signal}: {why}, its sinusoid ({:.0} ppm) subtracted",
+                amplitude * 1e6
+            ));
+            return;
+        }
+    }
+    mask_transits(st, epoch, period, half);
+    if let Some(why) = accept::instrumental(&vetting)
+        .or_else(|| accept::variable(&vetting))
+        .or_else(|| accept::not_unique(&vetting, opts.min_snr))
+    {
+        st.result.skipped.push(format!("{signal}: {why}, masked"));
         return;
     }
     let echo = st

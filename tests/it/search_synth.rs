@@ -3,7 +3,7 @@
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::lightcurve::Series;
-use exoscreen::search::{search_many, SearchOptions, SearchResult};
+use exoscreen::search::{search_many, FoundBy, SearchOptions, SearchResult};
 use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 /// 90 days of Kepler-like data (100 ppm, gaps): a 7.3-d planet of 1500 ppm and two unrelated
@@ -75,12 +75,126 @@ fn peaks_below_the_depth_snr_are_rejected_and_caps_stop_the_search() {
         "{:?}",
         r.skipped
     );
-    assert!(r.single_events.is_empty(), "{:?}", r.single_events);
+    // Nothing is significant after it: the star stops at once, with only the scan's events.
+    assert!(
+        r.single_events.iter().all(|e| e.found_by == FoundBy::Scan),
+        "{:?}",
+        r.single_events
+    );
     // One round allowed: the first peak only, and the cap named.
     let r = search(&SearchOptions {
         max_rounds: 1,
         ..Default::default()
     });
-    assert_eq!(r.candidates.len() + r.single_events.len(), 1);
+    let by_search = r
+        .single_events
+        .iter()
+        .filter(|e| e.found_by == FoundBy::Search)
+        .count();
+    assert_eq!(r.candidates.len() + by_search, 1);
     assert!(r.skipped.iter().any(|s| s.contains("--max-rounds")));
+}
+
+/// A compact system over one month (100 ppm, a downlink gap at 30-31 d): b 2.93 d, c 4.87 d
+/// and d 10.3 d (three transits, SNR ~19, the second within 2.4 h of one of c's), a lone
+/// 3000-ppm dip and a 1500-ppm dip just after the gap.
+fn compact_star() -> Series {
+    let t0 = 131.5;
+    let planet = |period, epoch: f64, duration, depth| BoxTransit {
+        period,
+        epoch: t0 + epoch,
+        duration,
+        depth,
+    };
+    let single = |at: f64, duration, depth| planet(1e5, at, duration, depth);
+    generate(&SynthOptions {
+        seed: 21,
+        days: 33.0,
+        transits: vec![
+            planet(2.93, 1.0, 0.08, 5e-4),
+            planet(4.87, 3.66, 0.1, 4e-4),
+            planet(10.3, 3.0, 0.12, 4.5e-4),
+            single(20.0, 0.2, 3e-3),
+            single(31.4, 0.25, 1.5e-3),
+        ],
+        ..Default::default()
+    })
+}
+
+#[test]
+fn a_compact_system_keeps_its_overlapping_transits_and_loses_its_single_events() {
+    let r = search_many(
+        &[compact_star()],
+        &CpuEngine::default(),
+        &SearchOptions::default(),
+    )
+    .pop()
+    .unwrap()
+    .unwrap();
+    let periods: Vec<f64> = r.candidates.iter().map(|c| c.period).collect();
+    for p in [2.93, 4.87, 10.3] {
+        assert!(
+            periods.iter().any(|q| (q / p - 1.0).abs() < 2e-3),
+            "{p} d not found: {periods:?} {:?}",
+            r.skipped
+        );
+    }
+    // d keeps all three transits, the one beside c's included.
+    let d = r
+        .candidates
+        .iter()
+        .find(|c| (c.period / 10.3 - 1.0).abs() < 2e-3)
+        .unwrap();
+    assert_eq!(d.vetting.n_transits, 3, "{:?}", d.vetting.per_transit);
+    // The two dips are taken out by the scan before the search, none paired into a planet.
+    for (t, after_gap) in [(151.5, false), (162.9, true)] {
+        assert!(
+            r.single_events.iter().any(|e| e.found_by == FoundBy::Scan
+                && (e.time - t).abs() < 0.15
+                && e.after_gap == after_gap),
+            "{t}: {:?}",
+            r.single_events
+        );
+    }
+    assert_eq!(periods.len(), 3, "{periods:?} {:?}", r.skipped);
+}
+
+#[test]
+fn coherent_variability_is_subtracted_not_masked() {
+    // A 3.3-d sinusoid of 600 ppm left in the light curve (no detrending) ahead of a 7.3-d
+    // planet of 800 ppm: the sinusoid's peak is rejected and subtracted, so the planet keeps
+    // every transit (masking the sinusoid's "transits" would take a third of the data).
+    let s = generate(&SynthOptions {
+        seed: 5,
+        variability_amp: 6e-4,
+        variability_period: 3.3,
+        transits: vec![BoxTransit {
+            period: 7.3,
+            epoch: 133.1,
+            duration: 0.15,
+            depth: 8e-4,
+        }],
+        ..Default::default()
+    });
+    let r = search_many(&[s], &CpuEngine::default(), &SearchOptions::default())
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert!(
+        r.skipped
+            .iter()
+            .any(|s| s.contains("sinusoid") && s.contains("subtracted")),
+        "{:?}",
+        r.skipped
+    );
+    let planet = r
+        .candidates
+        .iter()
+        .find(|c| (c.period / 7.3 - 1.0).abs() < 2e-3)
+        .unwrap_or_else(|| panic!("{:?}", r.skipped));
+    assert!(
+        planet.vetting.n_transits >= 11,
+        "{:?}",
+        planet.vetting.per_transit
+    );
 }

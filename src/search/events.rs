@@ -1,0 +1,305 @@
+//! Single events found once over the whole light curve before the periodic search (a
+//! single-event statistic, as Kepler's TPS computes one): a box of each of the searched
+//! durations slid over every point gives a depth and its SNR, the SNR scaled by its own
+//! robust scatter so that red noise and stellar variability do not count as events. Events
+//! that nothing else in the light curve resembles (no other dip of even a third of their
+//! depth outside the settling windows after data gaps, where Kepler's thermal settling makes
+//! dips of its own) are taken out of the search, so no round is spent on them and no
+//! periodic peak pairs them with noise. A planet's transits are kept: each has others like
+//! it, and two planets' transits that overlap make a dip at most twice as deep as either
+//! planet's own transits.
+
+use crate::bls::stats::{self, Depth};
+use crate::lightcurve::Series;
+use crate::robust;
+
+/// Least scaled single-event SNR of an event (Kepler's TPS threshold, 7.1 sigma).
+pub const EVENT_SNR: f64 = 7.1;
+
+/// A dip of this scaled SNR or more, at least a third of an event's depth, elsewhere in the
+/// light curve makes the event one of several (a planet's transits resemble each other).
+const LIKE_SNR: f64 = 3.0;
+
+/// An event is alone when no other dip reaches this share of its depth.
+const LIKE_DEPTH: f64 = 1.0 / 3.0;
+
+/// One event taken out before the search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScanEvent {
+    pub time: f64,
+    pub duration: f64,
+    pub depth: Depth,
+    /// Its scaled single-event SNR.
+    pub ses: f64,
+    /// It begins within [`stats::SETTLING_DAYS`] after a data gap.
+    pub after_gap: bool,
+}
+
+/// A box of one duration slid over every point: depth (below 1) and scaled SNR per point
+/// (NaN where the box holds too few points).
+struct Slide {
+    duration: f64,
+    depth: Vec<f64>,
+    err: Vec<f64>,
+    ses: Vec<f64>,
+}
+
+/// Robust point scatter of each segment's flux (by segment index).
+fn segment_sigma(s: &Series) -> Vec<f64> {
+    let n_seg = s
+        .segment
+        .iter()
+        .copied()
+        .max()
+        .map_or(0, |m| m as usize + 1);
+    let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); n_seg];
+    for (&f, &k) in s.flux.iter().zip(&s.segment) {
+        by_seg[k as usize].push(f);
+    }
+    by_seg
+        .iter()
+        .map(|v| {
+            robust::median(v)
+                .and_then(|m| robust::mad_std(v, m))
+                .filter(|&x| x > 0.0)
+                .unwrap_or(f64::NAN)
+        })
+        .collect()
+}
+
+fn slide(s: &Series, w: &[f64], duration: f64, min_points: usize) -> Slide {
+    let n = s.len();
+    let (mut sw, mut swd) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+    for i in 0..n {
+        sw[i + 1] = sw[i] + w[i];
+        swd[i + 1] = swd[i] + w[i] * (1.0 - s.flux[i]);
+    }
+    let half = 0.5 * duration;
+    let (mut lo, mut hi) = (0, 0);
+    let mut out = Slide {
+        duration,
+        depth: vec![f64::NAN; n],
+        err: vec![f64::NAN; n],
+        ses: vec![f64::NAN; n],
+    };
+    for i in 0..n {
+        let t = s.time[i];
+        while s.time[lo] < t - half {
+            lo += 1;
+        }
+        while hi < n && s.time[hi] <= t + half {
+            hi += 1;
+        }
+        let wsum = sw[hi] - sw[lo];
+        if hi - lo >= min_points && wsum > 0.0 {
+            out.depth[i] = (swd[hi] - swd[lo]) / wsum;
+            out.err[i] = wsum.sqrt().recip();
+            out.ses[i] = out.depth[i] / out.err[i];
+        }
+    }
+    // Scaled by the statistic's own robust scatter: red noise and variability widen it.
+    let finite: Vec<f64> = out.ses.iter().copied().filter(|v| v.is_finite()).collect();
+    if let Some(scale) = robust::median(&finite)
+        .and_then(|m| robust::mad_std(&finite, m))
+        .filter(|&x| x > 0.0)
+    {
+        for v in &mut out.ses {
+            *v /= scale;
+        }
+    }
+    out
+}
+
+/// Whether each point lies within [`stats::SETTLING_DAYS`] after data resume (after a gap of
+/// [`stats::GAP_DAYS`] or more, or the start of the light curve).
+fn settling(time: &[f64]) -> Vec<bool> {
+    let mut resumed = f64::NEG_INFINITY;
+    (0..time.len())
+        .map(|i| {
+            if i == 0 || time[i] - time[i - 1] >= stats::GAP_DAYS {
+                resumed = time[i];
+            }
+            time[i] - resumed < stats::SETTLING_DAYS
+        })
+        .collect()
+}
+
+/// Whether some dip at least [`LIKE_DEPTH`] of `depth` and of scaled SNR [`LIKE_SNR`], out of
+/// the settling windows, lies further than `duration` from `t` in this slide.
+fn resembled(s: &Series, sl: &Slide, settled: &[bool], t: f64, depth: f64) -> bool {
+    (0..s.len()).any(|i| {
+        settled[i]
+            && sl.ses[i] >= LIKE_SNR
+            && sl.depth[i] >= LIKE_DEPTH * depth
+            && (s.time[i] - t).abs() > sl.duration
+    })
+}
+
+/// The events to take out of `s` (detrended, about 1 out of transit) before the search,
+/// using boxes of `durations` (days): those after gaps and those alone in the light curve,
+/// strongest first, none within a duration of a stronger one.
+pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
+    let n = s.len();
+    if n < 2 || durations.is_empty() {
+        return Vec::new();
+    }
+    let sigma = segment_sigma(s);
+    let w: Vec<f64> = s
+        .segment
+        .iter()
+        .map(|&k| {
+            let x = sigma[k as usize];
+            if x.is_finite() {
+                x.powi(-2)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let settled: Vec<bool> = settling(&s.time).into_iter().map(|x| !x).collect();
+    let cadence = robust::median_step(&s.time).unwrap_or(0.0);
+    let slides: Vec<Slide> = durations
+        .iter()
+        .map(|&d| {
+            let min_points = if cadence > 0.0 {
+                ((0.5 * d / cadence).ceil() as usize).max(2)
+            } else {
+                2
+            };
+            slide(s, &w, d, min_points)
+        })
+        .collect();
+    // Every point above the threshold at any duration, strongest first.
+    let mut above: Vec<(f64, usize, usize)> = slides
+        .iter()
+        .enumerate()
+        .flat_map(|(k, sl)| {
+            sl.ses
+                .iter()
+                .enumerate()
+                .filter(|(_, &v)| v >= EVENT_SNR)
+                .map(move |(i, &v)| (v, k, i))
+        })
+        .collect();
+    above.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut events: Vec<ScanEvent> = Vec::new();
+    let mut seen: Vec<(f64, f64)> = Vec::new();
+    for (ses, k, i) in above {
+        let sl = &slides[k];
+        let t = s.time[i];
+        if seen
+            .iter()
+            .any(|&(u, d)| (t - u).abs() < d.max(sl.duration))
+        {
+            continue;
+        }
+        seen.push((t, sl.duration));
+        let depth = Depth {
+            depth: sl.depth[i],
+            err: sl.err[i],
+            points: 0,
+        };
+        if !resembled(s, sl, &settled, t, depth.depth) {
+            let after_gap = stats::after_gap(&s.time, t, 0.5 * sl.duration);
+            events.push(ScanEvent {
+                time: t,
+                duration: sl.duration,
+                depth,
+                ses,
+                after_gap,
+            });
+        }
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A flat series of `n` 30-minute cadences with seeded noise, one segment, a gap of two
+    /// days at day 20.
+    fn series(n: usize, noise: f64) -> Series {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let time: Vec<f64> = (0..n)
+            .map(|i| {
+                let t = i as f64 / 48.0;
+                if t >= 20.0 {
+                    t + 2.0
+                } else {
+                    t
+                }
+            })
+            .collect();
+        let flux: Vec<f64> = (0..n)
+            .map(|_| 1.0 + noise * (rng.random::<f64>() - 0.5) * 3.46)
+            .collect();
+        Series {
+            flux_err: vec![noise; n],
+            segment: vec![0; n],
+            time,
+            flux,
+        }
+    }
+
+    fn dip(s: &mut Series, at: f64, duration: f64, depth: f64) {
+        for (t, f) in s.time.iter().zip(s.flux.iter_mut()) {
+            if (t - at).abs() < 0.5 * duration {
+                *f -= depth;
+            }
+        }
+    }
+
+    #[test]
+    fn a_lone_deep_event_and_a_settling_dip_are_found_and_a_planet_is_not() {
+        let mut s = series(48 * 60, 1e-4);
+        let durations = [2.0 / 24.0, 4.0 / 24.0, 8.0 / 24.0];
+        // A planet: 2-h, 400-ppm transits every 3.1 d (SES about 11 each).
+        let mut t = 1.3;
+        while t < 62.0 {
+            dip(&mut s, t, 2.0 / 24.0, 4e-4);
+            t += 3.1;
+        }
+        // A lone 3000-ppm event and a dip half a day after the gap.
+        dip(&mut s, 40.0, 4.0 / 24.0, 3e-3);
+        dip(&mut s, 22.5, 4.0 / 24.0, 8e-4);
+        let events = scan(&s, &durations);
+        let times: Vec<f64> = events.iter().map(|e| e.time).collect();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(
+            (times[0] - 40.0).abs() < 0.1 && !events[0].after_gap,
+            "{events:?}"
+        );
+        assert!(
+            (times[1] - 22.5).abs() < 0.1 && events[1].after_gap,
+            "{events:?}"
+        );
+        assert!((events[0].depth.depth - 3e-3).abs() < 3e-4, "{events:?}");
+    }
+
+    #[test]
+    fn two_planets_overlapping_transit_is_kept() {
+        // Two planets of 500 ppm whose transits coincide once (at 31.1 d, 1000 ppm there): the deeper
+        // dip has others of half its depth, so it stays for the search.
+        let mut s = series(48 * 60, 1e-4);
+        let d = 3.0 / 24.0;
+        for k in 0..6 {
+            dip(&mut s, 2.0 + 9.7 * k as f64, d, 5e-4);
+        }
+        for k in 0..4 {
+            dip(&mut s, 4.5 + 13.3 * k as f64, d, 5e-4);
+        }
+        assert!(
+            scan(&s, &[d]).iter().all(|e| e.after_gap),
+            "{:?}",
+            scan(&s, &[d])
+        );
+    }
+
+    #[test]
+    fn white_noise_gives_no_event() {
+        let s = series(48 * 60, 1e-4);
+        assert!(scan(&s, &[1.0 / 24.0, 6.0 / 24.0]).is_empty());
+    }
+}
