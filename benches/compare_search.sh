@@ -5,6 +5,7 @@
 # and the ratio.
 #
 #   bash benches/compare_search.sh OLD_EXOSCREEN [NEW_EXOSCREEN]
+#   ONLY_REAL=1 RUNS=1 bash benches/compare_search.sh OLD   # Kepler-227 only (no bench build)
 # e.g. with the commit before issue 10 built beside this checkout:
 #   git worktree add ../old 73f1145 && (cd ../old && cargo build --release)
 #   bash benches/compare_search.sh ../old/target/release/exoscreen
@@ -13,8 +14,11 @@ cd "$(dirname "$0")/.."
 old=$1; new=${2:-target/release/exoscreen}
 runs=${RUNS:-3}
 star=target/bench-search/star.csv
-[ -f "$star" ] || BENCH_THREADS= BENCH_GPU=0 cargo bench --bench search
-inputs=("$star")
+inputs=()
+if [ -z "${ONLY_REAL:-}" ]; then
+  [ -f "$star" ] || BENCH_THREADS= BENCH_GPU=0 cargo bench --bench search
+  inputs+=("$star")
+fi
 k227=${EXOSCREEN_DATA:-../shared/data}/kepler-multiyear/kepler227
 [ -d "$k227" ] && inputs+=("$k227")
 for input in "${inputs[@]}"; do
