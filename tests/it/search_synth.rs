@@ -32,10 +32,22 @@ fn star() -> Series {
 }
 
 fn search(opts: &SearchOptions) -> SearchResult {
-    search_many(&[star()], &CpuEngine::default(), opts)
+    search_star(star(), opts)
+}
+
+fn search_star(s: Series, opts: &SearchOptions) -> SearchResult {
+    search_many(&[s], &CpuEngine::default(), opts)
         .pop()
         .unwrap()
         .unwrap()
+}
+
+/// The candidate at `period` (within 0.2 %), or a panic with the search's log.
+fn at_period(r: &SearchResult, period: f64) -> &exoscreen::search::Candidate {
+    r.candidates
+        .iter()
+        .find(|c| (c.period / period - 1.0).abs() < 2e-3)
+        .unwrap_or_else(|| panic!("{period} d not found: {:?}", r.skipped))
 }
 
 #[test]
@@ -123,28 +135,12 @@ fn compact_star() -> Series {
 
 #[test]
 fn a_compact_system_keeps_its_overlapping_transits_and_loses_its_single_events() {
-    let r = search_many(
-        &[compact_star()],
-        &CpuEngine::default(),
-        &SearchOptions::default(),
-    )
-    .pop()
-    .unwrap()
-    .unwrap();
+    let r = search_star(compact_star(), &SearchOptions::default());
     let periods: Vec<f64> = r.candidates.iter().map(|c| c.period).collect();
-    for p in [2.93, 4.87, 10.3] {
-        assert!(
-            periods.iter().any(|q| (q / p - 1.0).abs() < 2e-3),
-            "{p} d not found: {periods:?} {:?}",
-            r.skipped
-        );
-    }
+    at_period(&r, 2.93);
+    at_period(&r, 4.87);
     // d keeps all three transits, the one beside c's included.
-    let d = r
-        .candidates
-        .iter()
-        .find(|c| (c.period / 10.3 - 1.0).abs() < 2e-3)
-        .unwrap();
+    let d = at_period(&r, 10.3);
     assert_eq!(d.vetting.n_transits, 3, "{:?}", d.vetting.per_transit);
     // The two dips are single events, never paired into a planet: the lone 3000-ppm one taken
     // out by the scan before the search, the one after the gap (which the deeper one
@@ -181,10 +177,7 @@ fn coherent_variability_is_subtracted_not_masked() {
         }],
         ..Default::default()
     });
-    let r = search_many(&[s], &CpuEngine::default(), &SearchOptions::default())
-        .pop()
-        .unwrap()
-        .unwrap();
+    let r = search_star(s, &SearchOptions::default());
     assert!(
         r.skipped
             .iter()
@@ -192,11 +185,7 @@ fn coherent_variability_is_subtracted_not_masked() {
         "{:?}",
         r.skipped
     );
-    let planet = r
-        .candidates
-        .iter()
-        .find(|c| (c.period / 7.3 - 1.0).abs() < 2e-3)
-        .unwrap_or_else(|| panic!("{:?}", r.skipped));
+    let planet = at_period(&r, 7.3);
     assert!(
         planet.vetting.n_transits >= 11,
         "{:?}",
