@@ -40,6 +40,11 @@ pub fn mad_std(values: &[f64], center: f64) -> Option<f64> {
     median_in_place(&mut dev).map(|m| 1.4826 * m)
 }
 
+/// [`mad_std`] about the median: a robust estimate of the scatter (`None` when empty).
+pub fn mad_std_about_median(values: &[f64]) -> Option<f64> {
+    median(values).and_then(|m| mad_std(values, m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -322,14 +322,10 @@ fn erfc(x: f64) -> f64 {
     }
 }
 
-/// Weighted least-squares fit of c + a sin + b cos at `period`; returns the semi-amplitude
-/// and the log-likelihood gain over a constant, 0.5 * (chi2_const - chi2_sin).
-/// The least-squares sinusoid at `period` (days) through `lc`: [mean, sine, cosine]
-/// coefficients of `1, sin(w t), cos(w t)` with `t` relative to `lc.t_ref`; `None` when the
-/// normal equations are singular.
-pub fn sinusoid(lc: &Prepared, period: f64) -> Option<[f64; 3]> {
+/// Normal equations of the weighted least-squares fit of `1, sin(w t), cos(w t)` at `period`
+/// (`t` relative to `lc.t_ref`).
+fn sinusoid_normal_equations(lc: &Prepared, period: f64) -> ([[f64; 3]; 3], [f64; 3]) {
     let omega = std::f64::consts::TAU / period;
-    // Normal equations for [1, s, c].
     let mut a = [[0.0f64; 3]; 3];
     let mut b = [0.0f64; 3];
     for i in 0..lc.len() {
@@ -342,22 +338,26 @@ pub fn sinusoid(lc: &Prepared, period: f64) -> Option<[f64; 3]> {
             }
         }
     }
+    (a, b)
+}
+
+/// The least-squares sinusoid at `period` (days) through `lc`: [mean, sine, cosine]
+/// coefficients of `1, sin(w t), cos(w t)` with `t` relative to `lc.t_ref`; `None` when the
+/// normal equations are singular.
+pub fn sinusoid(lc: &Prepared, period: f64) -> Option<[f64; 3]> {
+    let (a, b) = sinusoid_normal_equations(lc, period);
     solve3(a, b)
 }
 
-/// Semi-amplitude of the best sinusoid at `period` and its log-likelihood gain over a
-/// constant.
+/// Weighted least-squares fit of c + a sin + b cos at `period`; returns the semi-amplitude
+/// and the log-likelihood gain over a constant, 0.5 * (chi2_const - chi2_sin).
 fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
-    let Some(p) = sinusoid(lc, period) else {
+    let (a, b) = sinusoid_normal_equations(lc, period);
+    let Some(p) = solve3(a, b) else {
         return (0.0, 0.0);
     };
     let omega = std::f64::consts::TAU / period;
-    let (mut sw, mut swy) = (0.0, 0.0);
-    for i in 0..lc.len() {
-        sw += lc.ivar[i];
-        swy += lc.ivar[i] * lc.y[i];
-    }
-    let mean = swy / sw;
+    let mean = b[0] / a[0][0];
     let (mut chi_const, mut chi_sin) = (0.0, 0.0);
     for i in 0..lc.len() {
         let (s, c) = (omega * lc.t[i]).sin_cos();

@@ -137,9 +137,7 @@ pub fn model_shift(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Mod
         best(&mut others.iter().filter(|(c, _)| far(*c, secondary_phase))).map_or(0.0, |x| x.1);
     let positive = others.iter().map(|x| -x.1).fold(0.0, f64::max);
     let snrs: Vec<f64> = others.iter().map(|x| x.1).collect();
-    let red_noise = robust::median(&snrs)
-        .and_then(|m| robust::mad_std(&snrs, m))
-        .unwrap_or(1.0);
+    let red_noise = robust::mad_std_about_median(&snrs).unwrap_or(1.0);
     ModelShift {
         primary: snr_at(0).unwrap_or(0.0),
         secondary: secondary.max(0.0),

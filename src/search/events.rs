@@ -59,8 +59,7 @@ fn segment_sigma(s: &Series) -> Vec<f64> {
     by_seg
         .iter()
         .map(|v| {
-            robust::median(v)
-                .and_then(|m| robust::mad_std(v, m))
+            robust::mad_std_about_median(v)
                 .filter(|&x| x > 0.0)
                 .unwrap_or(f64::NAN)
         })
@@ -99,10 +98,7 @@ fn slide(s: &Series, w: &[f64], duration: f64, min_points: usize) -> Slide {
     }
     // Scaled by the statistic's own robust scatter: red noise and variability widen it.
     let finite: Vec<f64> = out.ses.iter().copied().filter(|v| v.is_finite()).collect();
-    if let Some(scale) = robust::median(&finite)
-        .and_then(|m| robust::mad_std(&finite, m))
-        .filter(|&x| x > 0.0)
-    {
+    if let Some(scale) = robust::mad_std_about_median(&finite).filter(|&x| x > 0.0) {
         for v in &mut out.ses {
             *v /= scale;
         }
