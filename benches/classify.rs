@@ -21,7 +21,7 @@ fn main() {
         devices.push(ModelDevice::Gpu);
     }
     // An ensemble folder: member-1..3, each the shipped model.
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/astronet-sim");
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/astronet-dr24");
     let ensemble = tempfile::tempdir().expect("temp folder");
     for k in 1..=3 {
         let m = exoscreen::model::train::member_dir(ensemble.path(), k);

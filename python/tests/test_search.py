@@ -84,7 +84,7 @@ def test_a_lightkurve_object_is_accepted(data_dir):
 def test_classify_scores_a_known_planet_with_the_shipped_model(data_dir):
     cands = exoscreen.classify(exoscreen.read(data_dir / WASP4), engine="cpu", max_planets=1)
     assert has_period(cands, 1.338231)
-    assert 0.0 <= cands[0]["score"] <= 1.0 and cands[0]["model"] == "astronet-sim"
+    assert 0.0 <= cands[0]["score"] <= 1.0 and cands[0]["model"] == "astronet-dr24"
 
 
 def test_screen_and_the_command_line(data_dir, tmp_path):

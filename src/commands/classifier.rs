@@ -11,6 +11,7 @@ use clap::Args;
 use exoscreen::bls::{self, EngineKind};
 use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
 use exoscreen::dataset::{Dataset, Schema};
+use exoscreen::model::calibration::{expected_calibration_error, reliability, Calibration};
 use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::{AstroNetConfig, ModelDevice, ScalarInputs};
 use exoscreen::named::Named;
@@ -54,7 +55,7 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    fn schema(&self) -> Schema {
+    pub fn schema(&self) -> Schema {
         Schema {
             global: self.global_feature.clone(),
             local: self.local_feature.clone(),
@@ -107,15 +108,23 @@ impl DataArgs {
         if out.examples.is_empty() {
             anyhow::bail!("no labelled examples in {}", list(paths));
         }
-        let bins = out.bins();
-        if out
-            .examples
-            .iter()
-            .any(|e| (e.global.len(), e.local.len()) != bins)
-        {
-            anyhow::bail!("the sources give views of different lengths; fold them alike");
-        }
+        same_bins(&out)?;
         Ok(out)
+    }
+
+    /// [`Self::load`], with views of other sizes than `bins` resampled to them (each new bin
+    /// the mean of the bins it covers, normalised again), saying so on stderr.
+    pub fn load_fitted(&self, paths: &[PathBuf], bins: ViewBins) -> anyhow::Result<Dataset> {
+        let mut data = self.load(paths, bins)?;
+        let given = data.bins();
+        if given != (bins.global, bins.local) {
+            let n = data.resample_to((bins.global, bins.local));
+            eprintln!(
+                "warning: views of {} / {} bins resampled to the model's {} / {} ({n} examples; each bin the mean of the bins it covers, normalised again)",
+                given.0, given.1, bins.global, bins.local
+            );
+        }
+        Ok(data)
     }
 }
 
@@ -186,6 +195,10 @@ pub struct TrainArgs {
     /// Training data: TFRecord files, simulator output folders or TCE tables (with --fits).
     #[arg(long, required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// Weight of each --data source in the training loss, in the order given (e.g. real
+    /// records 1 and simulations 0.3), on top of the class weights; 1 each by default.
+    #[arg(long, value_delimiter = ',')]
+    pub weights: Option<Vec<f64>>,
     /// Validation data, any source (stars also in the training set are dropped from it).
     /// Without it, a star-disjoint share of the training data (--val-fraction) is held out.
     #[arg(long, num_args = 1..)]
@@ -196,8 +209,16 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub labels: DataArgs,
     /// Training configuration (JSON of TrainConfig); default AstroNet sizes fitted to the data.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "init")]
     pub config: Option<PathBuf>,
+    /// Start from this trained model folder's weights (one network), with its settings,
+    /// view sizes and scalar features (their standardisation kept): fine-tuning, e.g. a
+    /// model pretrained on simulations trained further on real records.
+    #[arg(long, conflicts_with = "scalars")]
+    pub init: Option<PathBuf>,
+    /// Adam's learning rate (default 1e-4; lower when fine-tuning).
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
     #[arg(long)]
     pub epochs: Option<usize>,
     #[arg(long)]
@@ -258,15 +279,17 @@ pub struct EvaluateArgs {
 }
 
 /// Trains one network into `out`, logging each epoch and printing the best.
+#[allow(clippy::too_many_arguments)]
 fn train_one(
     train_set: &Dataset,
     val_set: &Dataset,
     cfg: &TrainConfig,
     device: &burn::prelude::Device,
     out: &std::path::Path,
+    init: Option<&Path>,
     who: &str,
 ) -> anyhow::Result<()> {
-    let (_, _, rows) = train::train(train_set, val_set, cfg, device, out, |r| {
+    let (_, _, rows) = train::train(train_set, val_set, cfg, device, out, init, |r| {
         eprintln!(
             "{who} epoch {:>3}: loss {:.4}, val ROC AUC {:.4}, AP {:.4}, accuracy {:.4} ({:.1} s)",
             r.epoch,
@@ -294,19 +317,29 @@ fn train_one(
 }
 
 pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
-    let given = match &args.config {
+    let config_file = match (&args.config, &args.init) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(dir)) => Some(dir.join("config.json")),
+        (None, None) => None,
+    };
+    let given = match &config_file {
         Some(p) => Some(TrainConfig::load(p).with_context(|| format!("reading {}", p.display()))?),
         None => None,
     };
-    let bins = given.as_ref().map_or(DEFAULT_BINS, |c| ViewBins {
-        global: c.model.global_bins,
-        local: c.model.local_bins,
-    });
-    let mut train_set = args.labels.load(&args.data, bins)?;
+    // A given configuration fixes the view sizes: other views are resampled to them.
+    let fixed = given.as_ref().map(TrainConfig::view_bins);
+    let load = |paths: &[PathBuf]| match fixed {
+        Some(bins) => args.labels.load_fitted(paths, bins),
+        None => args.labels.load(paths, DEFAULT_BINS),
+    };
+    let mut train_set = match &args.weights {
+        None => load(&args.data)?,
+        Some(w) => weighted_sources(&args.data, w, load)?,
+    };
     let mut val_set = if args.val.is_empty() {
         train_set.split_off_stars(args.val_fraction, 0)
     } else {
-        args.labels.load(&args.val, bins)?
+        load(&args.val)?
     };
     let dropped = val_set.drop_stars_of(&train_set);
     let (g, l) = train_set.bins();
@@ -336,6 +369,10 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(p) = args.patience {
         cfg.patience = p;
     }
+    if let Some(r) = args.learning_rate {
+        cfg.learning_rate = r;
+    }
+    let init = args.init.as_ref().map(|d| d.join("model.bpk"));
     let (tp, tn) = train_set.counts();
     let (vp, vn) = val_set.counts();
     eprintln!(
@@ -381,11 +418,26 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             ..cfg.clone()
         };
         let who = format!("member {k}/{members} (seed {seed})");
-        train_one(&train_set, &val_set, &member_cfg, &device, &out, &who)?;
+        train_one(
+            &train_set,
+            &val_set,
+            &member_cfg,
+            &device,
+            &out,
+            init.as_deref(),
+            &who,
+        )?;
     }
-    let model = train::Ensemble::load(&args.out, &device)?;
+    let mut model = train::Ensemble::load(&args.out, &device)?;
     let (m, scores) = model.evaluate(&val_set, &device, 0.5)?;
     let labels = val_set.labels();
+    calibrate_on(
+        &mut model,
+        &val_set,
+        &device,
+        &args.out,
+        &list(&val_source(&args)),
+    )?;
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, 1000, 0)?;
     println!(
         "{}: val ROC AUC {:.4} (95 % {:.4}-{:.4}), average precision {:.4} (95 % {:.4}-{:.4}), n {}; in {}",
@@ -402,19 +454,115 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Each source of `paths` loaded on its own, its examples weighted by its entry of
+/// `weights`.
+fn weighted_sources(
+    paths: &[PathBuf],
+    weights: &[f64],
+    load: impl Fn(&[PathBuf]) -> anyhow::Result<Dataset>,
+) -> anyhow::Result<Dataset> {
+    if weights.len() != paths.len() {
+        anyhow::bail!(
+            "--weights gives {} weights for {} --data sources",
+            weights.len(),
+            paths.len()
+        );
+    }
+    if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+        anyhow::bail!("--weights {w} is not a positive number");
+    }
+    let mut out = Dataset::default();
+    for (p, &w) in paths.iter().zip(weights) {
+        let mut d = load(std::slice::from_ref(p))?;
+        d.examples.iter_mut().for_each(|e| e.weight = w as f32);
+        out.examples.append(&mut d.examples);
+    }
+    same_bins(&out)?;
+    Ok(out)
+}
+
+/// Errors unless every example's views have the same sizes.
+fn same_bins(data: &Dataset) -> anyhow::Result<()> {
+    let bins = data.bins();
+    if data
+        .examples
+        .iter()
+        .any(|e| (e.global.len(), e.local.len()) != bins)
+    {
+        anyhow::bail!("the sources give views of different lengths; fold them alike");
+    }
+    Ok(())
+}
+
+/// Fits the calibration of `model` (saved in `dir`) on `data` and saves it there, printing
+/// the expected calibration error before and after.
+fn calibrate_on(
+    model: &mut train::Ensemble,
+    data: &Dataset,
+    device: &burn::prelude::Device,
+    dir: &Path,
+    source: &str,
+) -> anyhow::Result<Calibration> {
+    model.calibration = None;
+    let (_, scores) = model.evaluate(data, device, 0.5)?;
+    let labels = data.labels();
+    let calibration = Calibration::fit(&scores, &labels, source)?;
+    calibration.save(dir)?;
+    let before = expected_calibration_error(&reliability(&scores, &labels, 10));
+    model.calibration = Some(calibration.clone());
+    let (_, calibrated) = model.evaluate(data, device, 0.5)?;
+    let after = expected_calibration_error(&reliability(&calibrated, &labels, 10));
+    println!(
+        "calibration (Platt, on {} examples of {source}): slope {:.4}, intercept {:.4}; expected calibration error {before:.4} -> {after:.4} (10 bins); in {}",
+        labels.len(),
+        calibration.slope,
+        calibration.intercept,
+        dir.join(Calibration::FILE).display()
+    );
+    Ok(calibration)
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Model folder (one network or an ensemble); its calibration.json is (re)written.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Labelled validation data the model was not trained on, any source.
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    #[command(flatten)]
+    pub labels: DataArgs,
+    /// Where the network runs: cpu, or gpu (builds with the gpu-train feature).
+    #[arg(long, value_parser = named::<ModelDevice>(), default_value = ModelDevice::Cpu.key())]
+    pub device: ModelDevice,
+}
+
+/// Fits a model's calibration (Platt scaling of its probability) on labelled data.
+pub fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
+    let device = args.device.device()?;
+    let mut model = train::Ensemble::load(&args.model, &device)?;
+    let data = args
+        .labels
+        .load_fitted(&args.data, model.config.view_bins())?;
+    calibrate_on(&mut model, &data, &device, &args.model, &list(&args.data))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The files validation data came from (the training data's when it was split off them).
+fn val_source(args: &TrainArgs) -> Vec<PathBuf> {
+    if args.val.is_empty() {
+        args.data.clone()
+    } else {
+        args.val.clone()
+    }
+}
+
 pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let device = args.device.device()?;
     let model = train::Ensemble::load(&args.model, &device)?;
-    let bins = model.config.view_bins();
-    let mut data = args.labels.load(&args.data, bins)?;
-    let given = data.bins();
-    if given != (bins.global, bins.local) {
-        let n = data.resample_to((bins.global, bins.local));
-        eprintln!(
-            "views of {} / {} bins resampled to the model's {} / {} ({n} examples; each bin the mean of the bins it covers, normalised again)",
-            given.0, given.1, bins.global, bins.local
-        );
-    }
+    let data = args
+        .labels
+        .load_fitted(&args.data, model.config.view_bins())?;
     if model.members.len() > 1 {
         eprintln!(
             "ensemble of {} members: scores are their mean",
@@ -424,6 +572,8 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
     let (m, scores) = model.evaluate(&data, &device, args.threshold)?;
     let labels = data.labels();
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, args.bootstrap as usize, 0)?;
+    let table = reliability(&scores, &labels, 10);
+    let ece = expected_calibration_error(&table);
     if let Some(dir) = &args.plots {
         let (roc, pr) = exoscreen::report::plot::roc_and_pr(dir, &scores, &labels)?;
         eprintln!("curves: {} {}", roc.display(), pr.display());
@@ -442,6 +592,9 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
                 "recall": m.recall,
                 "threshold": m.threshold,
                 "n": m.n,
+                "calibrated": model.calibration.is_some(),
+                "calibration_error": ece,
+                "reliability": table,
             }))?
         );
     } else {
@@ -451,6 +604,104 @@ pub fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<ExitCode> {
             ci.average_precision.0, ci.average_precision.1, m.accuracy, m.precision, m.recall, m.threshold,
             m.true_positives, m.false_positives, m.true_negatives, m.false_negatives
         );
+        println!(
+            "reliability ({} scores): expected calibration error {ece:.4}",
+            if model.calibration.is_some() {
+                "calibrated"
+            } else {
+                "uncalibrated"
+            }
+        );
+        println!("  score bin   n     mean score  positive share");
+        for b in &table {
+            println!(
+                "  {:.1}-{:.1}  {:>5}  {:.3}       {:.3}",
+                b.lo, b.hi, b.n, b.mean_score, b.positive_fraction
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Args)]
+pub struct CompareViewsArgs {
+    /// Labelled records (TFRecord) that carry their own views and ephemeris.
+    #[arg(required = true)]
+    pub records: Vec<PathBuf>,
+    #[command(flatten)]
+    pub labels: DataArgs,
+    /// A record agrees when both views correlate at least this much with ours.
+    #[arg(long, default_value_t = 0.8)]
+    pub min_correlation: f64,
+    /// Output CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Folds our views of every record whose star has light curves in --fits at the record's
+/// ephemeris and compares them with the record's: one CSV row each, a summary on stderr.
+pub fn run_compare_views(args: CompareViewsArgs) -> anyhow::Result<ExitCode> {
+    let fits = args
+        .labels
+        .fits
+        .as_deref()
+        .context("give --fits FOLDER: the light curves to fold our views from")?;
+    let (records, skipped) = Dataset::from_tfrecords(
+        &args.records,
+        &args.labels.schema(),
+        args.labels.skip_bad_records,
+    )?;
+    for e in &skipped {
+        eprintln!("  skipped: {e}");
+    }
+    let (matches, failures) = dataset::agreement::compare_records(
+        &records,
+        fits,
+        &exoscreen::detrend::DetrendOptions::default(),
+    );
+    for (what, e) in &failures {
+        eprintln!("error: {what}: {e}");
+    }
+    let mut w = csv::Writer::from_writer(super::output(args.out.as_deref())?);
+    w.write_record([
+        "star_id",
+        "disposition",
+        "period",
+        "global_correlation",
+        "local_correlation",
+        "global_min_offset_bins",
+        "local_min_offset_bins",
+        "global_scatter_ratio",
+        "local_scatter_ratio",
+    ])?;
+    for m in &matches {
+        w.write_record([
+            m.star.clone(),
+            m.disposition.clone(),
+            format!("{:.6}", m.period),
+            format!("{:.4}", m.global.correlation),
+            format!("{:.4}", m.local.correlation),
+            m.global.min_offset.to_string(),
+            m.local.min_offset.to_string(),
+            format!("{:.3}", m.global.scatter_ratio),
+            format!("{:.3}", m.local.scatter_ratio),
+        ])?;
+    }
+    w.flush()?;
+    let agree = matches
+        .iter()
+        .filter(|m| {
+            m.global.correlation >= args.min_correlation
+                && m.local.correlation >= args.min_correlation
+        })
+        .count();
+    eprintln!(
+        "{} records with light curves in {}: {agree} agree (both views correlate >= {}), {} do not; {} failed",
+        matches.len(),
+        fits.display(),
+        args.min_correlation,
+        matches.len() - agree,
+        failures.len()
+    );
+    Ok(super::batch_exit(failures.len()))
 }

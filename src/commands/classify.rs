@@ -1,7 +1,8 @@
 //! `exoscreen classify`: scores candidates with a trained network (the shipped one by
 //! default). Input is a candidates CSV as `search` writes it (each row's `source_files` are
-//! read again, detrended with the star's candidates masked and folded), written back with a
-//! `score` column; or labelled views from any dataset source, written as
+//! read again, detrended with the star's candidates masked and folded), written back with
+//! `score` and `model` columns (replacing those of a catalogue scored before); or labelled
+//! views from any dataset source, written as
 //! `star_id,disposition,label,score`.
 
 use std::collections::BTreeMap;
@@ -57,7 +58,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     match args.inputs.as_slice() {
         [one] if is_candidates_csv(one) => classify_candidates(&clf, one, args.out.as_deref()),
         inputs => {
-            let data = args.labels.load(inputs, clf.bins())?;
+            let data = args.labels.load_fitted(inputs, clf.bins())?;
             let views: Vec<Views> = data
                 .examples
                 .iter()
@@ -217,17 +218,27 @@ fn classify_candidates(
     }
     let have: Vec<&Views> = views.iter().flatten().collect();
     let mut scores = clf.score(&have)?.into_iter();
+    // A catalogue scored before (a screen's) keeps its columns: `score` and `model` are
+    // replaced, not repeated.
+    let kept: Vec<usize> = (0..headers.len())
+        .filter(|&i| !matches!(&headers[i], "score" | "model"))
+        .collect();
+    let pick = |r: &csv::StringRecord| -> csv::StringRecord {
+        kept.iter().map(|&i| r.get(i).unwrap_or("")).collect()
+    };
     let mut w = csv::Writer::from_writer(super::output(out)?);
-    let mut h = headers.clone();
+    let mut h = pick(&headers);
     h.push_field("score");
+    h.push_field("model");
     w.write_record(&h)?;
     for (row, v) in rows.iter().zip(&views) {
-        let mut row = row.clone();
+        let mut row = pick(row);
         let score = v
             .as_ref()
             .and_then(|_| scores.next())
             .map_or(String::new(), |s| format!("{s:.6}"));
         row.push_field(&score);
+        row.push_field(&clf.name);
         w.write_record(&row)?;
     }
     w.flush()?;

@@ -61,6 +61,11 @@ pub enum Command {
     Train(classifier::TrainArgs),
     /// Evaluate a trained classifier on labelled views: ROC AUC, average precision, ...
     Evaluate(classifier::EvaluateArgs),
+    /// Fit a model's calibration (its score as a probability) on labelled validation data.
+    Calibrate(classifier::CalibrateArgs),
+    /// Compare our views of labelled records' signals (AstroNet's DR24 records) with the
+    /// records' own: correlation, phase of the minimum, scatter.
+    CompareViews(classifier::CompareViewsArgs),
     /// Score candidates (a search CSV, or labelled views) with a trained network.
     Classify(classify::ClassifyArgs),
     /// Screen light curves end to end: ranked candidates, status of every file, a report.
@@ -200,6 +205,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Screen(a) => screen::run(a),
         Command::Merge(a) => screen::run_merge(a),
         Command::Evaluate(a) => classifier::run_evaluate(a),
+        Command::CompareViews(a) => classifier::run_compare_views(a),
+        Command::Calibrate(a) => classifier::run_calibrate(a),
         Command::Demo(a) => demo::run(a),
     }
 }

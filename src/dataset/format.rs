@@ -30,17 +30,15 @@ pub type Scalars = [f64; 8];
 
 /// For each of [`SCALARS`], the feature names tried in order and the factor to our units:
 /// ours; Yu et al. (2019)'s (`Period` [d], `Epoc`, `Duration` [d], `Transit_Depth` [ppm],
-/// `SN`); AstroNet's DR24 TCE columns (`tce_period` [d], `tce_time0bk`, `tce_duration` [h],
-/// `tce_depth` [ppm], `tce_model_snr`). The SDE and the odd/even and secondary-eclipse
+/// `SN`); AstroNet's DR24 TCE columns (`tce_period` [d], `tce_time0bk`, `tce_duration`,
+/// `tce_depth` [ppm], `tce_model_snr`). AstroNet's records hold `tce_duration` in days (its
+/// preprocessing converts the DR24 table's hours: record medians are 0.14, p90 0.45), unlike
+/// the table itself ([`crate::io::tce`] divides that by 24). The SDE and the odd/even and secondary-eclipse
 /// tests of our search have no counterpart in theirs.
 pub const SCALAR_ALIASES: [&[(&str, f64)]; 8] = [
     &[("period", 1.0), ("Period", 1.0), ("tce_period", 1.0)],
     &[("epoch", 1.0), ("Epoc", 1.0), ("tce_time0bk", 1.0)],
-    &[
-        ("duration", 1.0),
-        ("Duration", 1.0),
-        ("tce_duration", 1.0 / 24.0),
-    ],
+    &[("duration", 1.0), ("Duration", 1.0), ("tce_duration", 1.0)],
     &[("depth", 1.0), ("Transit_Depth", 1e-6), ("tce_depth", 1e-6)],
     &[("snr", 1.0), ("SN", 1.0), ("tce_model_snr", 1.0)],
     &[("sde", 1.0)],
@@ -135,5 +133,6 @@ pub(super) fn read_example(
         local,
         star,
         disposition,
+        weight: 1.0,
     })
 }

@@ -4,6 +4,7 @@
 //! TFRecord files of AstroNet's and Yu et al. (2019)'s schemas read through the same
 //! [`format`] reader.
 
+pub mod agreement;
 pub mod format;
 pub mod sources;
 pub mod splits;
@@ -34,6 +35,9 @@ pub struct Example {
     /// [σ] and secondary-eclipse depth [fraction] of the signal, NaN where the source does not
     /// give them (see [`SCALARS`]).
     pub scalars: Scalars,
+    /// Weight of the example in the training loss (its source's: `train --weights`), on top
+    /// of its class's; 1 unless set.
+    pub weight: f32,
 }
 
 /// Feature names and the label map of a TFRecord source.

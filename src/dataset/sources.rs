@@ -103,6 +103,7 @@ fn example(
         star,
         disposition: disposition.to_string(),
         scalars: views.scalars,
+        weight: 1.0,
     }
 }
 
@@ -198,13 +199,12 @@ pub fn from_tce_table(
     positive: &[String],
 ) -> Result<Built> {
     let tces = tce::read_dr24(table)?;
-    let mut by_star: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
     let mut built = Built::default();
-    for p in light_curve_files(fits_dir, &mut built) {
-        let (_, id) = crate::io::identity_from_name(&p);
-        if let Ok(k) = id.parse::<u64>() {
-            by_star.entry(k).or_default().push(p);
-        }
+    let (by_star, bad) = super::agreement::files_by_star(fits_dir);
+    for (d, why) in bad {
+        built
+            .failures
+            .push((d.display().to_string(), Error::file(&d, why)));
     }
     let mut per_star: BTreeMap<u64, Vec<&tce::Tce>> = BTreeMap::new();
     for t in &tces {

@@ -1,6 +1,8 @@
 //! Ranking candidates with a trained network: a model folder written by `train`
 //! (`config.json` + `model.bpk`, or an ensemble's `member-K/` folders, whose probabilities
-//! are averaged) or the shipped model (embedded in the binary, from `models/astronet-sim/`).
+//! are averaged) or the shipped model (embedded in the binary, from `models/astronet-dr24/`).
+//! A folder's `calibration.json`, when present, turns the network's probability into the
+//! calibrated score.
 
 use std::path::Path;
 
@@ -11,9 +13,32 @@ use crate::model::train::{Ensemble, TrainConfig};
 use crate::pipeline::{ViewBins, Views};
 
 /// The shipped model's name and files.
-pub const SHIPPED_NAME: &str = "astronet-sim";
-const SHIPPED_CONFIG: &[u8] = include_bytes!("../../models/astronet-sim/config.json");
-const SHIPPED_WEIGHTS: &[u8] = include_bytes!("../../models/astronet-sim/model.bpk");
+pub const SHIPPED_NAME: &str = "astronet-dr24";
+/// The shipped model's files, by their path inside its folder: an ensemble of the network
+/// trained on simulations and the same network trained further on real Kepler DR24 views,
+/// with the calibration of their mean.
+const SHIPPED_FILES: [(&str, &[u8]); 5] = [
+    (
+        "member-1/config.json",
+        include_bytes!("../../models/astronet-dr24/member-1/config.json"),
+    ),
+    (
+        "member-1/model.bpk",
+        include_bytes!("../../models/astronet-dr24/member-1/model.bpk"),
+    ),
+    (
+        "member-2/config.json",
+        include_bytes!("../../models/astronet-dr24/member-2/config.json"),
+    ),
+    (
+        "member-2/model.bpk",
+        include_bytes!("../../models/astronet-dr24/member-2/model.bpk"),
+    ),
+    (
+        "calibration.json",
+        include_bytes!("../../models/astronet-dr24/calibration.json"),
+    ),
+];
 
 /// A loaded network and what it expects.
 #[derive(Debug)]
@@ -41,17 +66,23 @@ impl Classifier {
         })
     }
 
-    /// The model shipped in `models/astronet-sim` (trained on simulations).
+    /// The model shipped in `models/astronet-dr24` (the mean of a network trained on
+    /// simulations and of the same network trained further on real Kepler DR24 views,
+    /// calibrated on their validation split).
     pub fn shipped(device: &Device) -> Result<Self> {
         let dir = tempfile::tempdir().map_err(|source| Error::Io {
             path: std::env::temp_dir(),
             source,
         })?;
-        for (name, bytes) in [
-            ("config.json", SHIPPED_CONFIG),
-            ("model.bpk", SHIPPED_WEIGHTS),
-        ] {
-            crate::io::write_atomic(&dir.path().join(name), bytes)?;
+        for (name, bytes) in SHIPPED_FILES {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| Error::Io {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            crate::io::write_atomic(&path, bytes)?;
         }
         let mut c = Self::load(dir.path(), device)?;
         c.name = SHIPPED_NAME.to_string();

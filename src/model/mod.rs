@@ -7,6 +7,7 @@
 //! use 201 / 61 bins). The device is chosen at run time (`Device::flex()` on the CPU).
 
 pub mod batch;
+pub mod calibration;
 pub mod classify;
 pub mod metrics;
 pub mod scalars;

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use crate::dataset::{Dataset, Scalars};
 use crate::error::{Error, Result};
 use crate::model::batch::{self, batch, input_tensors, Input};
+use crate::model::calibration::Calibration;
 use crate::model::metrics::{self, Metrics};
 use crate::model::{scalars, AstroNet, AstroNetConfig, ScalarInputs};
 
@@ -68,13 +69,12 @@ pub struct EpochRow {
     pub seconds: f64,
 }
 
-/// Mean binary cross-entropy of `logits` against 0/1 `targets` (both `[batch, 1]`), each
-/// example weighted by its class's weight; computed stably from the logits:
+/// Mean binary cross-entropy of `logits` against 0/1 `targets`, each example weighted by
+/// `weights` (all `[batch, 1]`); computed stably from the logits:
 /// max(z, 0) - z y + ln(1 + exp(-|z|)).
-pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, w_neg: f64, w_pos: f64) -> Tensor<1> {
-    let per = logits.clone().clamp_min(0.0) - logits.clone() * targets.clone()
+pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<2>) -> Tensor<1> {
+    let per = logits.clone().clamp_min(0.0) - logits.clone() * targets
         + logits.abs().neg().exp().add_scalar(1.0).log();
-    let weights = targets.mul_scalar(w_pos - w_neg).add_scalar(w_neg);
     (per * weights).mean()
 }
 
@@ -131,10 +131,17 @@ pub fn evaluate(
     ))
 }
 
-/// `cfg` with the standardisation of its scalar features (if any) measured on `train`.
+/// `cfg` with the standardisation of its scalar features (if any) measured on `train`,
+/// unless `cfg` already carries one (a network trained further keeps the standardisation it
+/// learned with).
 fn with_scalar_statistics(cfg: &TrainConfig, train: &Dataset) -> Result<TrainConfig> {
     let mut cfg = cfg.clone();
-    if let Some(s) = &cfg.model.scalars {
+    if let Some(s) = cfg
+        .model
+        .scalars
+        .as_ref()
+        .filter(|s| s.mean.len() != s.names.len())
+    {
         let rows: Vec<Scalars> = train.examples.iter().map(|e| e.scalars).collect();
         let (mean, std) = scalars::statistics(&s.names, &rows)?;
         cfg.model.scalars = Some(ScalarInputs::new(s.names.clone(), mean, std));
@@ -142,8 +149,9 @@ fn with_scalar_statistics(cfg: &TrainConfig, train: &Dataset) -> Result<TrainCon
     Ok(cfg)
 }
 
-/// Trains on `train`, picks on `val`, writes the best model to `out`. `progress` is called
-/// after every epoch. Returns the best network, its settings (with the scalar features'
+/// Trains on `train` (starting from the weights `init`, a `model.bpk` of a network of
+/// `cfg.model` already trained, or from random weights), picks on `val`, writes the best model to `out`. `progress` is
+/// called after every epoch. Returns the best network, its settings (with the scalar features'
 /// standardisation measured on `train`) and every epoch's figures.
 pub fn train(
     train: &Dataset,
@@ -151,6 +159,7 @@ pub fn train(
     cfg: &TrainConfig,
     device: &Device,
     out: &Path,
+    init: Option<&Path>,
     mut progress: impl FnMut(&EpochRow),
 ) -> Result<(AstroNet, TrainConfig, Vec<EpochRow>)> {
     let (pos, neg) = train.counts();
@@ -176,6 +185,11 @@ pub fn train(
     device.seed(cfg.seed);
     let ad = device.clone().autodiff();
     let mut model = cfg.model.init(&ad)?;
+    if let Some(weights) = init {
+        model = model
+            .try_load_file(weights)
+            .map_err(|e| Error::file(weights, format!("{e:?}")))?;
+    }
     let mut optim = AdamConfig::new().init();
     // Inverse-frequency class weights (each class weighs half of the loss), or 1 and 1.
     let (w_neg, w_pos) = if cfg.class_weighting {
@@ -208,7 +222,14 @@ pub fn train(
                 .collect();
             let (x, y) = batch(&items, &shown, &reverse, &cfg.model, &ad)?;
             let logits = model.forward(x.global, x.local, x.scalars);
-            let loss = weighted_bce(logits, y.float(), w_neg, w_pos);
+            // Each example's class weight times its source's.
+            let weights: Vec<f32> = items
+                .iter()
+                .map(|e| e.weight * if e.label { w_pos } else { w_neg } as f32)
+                .collect();
+            let n = weights.len();
+            let weights = Tensor::from_data(TensorData::new(weights, [n, 1]), &ad);
+            let loss = weighted_bce(logits, y.float(), weights);
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
             batches += 1;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -269,6 +290,8 @@ pub struct Ensemble {
     pub member_configs: Vec<AstroNetConfig>,
     /// The first member's settings; every member takes the same views.
     pub config: TrainConfig,
+    /// The calibration of the mean probability (`calibration.json` in the folder), if any.
+    pub calibration: Option<Calibration>,
 }
 
 impl Ensemble {
@@ -280,6 +303,7 @@ impl Ensemble {
                 members: vec![model],
                 member_configs: vec![config.model.clone()],
                 config,
+                calibration: Calibration::load(dir)?,
             });
         }
         let mut members = Vec::new();
@@ -308,6 +332,7 @@ impl Ensemble {
                 members,
                 member_configs,
                 config,
+                calibration: Calibration::load(dir)?,
             }),
             None => Err(Error::file(
                 dir,
@@ -316,8 +341,23 @@ impl Ensemble {
         }
     }
 
-    /// Mean probability of the members for signals' inputs, in batches.
+    /// Scores of signals' inputs, in batches: the members' mean probability, calibrated
+    /// when the model carries a calibration.
     pub fn predict_inputs(
+        &self,
+        inputs: &[Input],
+        device: &Device,
+        batch_size: usize,
+    ) -> Result<Vec<f64>> {
+        let mut p = self.uncalibrated(inputs, device, batch_size)?;
+        if let Some(c) = &self.calibration {
+            p.iter_mut().for_each(|s| *s = c.apply(*s));
+        }
+        Ok(p)
+    }
+
+    /// The members' mean probability for signals' inputs, in batches (no calibration).
+    pub fn uncalibrated(
         &self,
         inputs: &[Input],
         device: &Device,

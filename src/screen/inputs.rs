@@ -61,10 +61,18 @@ pub struct Target {
     pub files: Vec<PathBuf>,
 }
 
-/// Adds a folder's light-curve files to `out`, and a row for each folder that cannot be
-/// listed to `bad`.
+/// Adds a folder's light-curve files to `out`, and a row to `bad` for each folder that
+/// cannot be listed and for a folder that holds no light curve at all.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<StatusRow>) {
     let (files, errors) = crate::io::light_curve_files(dir);
+    if files.is_empty() && errors.is_empty() {
+        bad.push(StatusRow::new(
+            dir,
+            "",
+            Status::Error,
+            "the folder holds no light curve (looked for *.fits, *.fit, *.fits.gz and *.csv files, in its subfolders too)",
+        ));
+    }
     out.extend(files);
     for (d, why) in errors {
         bad.push(StatusRow::new(&d, "", Status::Error, why));

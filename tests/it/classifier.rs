@@ -40,6 +40,7 @@ fn dataset(n: usize, seed: u64) -> Dataset {
                 star: format!("{seed}-{i}"),
                 disposition: if label { "PC".into() } else { "J".into() },
                 scalars: [f64::NAN; 8],
+                weight: 1.0,
             }
         })
         .collect();
@@ -62,13 +63,43 @@ fn config(seed: u64) -> TrainConfig {
         .with_seed(seed)
 }
 
+/// `train --init`: training starts from a trained network's weights. With a learning rate of
+/// 0 nothing moves, so the scores are the trained network's; from random weights they are
+/// not.
+#[test]
+fn training_starts_from_a_trained_network() {
+    let device = Device::flex();
+    let (tr, va) = (dataset(96, 1), dataset(48, 2));
+    let first = tempfile::tempdir().unwrap();
+    let (model, trained, _) =
+        train::train(&tr, &va, &config(7), &device, first.path(), None, |_| {}).unwrap();
+    let (_, scores) = train::evaluate(&model, &trained.model, &va, &device, 0.5).unwrap();
+    let frozen = TrainConfig {
+        learning_rate: 0.0,
+        epochs: 1,
+        ..trained.clone()
+    };
+    let weights = first.path().join("model.bpk");
+    for (init, same) in [(Some(weights.as_path()), true), (None, false)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (m, c, _) = train::train(&tr, &va, &frozen, &device, tmp.path(), init, |_| {}).unwrap();
+        let (_, again) = train::evaluate(&m, &c.model, &va, &device, 0.5).unwrap();
+        let max_diff = scores
+            .iter()
+            .zip(&again)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert_eq!(max_diff < 1e-6, same, "init {init:?}: {max_diff}");
+    }
+}
+
 #[test]
 fn learns_is_deterministic_and_round_trips() {
     let device = Device::flex();
     let (tr, va) = (dataset(192, 1), dataset(96, 2));
     let tmp = tempfile::tempdir().unwrap();
     let (model, trained, rows) =
-        train::train(&tr, &va, &config(7), &device, tmp.path(), |_| {}).unwrap();
+        train::train(&tr, &va, &config(7), &device, tmp.path(), None, |_| {}).unwrap();
     let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
     assert!(best > 0.95, "validation ROC AUC {best}: {rows:?}");
     let (m, scores) = train::evaluate(&model, &trained.model, &va, &device, 0.5).unwrap();
@@ -92,7 +123,7 @@ fn learns_is_deterministic_and_round_trips() {
     // The same seed gives the same model.
     let tmp2 = tempfile::tempdir().unwrap();
     let (model2, cfg2, _) =
-        train::train(&tr, &va, &config(7), &device, tmp2.path(), |_| {}).unwrap();
+        train::train(&tr, &va, &config(7), &device, tmp2.path(), None, |_| {}).unwrap();
     let (_, scores2) = train::evaluate(&model2, &cfg2.model, &va, &device, 0.5).unwrap();
     for (a, b) in scores.iter().zip(&scores2) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
@@ -128,7 +159,8 @@ fn scalar_features_reach_the_network_and_are_saved_with_it() {
         Vec::new(),
     ));
     let tmp = tempfile::tempdir().unwrap();
-    let (_, trained, rows) = train::train(&tr, &va, &cfg, &device, tmp.path(), |_| {}).unwrap();
+    let (_, trained, rows) =
+        train::train(&tr, &va, &cfg, &device, tmp.path(), None, |_| {}).unwrap();
     let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
     assert!(best > 0.95, "validation ROC AUC {best}: {rows:?}");
     // The standardisation is the training set's: ln SNR's mean lies between ln 3 and ln 60.
@@ -155,7 +187,7 @@ fn scalar_features_reach_the_network_and_are_saved_with_it() {
     // Without the scalars the views alone cannot separate them.
     let plain = config(3).with_epochs(3);
     let tmp2 = tempfile::tempdir().unwrap();
-    let (_, _, rows) = train::train(&tr, &va, &plain, &device, tmp2.path(), |_| {}).unwrap();
+    let (_, _, rows) = train::train(&tr, &va, &plain, &device, tmp2.path(), None, |_| {}).unwrap();
     let best = rows.iter().map(|r| r.val_roc_auc).fold(0.0, f64::max);
     assert!(best < 0.75, "views alone reached ROC AUC {best}");
 }
@@ -172,6 +204,7 @@ fn mismatched_views_and_one_class_are_refused() {
         &config(1),
         &device,
         tmp.path(),
+        None,
         |_| {}
     )
     .is_err());
@@ -182,6 +215,7 @@ fn mismatched_views_and_one_class_are_refused() {
         &wrong,
         &device,
         tmp.path(),
+        None,
         |_| {},
     )
     .unwrap_err();
@@ -243,7 +277,7 @@ fn missing_or_corrupt_models_are_clear_errors() {
         dir.join("config.json"),
         std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/models/astronet-sim/config.json"
+            "/models/astronet-dr24/member-2/config.json"
         ))
         .unwrap(),
     )
@@ -350,13 +384,24 @@ fn simulations_become_labelled_views_and_candidates_get_scores() {
     ]);
     let text = std::fs::read_to_string(&scored).unwrap();
     let header = text.lines().next().unwrap();
-    assert!(header.ends_with(",score"), "{header}");
+    assert!(header.ends_with(",score,model"), "{header}");
     let n_in = std::fs::read_to_string(&cands).unwrap().lines().count();
     assert_eq!(text.lines().count(), n_in);
     for line in text.lines().skip(1) {
-        let s: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        let mut back = line.rsplit(',');
+        assert_eq!(back.next(), Some("astronet-dr24"));
+        let s: f64 = back.next().unwrap().parse().unwrap();
         assert!((0.0..=1.0).contains(&s));
     }
+    // Scored again (a screen's catalogue, say): the columns are replaced, not repeated.
+    let again = tmp.path().join("s2.csv");
+    run(&[
+        "classify",
+        scored.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
 }
 
 #[test]
@@ -457,8 +502,15 @@ fn an_ensemble_trains_members_and_scores_their_mean() {
         s1.iter().zip(&s2).any(|(a, b)| (a - b).abs() > 1e-4),
         "members are alike"
     );
+    // The folder's score is the members' mean probability, calibrated on the validation data
+    // (the members alone carry no calibration).
+    let calibration = ens
+        .calibration
+        .clone()
+        .expect("train writes calibration.json");
     for ((m, a), b) in mean.iter().zip(&s1).zip(&s2) {
-        assert!((m - 0.5 * (a + b)).abs() < 1e-6, "{m} vs {a}, {b}");
+        let want = calibration.apply(0.5 * (a + b));
+        assert!((m - want).abs() < 1e-6, "{m} vs {a}, {b}");
     }
     // `evaluate` takes the folder as one model.
     let o = crate::common::exoscreen(&[
@@ -481,4 +533,134 @@ fn an_ensemble_trains_members_and_scores_their_mean() {
     std::fs::create_dir_all(p("empty")).unwrap();
     let e = train::Ensemble::load(&p("empty"), &device).unwrap_err();
     assert!(e.to_string().contains("not a model folder"), "{e}");
+}
+
+/// The documented recipe for a user's own archive: labelled views folded by our pipeline
+/// from a light-curve folder and the DR24 TCE table, mixed with real DR24 records under
+/// per-source weights, trained further from the simulation network, calibrated and
+/// evaluated.
+#[test]
+fn own_archive_recipe_trains_calibrates_and_evaluates() {
+    let Some(data) = crate::common::data_dir() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mine = tmp.path().join("mine.tfrecord");
+    let model = tmp.path().join("model");
+    let table = data.join("labels/q1_q17_dr24_tce_av_training_set.csv");
+    let survey = data.join("kepler-survey");
+    let records = data.join("astronet_views/kepler_dr24");
+    let (train_shard, val_shard) = (
+        records.join("train-00000-of-00003"),
+        records.join("val-00000-of-00001"),
+    );
+    let dr24 = [
+        "--label-feature",
+        "av_training_set",
+        "--star-feature",
+        "kepid",
+        "--positive",
+        "PC",
+    ];
+    let run = |args: &[&str]| {
+        let o = crate::common::exoscreen(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            crate::common::stderr(&o)
+        );
+        crate::common::stdout(&o)
+    };
+    let out = run(&[
+        "dataset",
+        table.to_str().unwrap(),
+        "--fits",
+        survey.to_str().unwrap(),
+        "--positive",
+        "PC",
+        "--out",
+        mine.to_str().unwrap(),
+    ]);
+    // The 16 survey stars hold 19 labelled DR24 TCEs (5 PC).
+    assert!(
+        out.contains("wrote 19 examples (5 positive, 14 negative)"),
+        "{out}"
+    );
+    // Another pipeline's records join in this project's format (their own label and star
+    // features read once, here).
+    let (theirs, val) = (
+        tmp.path().join("dr24.tfrecord"),
+        tmp.path().join("val.tfrecord"),
+    );
+    for (shard, to, wrote) in [
+        (
+            &train_shard,
+            &theirs,
+            "wrote 918 examples (302 positive, 616 negative)",
+        ),
+        (
+            &val_shard,
+            &val,
+            "wrote 294 examples (120 positive, 174 negative)",
+        ),
+    ] {
+        let mut convert = vec![
+            "dataset",
+            shard.to_str().unwrap(),
+            "--out",
+            to.to_str().unwrap(),
+        ];
+        convert.extend(dr24);
+        let out = run(&convert);
+        assert!(out.contains(wrote), "{out}");
+    }
+    let init = concat!(env!("CARGO_MANIFEST_DIR"), "/models/astronet-sim");
+    let mut train = vec![
+        "train",
+        "--init",
+        init,
+        "--data",
+        mine.to_str().unwrap(),
+        theirs.to_str().unwrap(),
+        "--weights",
+        "2,1",
+        "--val",
+        val.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--positive",
+        "PC",
+        "--out",
+        model.to_str().unwrap(),
+    ];
+    let out = run(&train);
+    assert!(out.contains("calibration (Platt"), "{out}");
+    let out = run(&[
+        "calibrate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        val.to_str().unwrap(),
+        "--positive",
+        "PC",
+    ]);
+    assert!(out.contains("on 294 examples"), "{out}");
+    let c = exoscreen::model::calibration::Calibration::load(&model)
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.n, c.positives), (294, 120));
+    let v: serde_json::Value = serde_json::from_str(&run(&[
+        "evaluate",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        mine.to_str().unwrap(),
+        "--positive",
+        "PC",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(v["n"], 19);
+    assert!(v["calibrated"].as_bool().unwrap());
+    assert!(v["roc_auc"].as_f64().unwrap() > 0.8, "{v}");
 }

@@ -189,3 +189,27 @@ fn search_cross_matches_known_planets_and_names_a_bad_catalogue() {
         stderr(&o)
     );
 }
+
+/// `train --weights`: one positive weight per --data source, checked before any reading.
+#[test]
+fn train_weights_must_match_the_sources() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    for (weights, why) in [
+        ("1", "--weights gives 1 weights for 2 --data sources"),
+        ("1,-2", "--weights -2 is not a positive number"),
+    ] {
+        let o = exoscreen(&[
+            "train",
+            "--data",
+            "a.tfrecord",
+            "b.tfrecord",
+            "--weights",
+            weights,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{}", stderr(&o));
+    }
+}

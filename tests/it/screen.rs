@@ -508,7 +508,7 @@ fn the_fingerprint_hashes_a_stable_serialisation_of_the_settings() {
         },
         shard: "1/1".into(),
         batch_targets: 64,
-        model: "astronet-sim",
+        model: "astronet-dr24",
         known: &[],
     };
     let text = settings(&search).canonical().unwrap();
