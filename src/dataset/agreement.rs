@@ -91,8 +91,12 @@ pub fn compare(ours: &[f32], theirs: &[f32]) -> Result<ViewMatch> {
     })
 }
 
-/// Light-curve files under `dir` by Kepler/K2/TESS star number (from the file names).
-pub fn files_by_star(dir: &Path) -> (BTreeMap<u64, Vec<PathBuf>>, Vec<(PathBuf, String)>) {
+/// Light-curve files by star number.
+pub type FilesByStar = BTreeMap<u64, Vec<PathBuf>>;
+
+/// Light-curve files under `dir` by Kepler/K2/TESS star number (from the file names), and
+/// the folders that could not be listed, with why.
+pub fn files_by_star(dir: &Path) -> (FilesByStar, Vec<(PathBuf, String)>) {
     let (files, bad) = crate::io::light_curve_files(dir);
     let mut by_star: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
     for p in files {

@@ -81,7 +81,7 @@ impl Calibration {
             haa += 1e-9;
             hbb += 1e-9;
             let det = haa * hbb - hab * hab;
-            if !(det > 0.0) {
+            if det.is_nan() || det <= 0.0 {
                 break;
             }
             let da = (hbb * ga - hab * gb) / det;

@@ -615,7 +615,7 @@ fn own_archive_recipe_trains_calibrates_and_evaluates() {
         assert!(out.contains(wrote), "{out}");
     }
     let init = concat!(env!("CARGO_MANIFEST_DIR"), "/models/astronet-sim");
-    let mut train = vec![
+    let train = vec![
         "train",
         "--init",
         init,
