@@ -43,7 +43,7 @@ impl Calibration {
     pub const FILE: &'static str = "calibration.json";
 
     /// Fits `sigmoid(slope logit(score) + intercept)` to the labels by maximum likelihood
-    /// (Newton's method), with Platt's smoothed targets ((n+ + 1) / (n+ + 2) and
+    /// (Newton's method with step halving, as Lin, Lin & Weng 2007 do for Platt's fit), with Platt's smoothed targets ((n+ + 1) / (n+ + 2) and
     /// 1 / (n- + 2)) so a separable set does not drive the slope to infinity.
     pub fn fit(scores: &[f64], labels: &[bool], fitted_on: &str) -> Result<Self> {
         if scores.len() != labels.len() {
@@ -64,7 +64,18 @@ impl Calibration {
         let lo = 1.0 / (neg as f64 + 2.0);
         let z: Vec<f64> = scores.iter().map(|&p| logit(p)).collect();
         let t: Vec<f64> = labels.iter().map(|&l| if l { hi } else { lo }).collect();
+        // Negative log-likelihood, computed stably from the linear term.
+        let nll = |a: f64, b: f64| -> f64 {
+            z.iter()
+                .zip(&t)
+                .map(|(zi, ti)| {
+                    let f = a * zi + b;
+                    f.max(0.0) - ti * f + (-f.abs()).exp().ln_1p()
+                })
+                .sum()
+        };
         let (mut a, mut b) = (1.0, 0.0);
+        let mut current = nll(a, b);
         for _ in 0..100 {
             // Gradient and Hessian of the negative log-likelihood in (a, b).
             let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -86,9 +97,20 @@ impl Calibration {
             }
             let da = (hbb * ga - hab * gb) / det;
             let db = (haa * gb - hab * ga) / det;
-            a -= da;
-            b -= db;
-            if da.abs() < 1e-10 && db.abs() < 1e-10 {
+            // Halve the step until the likelihood improves (a full Newton step can overshoot
+            // where most scores sit at 0 or 1 and the curvature is small).
+            let mut step = 1.0;
+            while step > 1e-10 {
+                let next = nll(a - step * da, b - step * db);
+                if next <= current {
+                    a -= step * da;
+                    b -= step * db;
+                    current = next;
+                    break;
+                }
+                step *= 0.5;
+            }
+            if step <= 1e-10 || (step * da).abs().max((step * db).abs()) < 1e-10 {
                 break;
             }
         }

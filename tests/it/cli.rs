@@ -213,3 +213,32 @@ fn train_weights_must_match_the_sources() {
         assert!(stderr(&o).contains(why), "{}", stderr(&o));
     }
 }
+
+/// A folder that holds no light curve is an error (exit 1) that says what was looked for,
+/// and a headless machine (no `XDG_RUNTIME_DIR`) hears nothing about Wayland.
+#[test]
+fn a_folder_without_light_curves_is_an_error_and_headless_runs_are_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(empty.join("sub")).unwrap();
+    std::fs::write(empty.join("notes.txt"), "no light curve here").unwrap();
+    let out = tmp.path().join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_exoscreen"))
+        .args([
+            "screen",
+            empty.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("NODEVICE_SELECT")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("XDG_RUNTIME_DIR"), "{}", stderr(&o));
+    let status = std::fs::read_to_string(out.join("status.csv")).unwrap();
+    assert!(
+        status.contains("the folder holds no light curve (looked for *.fits"),
+        "{status}"
+    );
+}
