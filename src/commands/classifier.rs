@@ -322,10 +322,18 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         (None, Some(dir)) => Some(dir.join("config.json")),
         (None, None) => None,
     };
-    let given = match &config_file {
+    let mut given = match &config_file {
         Some(p) => Some(TrainConfig::load(p).with_context(|| format!("reading {}", p.display()))?),
         None => None,
     };
+    // A --config (unlike --init's network) has its scalars standardised on this training
+    // set.
+    if let (Some(_), Some(s)) = (
+        &args.config,
+        given.as_mut().and_then(|c| c.model.scalars.as_mut()),
+    ) {
+        (s.mean, s.std) = (Vec::new(), Vec::new());
+    }
     // A given configuration fixes the view sizes: other views are resampled to them.
     let fixed = given.as_ref().map(TrainConfig::view_bins);
     let load = |paths: &[PathBuf]| match fixed {

@@ -554,14 +554,7 @@ fn own_archive_recipe_trains_calibrates_and_evaluates() {
         records.join("train-00000-of-00003"),
         records.join("val-00000-of-00001"),
     );
-    let dr24 = [
-        "--label-feature",
-        "av_training_set",
-        "--star-feature",
-        "kepid",
-        "--positive",
-        "PC",
-    ];
+    let dr24 = crate::common::DR24_RECORDS;
     let run = |args: &[&str]| {
         let o = crate::common::exoscreen(args);
         assert!(

@@ -39,3 +39,26 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// How AstroNet's Kepler DR24 records are read: their label and star features, PC positive.
+pub const DR24_RECORDS: [&str; 6] = [
+    "--label-feature",
+    "av_training_set",
+    "--star-feature",
+    "kepid",
+    "--positive",
+    "PC",
+];
+
+/// `exoscreen evaluate --model MODEL --data DATA ARGS --json`: asserts success and that
+/// stderr says `said`, returns the metrics.
+pub fn evaluate_json(model: &str, data: &str, args: &[&str], said: &str) -> serde_json::Value {
+    let mut all = vec!["evaluate", "--model", model, "--data", data];
+    all.extend(args);
+    all.push("--json");
+    let o = exoscreen(&all);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains(said), "{err}");
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
