@@ -436,16 +436,16 @@ pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
             &who,
         )?;
     }
-    let mut model = train::Ensemble::load(&args.out, &device)?;
-    let (m, scores) = model.evaluate(&val_set, &device, 0.5)?;
-    let labels = val_set.labels();
-    calibrate_on(
-        &mut model,
+    let model = train::Ensemble::load(&args.out, &device)?;
+    let scores = calibrate_on(
+        &model,
         &val_set,
         &device,
         &args.out,
         &list(&val_source(&args)),
     )?;
+    let labels = val_set.labels();
+    let m = exoscreen::model::metrics::evaluate(&scores, &labels, 0.5)?;
     let ci = exoscreen::model::metrics::bootstrap(&scores, &labels, 1000, 0)?;
     println!(
         "{}: val ROC AUC {:.4} (95 % {:.4}-{:.4}), average precision {:.4} (95 % {:.4}-{:.4}), n {}; in {}",
@@ -503,22 +503,25 @@ fn same_bins(data: &Dataset) -> anyhow::Result<()> {
 }
 
 /// Fits the calibration of `model` (saved in `dir`) on `data` and saves it there, printing
-/// the expected calibration error before and after.
+/// the expected calibration error before and after; returns the uncalibrated scores of
+/// `data` (one pass of the network: calibrating keeps their order).
 fn calibrate_on(
-    model: &mut train::Ensemble,
+    model: &train::Ensemble,
     data: &Dataset,
     device: &burn::prelude::Device,
     dir: &Path,
     source: &str,
-) -> anyhow::Result<Calibration> {
-    model.calibration = None;
-    let (_, scores) = model.evaluate(data, device, 0.5)?;
+) -> anyhow::Result<Vec<f64>> {
+    let scores = model.uncalibrated(
+        &exoscreen::model::batch::inputs(&data.examples),
+        device,
+        256,
+    )?;
     let labels = data.labels();
     let calibration = Calibration::fit(&scores, &labels, source)?;
     calibration.save(dir)?;
     let before = expected_calibration_error(&reliability(&scores, &labels, 10));
-    model.calibration = Some(calibration.clone());
-    let (_, calibrated) = model.evaluate(data, device, 0.5)?;
+    let calibrated: Vec<f64> = scores.iter().map(|&s| calibration.apply(s)).collect();
     let after = expected_calibration_error(&reliability(&calibrated, &labels, 10));
     println!(
         "calibration (Platt, on {} examples of {source}): slope {:.4}, intercept {:.4}; expected calibration error {before:.4} -> {after:.4} (10 bins); in {}",
@@ -527,7 +530,7 @@ fn calibrate_on(
         calibration.intercept,
         dir.join(Calibration::FILE).display()
     );
-    Ok(calibration)
+    Ok(scores)
 }
 
 #[derive(Debug, Args)]
@@ -548,11 +551,11 @@ pub struct CalibrateArgs {
 /// Fits a model's calibration (Platt scaling of its probability) on labelled data.
 pub fn run_calibrate(args: CalibrateArgs) -> anyhow::Result<ExitCode> {
     let device = args.device.device()?;
-    let mut model = train::Ensemble::load(&args.model, &device)?;
+    let model = train::Ensemble::load(&args.model, &device)?;
     let data = args
         .labels
         .load_fitted(&args.data, model.config.view_bins())?;
-    calibrate_on(&mut model, &data, &device, &args.model, &list(&args.data))?;
+    calibrate_on(&model, &data, &device, &args.model, &list(&args.data))?;
     Ok(ExitCode::SUCCESS)
 }
 

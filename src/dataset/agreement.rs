@@ -7,14 +7,13 @@
 //! the transit, or leaving more noise).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::dataset::{Dataset, Example};
 use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
-use crate::io::ReadOptions;
 use crate::pipeline::{self, ViewBins};
 
 /// How one of our views compares with the record's.
@@ -91,23 +90,6 @@ pub fn compare(ours: &[f32], theirs: &[f32]) -> Result<ViewMatch> {
     })
 }
 
-/// Light-curve files by star number.
-pub type FilesByStar = BTreeMap<u64, Vec<PathBuf>>;
-
-/// Light-curve files under `dir` by Kepler/K2/TESS star number (from the file names), and
-/// the folders that could not be listed, with why.
-pub fn files_by_star(dir: &Path) -> (FilesByStar, Vec<(PathBuf, String)>) {
-    let (files, bad) = crate::io::light_curve_files(dir);
-    let mut by_star: BTreeMap<u64, Vec<PathBuf>> = BTreeMap::new();
-    for p in files {
-        let (_, id) = crate::io::identity_from_name(&p);
-        if let Ok(k) = id.parse::<u64>() {
-            by_star.entry(k).or_default().push(p);
-        }
-    }
-    (by_star, bad)
-}
-
 /// Compares every record of `records` whose star has light curves in `fits_dir` with our
 /// views folded at the record's ephemeris (its own signal alone, as AstroNet folds it:
 /// nothing else masked); records of other stars are left out, stars that fail to read or
@@ -117,7 +99,7 @@ pub fn compare_records(
     fits_dir: &Path,
     detrend: &DetrendOptions,
 ) -> (Vec<RecordMatch>, Vec<(String, Error)>) {
-    let (by_star, bad) = files_by_star(fits_dir);
+    let (by_star, bad) = crate::io::files_by_star(fits_dir);
     let mut failures: Vec<(String, Error)> = bad
         .into_iter()
         .map(|(d, why)| (d.display().to_string(), Error::file(&d, why)))
@@ -132,17 +114,9 @@ pub fn compare_records(
         }
     }
     for (star, examples) in per_star {
-        let loaded = crate::io::load::load(&by_star[&star], &ReadOptions::default(), &[]);
-        failures.extend(
-            loaded
-                .failures
-                .into_iter()
-                .map(|(p, e)| (p.display().to_string(), e)),
-        );
-        let Some(lc) = loaded.curves.first() else {
+        let Some(series) = crate::io::load::one_star(&by_star[&star], &mut failures) else {
             continue;
         };
-        let series = lc.series();
         for e in examples {
             let what = format!("star {star} at {:.5} d", e.scalars[0]);
             let bins = ViewBins {

@@ -200,7 +200,7 @@ pub fn from_tce_table(
 ) -> Result<Built> {
     let tces = tce::read_dr24(table)?;
     let mut built = Built::default();
-    let (by_star, bad) = super::agreement::files_by_star(fits_dir);
+    let (by_star, bad) = crate::io::files_by_star(fits_dir);
     for (d, why) in bad {
         built
             .failures
@@ -224,29 +224,21 @@ pub fn from_tce_table(
     }
     for (kepid, star_tces) in per_star {
         let files = &by_star[&kepid];
-        let loaded = crate::io::load::load(files, &ReadOptions::default(), &[]);
-        for (p, e) in loaded.failures {
-            built.failures.push((p.display().to_string(), e));
-        }
-        let Some(lc) = loaded.curves.first() else {
+        let Some(series) = crate::io::load::one_star(files, &mut built.failures) else {
             continue;
         };
         let signals: Vec<_> = star_tces
             .iter()
             .map(|t| (t.period, t.epoch, t.duration))
             .collect();
-        let views = match pipeline::signal_views(
-            &lc.series(),
-            &signals,
-            &DetrendOptions::default(),
-            bins,
-        ) {
-            Ok(v) => v,
-            Err(e) => {
-                built.failures.push((format!("KIC {kepid}"), e));
-                continue;
-            }
-        };
+        let views =
+            match pipeline::signal_views(&series, &signals, &DetrendOptions::default(), bins) {
+                Ok(v) => v,
+                Err(e) => {
+                    built.failures.push((format!("KIC {kepid}"), e));
+                    continue;
+                }
+            };
         for (t, v) in star_tces.iter().zip(views) {
             match v {
                 Ok(mut v) => {

@@ -118,6 +118,22 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
     out
 }
 
+/// One star's light curve from its files ([`load`] with the default reading), each file
+/// that fails pushed to `failures` by its path; `None` when none could be read.
+pub fn one_star(
+    files: &[PathBuf],
+    failures: &mut Vec<(String, Error)>,
+) -> Option<lightcurve::Series> {
+    let loaded = load(files, &ReadOptions::default(), &[]);
+    failures.extend(
+        loaded
+            .failures
+            .into_iter()
+            .map(|(p, e)| (p.display().to_string(), e)),
+    );
+    loaded.curves.first().map(|lc| lc.series())
+}
+
 /// A file name for per-target outputs that the readers map back to the same target
 /// (`kplr11442793`, `ktwo201367065`, `tic402026209`, or the id).
 pub fn target_file_stem(lc: &LightCurve) -> String {

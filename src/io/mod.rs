@@ -427,6 +427,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// not the tables that sit beside light curves (a simulator's `truth.csv`, `planets.csv`
 /// and `systematics.csv`, a screen's outputs). Links are followed, each folder listed once
 /// (a link back to a parent is no loop). Folders that cannot be listed come back with why.
+/// Light-curve files by star number.
+pub type FilesByStar = std::collections::BTreeMap<u64, Vec<PathBuf>>;
+
+/// [`light_curve_files`] under `dir` by Kepler/K2/TESS star number (from the file names;
+/// files whose names carry no number are left out), and the folders that could not be
+/// listed, with why.
+pub fn files_by_star(dir: &Path) -> (FilesByStar, Vec<(PathBuf, String)>) {
+    let (files, bad) = light_curve_files(dir);
+    let mut by_star = FilesByStar::new();
+    for p in files {
+        let (_, id) = identity_from_name(&p);
+        if let Ok(k) = id.parse::<u64>() {
+            by_star.entry(k).or_default().push(p);
+        }
+    }
+    (by_star, bad)
+}
+
 pub fn light_curve_files(dir: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
     let mut files = Vec::new();
     let mut bad = Vec::new();
