@@ -150,9 +150,10 @@ fn with_scalar_statistics(cfg: &TrainConfig, train: &Dataset) -> Result<TrainCon
 }
 
 /// Trains on `train` (starting from the weights `init`, a `model.bpk` of a network of
-/// `cfg.model` already trained, or from random weights), picks on `val`, writes the best model to `out`. `progress` is
-/// called after every epoch. Returns the best network, its settings (with the scalar features'
-/// standardisation measured on `train`) and every epoch's figures.
+/// `cfg.model` already trained, or from random weights), picks on `val`, writes the best
+/// model to `out`. `progress` is called after every epoch. Returns the best network, its
+/// settings (with the scalar features' standardisation measured on `train` unless `cfg`
+/// carried one) and every epoch's figures.
 pub fn train(
     train: &Dataset,
     val: &Dataset,
