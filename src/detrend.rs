@@ -13,7 +13,7 @@ use crate::lightcurve::Series;
 use crate::robust;
 
 /// The location estimator of the sliding window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TrendMethod {
     /// Tukey's biweight location (wotan's recommended default), tuning constant `c`.
@@ -36,7 +36,7 @@ impl crate::named::Named for TrendMethod {
 
 /// A periodic transit to exclude from the trend fit: points within `duration / 2` of a
 /// mid-transit time `epoch + k * period` are masked. Times in the light curve's system, days.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransitMask {
     pub period: f64,
     pub epoch: f64,
@@ -82,7 +82,7 @@ impl std::str::FromStr for TransitMask {
 }
 
 /// Detrending options.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DetrendOptions {
     pub method: TrendMethod,
     /// Full width of the sliding window, days.

@@ -14,6 +14,7 @@ pub mod cdpp;
 pub mod dataset;
 pub mod detrend;
 pub mod error;
+pub mod explore;
 pub mod hash;
 pub mod io;
 pub mod known;

@@ -13,7 +13,7 @@ use crate::lightcurve::LightCurve;
 use crate::robust;
 
 /// Which null copy to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NullCopy {
     /// Flux mirrored about each segment's median.

@@ -14,7 +14,7 @@ const DAY: f64 = 86_400.0;
 pub const DEFAULT_MAX_PERIODS: usize = 2_000_000;
 
 /// Stellar parameters that bound the grids.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Star {
     /// Radius, solar radii.
     pub radius: f64,

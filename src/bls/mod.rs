@@ -23,7 +23,7 @@ use crate::lightcurve::Series;
 use crate::robust;
 
 /// What the search maximises per period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Objective {
     /// astropy's log likelihood, 0.5 * w_in * depth^2 (w = 1/sigma^2).

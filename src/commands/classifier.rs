@@ -49,6 +49,10 @@ pub struct DataArgs {
     /// instead of failing.
     #[arg(long)]
     pub skip_bad_records: bool,
+    /// Verdict log of a vetted screen run given as a source (default: the run's own
+    /// `verdicts.csv`, as `explore` writes it).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
     /// BLS engine for simulation sources.
     #[arg(long, value_parser = named::<EngineKind>(), default_value = EngineKind::Auto.key())]
     pub engine: EngineKind,
@@ -65,15 +69,18 @@ impl DataArgs {
         }
     }
 
-    /// Reads every source: a folder holding `truth.csv` is a simulation, a `.csv` file a TCE
-    /// table (needs `--fits`), anything else TFRecord. Light-curve sources are folded with
+    /// Reads every source: a screen run folder with verdicts gives its vetted candidates'
+    /// views, a folder holding `truth.csv` is a simulation, a `.csv` file a TCE table (needs
+    /// `--fits`), anything else TFRecord. Light-curve sources are folded with
     /// `bins`. Inputs that gave no example are reported on stderr.
     pub fn load(&self, paths: &[PathBuf], bins: ViewBins) -> anyhow::Result<Dataset> {
         let mut out = Dataset::default();
         let mut records = Vec::new();
         let mut engine = None;
         for p in paths {
-            let built = if p.join("truth.csv").is_file() {
+            let built = if dataset::is_vetted_run(p, self.labels.as_deref()) {
+                dataset::from_vetted_run(p, self.labels.as_deref(), &self.positive)?
+            } else if p.join("truth.csv").is_file() {
                 if engine.is_none() {
                     engine = Some(bls::engine(self.engine)?);
                 }

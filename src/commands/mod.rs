@@ -5,6 +5,7 @@ mod classifier;
 mod classify;
 mod demo;
 mod detrend;
+mod explore;
 mod export;
 mod inject_recover;
 mod inspect;
@@ -74,6 +75,8 @@ pub enum Command {
     Merge(screen::MergeArgs),
     /// Run the main job on a generated light curve (no input files needed).
     Demo(demo::DemoArgs),
+    /// Work through a screen's candidates in the browser and record verdicts.
+    Explore(explore::ExploreArgs),
 }
 
 /// How light-curve files are read and selected; shared by every subcommand that reads them.
@@ -208,6 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::CompareViews(a) => classifier::run_compare_views(a),
         Command::Calibrate(a) => classifier::run_calibrate(a),
         Command::Demo(a) => demo::run(a),
+        Command::Explore(a) => explore::run(a),
     }
 }
 

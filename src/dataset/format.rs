@@ -46,6 +46,11 @@ pub const SCALAR_ALIASES: [&[(&str, f64)]; 8] = [
     &[("depth_secondary", 1.0)],
 ];
 
+/// Name of a screen run's views file: every folded candidate's views and scalars as the
+/// classifier took them (`star_id` the target, `Disposition` empty, `period` the
+/// candidate's, which finds its row and its verdict).
+pub const RUN_VIEWS: &str = "views.tfrecord";
+
 /// Writes examples in this format.
 pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
     let records: Vec<Vec<u8>> = examples

@@ -17,7 +17,7 @@ use crate::io::tfrecord;
 
 pub use format::{write, Scalars, SCALARS};
 pub use sources::{
-    from_simulation, from_tce_table, label_signal, read_truth, Built, TruthRow,
+    from_simulation, from_tce_table, from_vetted_run, is_vetted_run, label_signal, read_truth, Built, TruthRow,
     DATASET_SDE_THRESHOLD,
 };
 

@@ -7,6 +7,7 @@ pub mod gts;
 pub mod load;
 pub mod tce;
 pub mod tfrecord;
+pub mod verdicts;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::lightcurve::{self, DropCounts, Mission, SeriesMeta, TimeSystem};
 
 /// Which flux to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FluxColumn {
     /// Pre-search data conditioning SAP flux (systematics removed), as lightkurve's default.
@@ -38,7 +39,7 @@ impl crate::named::Named for FluxColumn {
 }
 
 /// Quality bitmask presets, with lightkurve's bit values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QualityMask {
     /// Keep every cadence whatever its flags.
@@ -97,7 +98,7 @@ impl FromStr for QualityMask {
 }
 
 /// Options shared by the readers.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReadOptions {
     pub flux: FluxColumn,
     pub quality: QualityMask,

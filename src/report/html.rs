@@ -84,7 +84,7 @@ impl OverviewRow {
         }
     }
 
-    fn points(&self) -> (Vec<f64>, Vec<f64>) {
+    pub fn points(&self) -> (Vec<f64>, Vec<f64>) {
         let parse = |s: &str| -> Vec<f64> { s.split(';').filter_map(|v| v.parse().ok()).collect() };
         (parse(&self.period), parse(&self.power))
     }

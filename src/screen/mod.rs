@@ -169,6 +169,52 @@ fn part_path(out: &Path, batch: usize, kind: &str) -> PathBuf {
     parts_dir(out).join(format!("{batch:06}.{kind}.csv"))
 }
 
+/// Name of the views output: every folded candidate's views and scalars as the classifier
+/// took them, in the dataset format (`star_id` the target, `Disposition` empty), so the
+/// explorer shows them as they were and `train` can learn from a vetted run.
+pub use crate::dataset::format::RUN_VIEWS as VIEWS;
+
+fn views_part(out: &Path, batch: usize) -> PathBuf {
+    parts_dir(out).join(format!("{batch:06}.{VIEWS}"))
+}
+
+/// The views of every folded candidate of a batch, one example per candidate.
+fn run_views(
+    curves: &[LightCurve],
+    outcomes: &[Result<pipeline::StarOutcome>],
+) -> Vec<crate::dataset::Example> {
+    curves
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(lc, o)| Some((lc, o.as_ref().ok()?)))
+        .flat_map(|(lc, o)| {
+            o.views.iter().filter_map(|v| v.as_ref().ok()).map(|v| {
+                crate::dataset::Example {
+                    global: v.global.clone(),
+                    local: v.local.clone(),
+                    label: false,
+                    star: lc.target_id().to_string(),
+                    disposition: String::new(),
+                    scalars: v.scalars,
+                    weight: 1.0,
+                }
+            })
+        })
+        .collect()
+}
+
+/// Concatenates view files (TFRecord files concatenate record by record) into `out/`[`VIEWS`].
+fn combine_views(files: &[PathBuf], out: &Path) -> Result<()> {
+    let mut bytes = Vec::new();
+    for f in files {
+        bytes.extend(std::fs::read(f).map_err(|source| Error::Io {
+            path: f.clone(),
+            source,
+        })?);
+    }
+    io::write_atomic(&out.join(VIEWS), &bytes)
+}
+
 /// A batch read and detrended, ready for the search.
 struct Prepared {
     index: usize,
@@ -396,6 +442,7 @@ fn finish(
         })
         .collect();
     io::write_csv_rows(&part_path(out, index, "overview"), &overviews)?;
+    crate::dataset::format::write(&views_part(out, index), &run_views(&curves, &outcomes))?;
     io::write_csv_rows(&part_path(out, index, "candidates"), &rows)?;
     io::write_csv_rows(&part_path(out, index, SINGLES), &singles)?;
     // The status part last: its presence marks the batch done.
@@ -777,6 +824,7 @@ pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
     let mut cands = Vec::new();
     let mut status = Vec::new();
     let mut singles = Vec::new();
+    let mut views = Vec::new();
     let dir = parts_dir(out);
     let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|source| Error::Io {
@@ -796,10 +844,15 @@ pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
             if e.is_file() {
                 singles.push(e);
             }
+            let v = p.with_file_name(n.replace(".status.csv", &format!(".{VIEWS}")));
+            if v.is_file() {
+                views.push(v);
+            }
             cands.push(c);
             status.push(p);
         }
     }
+    combine_views(&views, out)?;
     combine(&cands, &status, &singles, extra_status, out)
 }
 
@@ -826,5 +879,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Combined> {
         .map(|d| d.join(format!("{SINGLES}.csv")))
         .filter(|p| p.is_file())
         .collect();
+    let v: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.join(VIEWS))
+        .filter(|p| p.is_file())
+        .collect();
+    combine_views(&v, out)?;
     combine(&c, &s, &e, &[], out)
 }

@@ -7,7 +7,7 @@
 mod accept;
 pub mod events;
 mod periodogram;
-mod rounds;
+pub(crate) mod rounds;
 
 use serde::Serialize;
 
@@ -48,7 +48,8 @@ pub const DEFAULT_MAX_REJECTED: usize = 8;
 pub const MIN_SEARCH_POINTS: usize = 50;
 
 /// Search options.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SearchOptions {
     pub objective: Objective,
     /// Ofir grid oversampling (TLS's default 3).

@@ -64,7 +64,7 @@ fn subtract_sinusoid(st: &mut StarState<'_>, lc: &Prepared, period: f64) -> Opti
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
 /// trial periods, with twice the phase resolution (`None` at the edge of a degenerate grid).
-fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
+pub(crate) fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
     let lo = grid.periods[i.saturating_sub(1)];
     let hi = grid.periods[(i + 1).min(grid.len() - 1)];
     if hi <= lo {
