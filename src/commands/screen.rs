@@ -141,6 +141,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         state: screen::RunState::Running,
         inputs: &args.inputs,
         manifest: args.manifest.as_deref(),
+        cwd: std::env::current_dir().ok(),
         files: shard_files.len(),
         targets: targets.len(),
         engine: engine.name(),

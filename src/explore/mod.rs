@@ -46,6 +46,8 @@ pub struct Explorer {
     /// Serialises appends to verdict logs from this process (the log's lock guards others).
     pub write: Mutex<()>,
     cache: Mutex<Vec<(String, Arc<star::Star>)>>,
+    /// The sky map's targets, read from the files' headers on first request.
+    pub sky: std::sync::OnceLock<Vec<server::SkyTarget>>,
 }
 
 impl Explorer {
@@ -66,6 +68,7 @@ impl Explorer {
             vetter: settings.vetter.clone(),
             write: Mutex::new(()),
             cache: Mutex::new(Vec::new()),
+            sky: std::sync::OnceLock::new(),
         })
     }
 

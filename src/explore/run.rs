@@ -33,6 +33,8 @@ pub struct Run {
     pub state: String,
     /// The model that scored the run (`run.json`).
     pub model: String,
+    /// The folder the screen ran in (`run.json`): relative `source_files` start there.
+    pub cwd: Option<PathBuf>,
     pub options: RunOptions,
     pub candidates: Vec<Row>,
     pub singles: Vec<SingleEventRow>,
@@ -97,6 +99,7 @@ fn read_run_json(run: &mut Run) {
     if let Some(m) = json.get("model").and_then(|s| s.as_str()) {
         run.model = m.to_string();
     }
+    run.cwd = json.get("cwd").and_then(|s| s.as_str()).map(PathBuf::from);
     match json
         .get("options")
         .map(|o| serde_json::from_value::<RunOptions>(o.clone()))
@@ -157,6 +160,19 @@ fn read_views(run: &mut Run) {
 }
 
 impl Run {
+    /// A row's `source_files` with relative paths made absolute from the folder the screen
+    /// ran in (when `run.json` says where that was).
+    pub fn source_files(&self, row: &Row) -> String {
+        row.source_files
+            .split(';')
+            .map(|f| match &self.cwd {
+                Some(cwd) if Path::new(f).is_relative() => cwd.join(f).display().to_string(),
+                _ => f.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     /// The views the classifier saw for a candidate (by target and period).
     pub fn views_of(&self, row: &Row) -> Option<(&[f32], &[f32])> {
         self.views.get(&row.target_id)?.iter().find_map(|(p, g, l)| {

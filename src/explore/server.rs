@@ -62,6 +62,7 @@ pub fn router(ex: Shared) -> Router {
         .route("/api/candidate", get(candidate))
         .route("/api/curve", get(curve))
         .route("/api/refold", get(refold))
+        .route("/api/sky", get(sky))
         .route("/api/verdicts", get(verdict_map))
         .route("/api/verdict", post(set_verdict))
         .with_state(ex)
@@ -356,6 +357,57 @@ async fn refold(
     .await
 }
 
+/// One target of the sky map: where it is, and its best candidate.
+#[derive(Serialize, Clone)]
+pub struct SkyTarget {
+    target_id: String,
+    ra: f64,
+    dec: f64,
+    best_score: Option<f64>,
+    best: String,
+}
+
+/// Every target with a candidate that has a sky position in its first file's header (read
+/// once, on the first request).
+async fn sky(State(ex): State<Shared>) -> Result<Json<Vec<SkyTarget>>, ApiError> {
+    blocking(move || {
+        Ok(Json(
+            ex.sky
+                .get_or_init(|| {
+                    use rayon::prelude::*;
+                    let mut best: BTreeMap<(usize, &str), &Row> = BTreeMap::new();
+                    for (k, run) in ex.runs.iter().enumerate() {
+                        for r in &run.candidates {
+                            let e = best.entry((k, r.target_id.as_str())).or_insert(r);
+                            if r.score.unwrap_or(-1.0) > e.score.unwrap_or(-1.0) {
+                                *e = r;
+                            }
+                        }
+                    }
+                    let targets: Vec<_> = best.into_iter().collect();
+                    targets
+                        .par_iter()
+                        .filter_map(|((k, t), r)| {
+                            let files = ex.runs[*k].source_files(r);
+                            let first = files.split(';').next()?;
+                            let (ra, dec) =
+                                crate::io::fits::sky_position(std::path::Path::new(first))?;
+                            Some(SkyTarget {
+                                target_id: t.to_string(),
+                                ra,
+                                dec,
+                                best_score: r.score.filter(|s| s.is_finite()),
+                                best: id(*k, r),
+                            })
+                        })
+                        .collect()
+                })
+                .clone(),
+        ))
+    })
+    .await
+}
+
 async fn verdict_map(
     State(ex): State<Shared>,
 ) -> Result<Json<BTreeMap<String, VerdictRow>>, ApiError> {
@@ -393,7 +445,7 @@ async fn set_verdict(
             planet: row.planet,
             period: row.period,
             verdict: v.verdict,
-            comment: v.comment.replace(['\r', '\n'], " "),
+            comment: v.comment,
             vetter: ex.vetter.clone(),
         };
         let _guard = ex

@@ -29,7 +29,7 @@ pub fn load(run: &Run, target: &str) -> Result<Star> {
         .first()
         .ok_or_else(|| Error::invalid(format!("no candidate of {target} in the run")))?;
     let (lc, _failures) =
-        crate::io::load::reload(&first.source_files, target, &run.options.read)?;
+        crate::io::load::reload(&run.source_files(first), target, &run.options.read)?;
     let signals: Vec<Signal> = rows
         .iter()
         .map(|r| (r.period, r.epoch, r.duration_hours / 24.0))

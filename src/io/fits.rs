@@ -329,6 +329,24 @@ impl Keys<'_> {
     }
 }
 
+/// The target's sky position from the primary header (`RA_OBJ`, `DEC_OBJ`, degrees), when
+/// the file is a FITS file that gives both.
+pub fn sky_position(path: &Path) -> Option<(f64, f64)> {
+    std::panic::catch_unwind(|| {
+        let mut f = FitsFile::open(path).ok()?;
+        let primary = f.primary_hdu().ok()?;
+        let key = |f: &mut FitsFile, k: &str| {
+            primary
+                .read_key::<f64>(f, k)
+                .ok()
+                .filter(|v| v.is_finite())
+        };
+        Some((key(&mut f, "RA_OBJ")?, key(&mut f, "DEC_OBJ")?))
+    })
+    .ok()
+    .flatten()
+}
+
 /// Writes a segment in the mission layout the reader expects (primary header with TELESCOP,
 /// MISSION, OBJECT, target id and segment keys; a `LIGHTCURVE` table with TIME, SAP_FLUX,
 /// PDCSAP_FLUX, their errors and the quality column; BJDREFI/BJDREFF and TIMEDEL). Both flux

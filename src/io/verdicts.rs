@@ -65,6 +65,10 @@ impl Verdict {
     }
 }
 
+/// The log's header line: [`VerdictRow`]'s fields. Rows are read under it whatever the
+/// file's first line says.
+const HEADER: &str = "time,target_id,planet,period,verdict,comment,vetter";
+
 /// One row of the log.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VerdictRow {
@@ -99,13 +103,14 @@ impl Verdicts {
     }
 }
 
-/// Reads a verdict log; a missing file is an empty log. Rows that do not parse are left out
-/// and named in `problems` (a log is only ever appended to, so they are a torn or hand-edited
-/// line, and the rows around them still count).
+/// Reads a verdict log; a missing file is an empty log. Each row is one line (comments are
+/// written without line breaks), read on its own: a line that does not parse (torn by a
+/// crash mid-write, or edited by hand) is left out and named in `problems`, and the lines
+/// around it still count.
 pub fn read(path: &Path) -> Result<Verdicts> {
     let mut out = Verdicts::default();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let text = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(source) => {
             return Err(Error::Io {
@@ -114,27 +119,39 @@ pub fn read(path: &Path) -> Result<Verdicts> {
             })
         }
     };
-    let mut r = ::csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes.as_slice());
-    for (i, row) in r.deserialize::<VerdictRow>().enumerate() {
-        match row {
+    let lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && l.trim() != HEADER);
+    for (i, line) in lines {
+        let parsed = ::csv::ReaderBuilder::new()
+            .from_reader(format!("{HEADER}\n{line}\n").as_bytes())
+            .deserialize::<VerdictRow>()
+            .next()
+            .unwrap_or_else(|| Err(::csv::Error::from(std::io::Error::other("empty row"))));
+        match parsed {
             Ok(row) => {
                 out.rows += 1;
-                out.latest
-                    .insert((row.target_id.clone(), row.planet), row);
+                out.latest.insert((row.target_id.clone(), row.planet), row);
             }
             Err(e) => out
                 .problems
-                .push(format!("{}: row {}: {e}", path.display(), i + 1)),
+                .push(format!("{}: line {}: {e}", path.display(), i + 1)),
         }
     }
     Ok(out)
 }
 
 /// Appends one row (the header first when the file is new or empty) under an exclusive lock,
-/// in one write, and syncs it to disk.
+/// in one write, and syncs it to disk. Line breaks in the comment and the vetter's name become
+/// spaces: a row is one line.
 pub fn append(path: &Path, row: &VerdictRow) -> Result<()> {
+    let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+    let row = &VerdictRow {
+        comment: one_line(&row.comment),
+        vetter: one_line(&row.vetter),
+        ..row.clone()
+    };
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -145,15 +162,26 @@ pub fn append(path: &Path, row: &VerdictRow) -> Result<()> {
         .open(path)
         .map_err(io_err)?;
     f.lock().map_err(io_err)?;
-    let empty = f.metadata().map_err(io_err)?.len() == 0;
+    let len = f.metadata().map_err(io_err)?.len();
+    // A last line torn by a crash mid-write: this row starts on a line of its own.
+    let torn = len > 0 && {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut last = [0u8];
+        let mut r = std::fs::File::open(path).map_err(io_err)?;
+        r.seek(SeekFrom::End(-1)).map_err(io_err)?;
+        r.read_exact(&mut last).map_err(io_err)?;
+        last[0] != b'\n'
+    };
+    let mut bytes = if torn { b"\n".to_vec() } else { Vec::new() };
     let mut w = ::csv::WriterBuilder::new()
-        .has_headers(empty)
+        .has_headers(len == 0)
         .from_writer(Vec::new());
     w.serialize(row)
         .map_err(|e| Error::file(path, format!("writing a verdict: {e}")))?;
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, format!("writing a verdict: {e}")))?;
+    bytes.extend(
+        w.into_inner()
+            .map_err(|e| Error::file(path, format!("writing a verdict: {e}")))?,
+    );
     f.write_all(&bytes).map_err(io_err)?;
     f.sync_data().map_err(io_err)?;
     f.unlock().map_err(io_err)
@@ -179,7 +207,7 @@ mod tests {
     fn the_latest_row_wins_and_an_empty_verdict_clears() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(VERDICTS);
-        append(&p, &row("1", 1, Some(Verdict::Eb), "v, \"odd\"\nline")).unwrap();
+        append(&p, &row("1", 1, Some(Verdict::Eb), "v, \"odd\" quotes")).unwrap();
         append(&p, &row("1", 1, Some(Verdict::Pc), "")).unwrap();
         append(&p, &row("2", 1, Some(Verdict::Systematic), "")).unwrap();
         append(&p, &row("2", 1, None, "")).unwrap();
@@ -188,9 +216,10 @@ mod tests {
         assert!(v.problems.is_empty(), "{:?}", v.problems);
         assert_eq!(v.of("1", 1).unwrap().verdict, Some(Verdict::Pc));
         assert!(v.of("2", 1).is_none());
-        // One header only.
+        // One header only, the one the reader expects.
         let text = std::fs::read_to_string(&p).unwrap();
         assert_eq!(text.matches("target_id").count(), 1);
+        assert_eq!(text.lines().next(), Some(HEADER));
     }
 
     #[test]
@@ -199,11 +228,13 @@ mod tests {
         let p = dir.path().join(VERDICTS);
         append(&p, &row("1", 1, Some(Verdict::Eb), "")).unwrap();
         let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-        f.write_all(b"17.0,3,not-a-number,oops\n").unwrap();
+        // A hand-edited line, then one torn mid-write with an open quote.
+        f.write_all(b"17.0,3,not-a-number,oops\n1.0,\"5,1,2.5,p").unwrap();
         append(&p, &row("3", 2, Some(Verdict::Pc), "")).unwrap();
         let v = read(&p).unwrap();
         assert_eq!(v.rows, 2);
-        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
-        assert!(v.problems[0].contains("row 2"), "{:?}", v.problems);
+        assert_eq!(v.problems.len(), 2, "{:?}", v.problems);
+        assert!(v.problems[0].contains("line 3"), "{:?}", v.problems);
+        assert_eq!(v.of("3", 2).unwrap().verdict, Some(Verdict::Pc));
     }
 }

@@ -499,6 +499,10 @@ pub struct RunRecord<'a> {
     pub state: RunState,
     pub inputs: &'a [PathBuf],
     pub manifest: Option<&'a Path>,
+    /// The folder the run was started from: relative input paths (and the catalogue's
+    /// `source_files`) are relative to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
     pub files: usize,
     pub targets: usize,
     pub engine: String,

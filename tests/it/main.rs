@@ -7,6 +7,7 @@ mod classifier;
 mod cli;
 mod common;
 mod detrend_synth;
+mod explore;
 mod fuzz;
 mod inject;
 mod python;

@@ -546,6 +546,55 @@ async function undo() {
   await setVerdict(before ? before.verdict : null, before || { comment: "" });
 }
 
+// ---- the sky map ------------------------------------------------------------------------
+
+// The Kepler field's centre and (roughly) its radius, degrees: drawn when the targets lie in it.
+const KEPLER_FIELD = { ra: 290.67, dec: 44.5, radius: 7.4 };
+
+async function drawSky() {
+  let targets;
+  try { targets = await api("/api/sky"); } catch (e) { $("skynote").textContent = `sky map: ${e.message}`; return; }
+  state.sky = targets;
+  const cv = $("skymap");
+  if (!targets.length) { cv.style.display = "none"; $("skynote").textContent = "sky map: no RA/Dec in the light curves' headers"; return; }
+  cv.width = cv.clientWidth || 500;
+  const ras = targets.map((t) => t.ra), decs = targets.map((t) => t.dec);
+  let [r0, r1, d0, d1] = [Math.min(...ras), Math.max(...ras), Math.min(...decs), Math.max(...decs)];
+  const inKepler = targets.every((t) => Math.hypot((t.ra - KEPLER_FIELD.ra) * Math.cos(t.dec * Math.PI / 180), t.dec - KEPLER_FIELD.dec) < KEPLER_FIELD.radius + 1);
+  if (inKepler) { r0 = Math.min(r0, 279); r1 = Math.max(r1, 302); d0 = Math.min(d0, 36); d1 = Math.max(d1, 53); }
+  const pad = 0.5;
+  r0 -= pad; r1 += pad; d0 -= pad; d1 += pad;
+  // RA grows to the left, as on the sky.
+  const X = (ra) => 6 + (r1 - ra) / (r1 - r0) * (cv.width - 12), Y = (dec) => 6 + (d1 - dec) / (d1 - d0) * (cv.height - 12);
+  state.skyXY = targets.map((t) => [X(t.ra), Y(t.dec)]);
+  const ctx = cv.getContext("2d");
+  ctx.clearRect(0, 0, cv.width, cv.height);
+  if (inKepler) {
+    ctx.strokeStyle = "#456"; ctx.beginPath();
+    for (let a = 0; a <= 64; a++) {
+      const th = a / 64 * 2 * Math.PI;
+      const dec = KEPLER_FIELD.dec + KEPLER_FIELD.radius * Math.sin(th);
+      const ra = KEPLER_FIELD.ra + KEPLER_FIELD.radius * Math.cos(th) / Math.cos(dec * Math.PI / 180);
+      a ? ctx.lineTo(X(ra), Y(dec)) : ctx.moveTo(X(ra), Y(dec));
+    }
+    ctx.stroke();
+  }
+  targets.forEach((t, i) => {
+    const s = t.best_score ?? 0;
+    ctx.fillStyle = `hsl(${220 - 220 * s}, 90%, 55%)`;
+    const [x, y] = state.skyXY[i];
+    ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
+  });
+  $("skynote").textContent = `${targets.length} targets by RA/Dec, coloured by best score (blue 0, red 1)${inKepler ? "; circle: the Kepler field (approximate)" : ""}; click one to open its best candidate`;
+  cv.onclick = (ev) => {
+    const r = cv.getBoundingClientRect();
+    const x = (ev.clientX - r.left) * cv.width / r.width, y = (ev.clientY - r.top) * cv.height / r.height;
+    let best = -1, bd = 64;
+    state.skyXY.forEach(([a, b], i) => { const d = (a - x) ** 2 + (b - y) ** 2; if (d < bd) { bd = d; best = i; } });
+    if (best >= 0) openCandidate(targets[best].best, null, false);
+  };
+}
+
 // ---- keys and start --------------------------------------------------------------------
 
 document.addEventListener("keydown", (ev) => {
@@ -585,6 +634,8 @@ async function start() {
     s.onclick = () => { const o = HEAD_ORDER[s.dataset.key]; if (o) { $("order").value = o; applyOrder(); writeHash(true); } };
   }
   applyOrder();
+  // First paint of the queue, for the speed benchmark (ms since navigation).
+  requestAnimationFrame(() => { document.body.dataset.queuePaintMs = performance.now().toFixed(0); });
   $("table").addEventListener("scroll", renderRows);
   $("rows").addEventListener("click", (ev) => {
     const row = ev.target.closest(".row");
@@ -600,6 +651,14 @@ async function start() {
   });
   if (id) await openCandidate(id, params.get("refold"), true);
   document.body.dataset.ready = "1";
+  drawSky();
 }
+
+// For tests and the console: the state, the fold on screen and a plot by its element id.
+window.exo = {
+  state,
+  fold,
+  plot: (id) => state.plots.find((p) => $(id) && $(id).contains(p.root)),
+};
 
 start();
