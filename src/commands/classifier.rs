@@ -525,16 +525,28 @@ fn calibrate_on(
         256,
     )?;
     let labels = data.labels();
-    let calibration = Calibration::fit(&scores, &labels, source)?;
-    calibration.save(dir)?;
+    let mut calibration = Calibration::fit(&scores, &labels, source)?;
     let before = expected_calibration_error(&reliability(&scores, &labels, 10));
     let calibrated: Vec<f64> = scores.iter().map(|&s| calibration.apply(s)).collect();
     let after = expected_calibration_error(&reliability(&calibrated, &labels, 10));
+    // A fit that is worse calibrated on the very data it was fitted to (a few examples with
+    // scores piled together: the slope runs away) is not kept: the scores stay as they are.
+    let kept = after <= before;
+    if !kept {
+        calibration.slope = 1.0;
+        calibration.intercept = 0.0;
+    }
+    calibration.save(dir)?;
     println!(
-        "calibration (Platt, on {} examples of {source}): slope {:.4}, intercept {:.4}; expected calibration error {before:.4} -> {after:.4} (10 bins); in {}",
+        "calibration (Platt, on {} examples of {source}): slope {:.4}, intercept {:.4}; expected calibration error {before:.4} -> {after:.4} (10 bins){}; in {}",
         labels.len(),
         calibration.slope,
         calibration.intercept,
+        if kept {
+            ""
+        } else {
+            ", worse: not kept (the identity is saved)"
+        },
         dir.join(Calibration::FILE).display()
     );
     Ok(scores)

@@ -102,7 +102,8 @@ function applyOrder() {
     return ka < kb ? -1 : ka > kb ? 1 : a - b;
   });
   state.order = idx;
-  state.pos = state.cand ? idx.indexOf(q.id.indexOf(state.cand.id)) : -1;
+  const cur = state.cand ? state.cand.id : state.loading;
+  state.pos = cur ? idx.indexOf(q.id.indexOf(cur)) : -1;
   $("spacer").style.height = `${idx.length * ROW_H}px`;
   const vetted = q.id.filter((_, i) => verdictOf(i)).length;
   $("count").textContent = `${idx.length} shown of ${q.id.length} candidates · ${vetted} vetted`;
@@ -163,8 +164,13 @@ function openAt(p) {
 async function openCandidate(id, refoldPeriod, replace) {
   const d = $("detail");
   d.innerHTML = `<p class="hint">Loading ${id}…</p>`;
+  // Until it is shown, a verdict key applies to the candidate being opened.
+  state.cand = null;
+  state.loading = id;
   try {
     const c = await api(`/api/candidate?id=${encodeURIComponent(id)}`);
+    if (state.loading !== id) return;
+    c.verdict = state.q.verdicts[id] || null;
     state.cand = c;
     state.refold = null;
     state.excluded = new Set();
@@ -516,20 +522,22 @@ function drawStack() {
 // ---- verdicts --------------------------------------------------------------------------
 
 async function setVerdict(verdict, fromUndo) {
-  const c = state.cand;
-  if (!c) return;
-  const comment = fromUndo ? (fromUndo.comment || "") : ($("comment") ? $("comment").value : "");
-  const before = state.q.verdicts[c.id] || null;
+  const id = state.cand ? state.cand.id : state.loading;
+  if (!id) return;
+  const comment = fromUndo ? (fromUndo.comment || "") : (state.cand && $("comment") ? $("comment").value : "");
+  const before = state.q.verdicts[id] || null;
   try {
     const row = await api("/api/verdict", {
       method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ id: c.id, verdict, comment }),
+      body: JSON.stringify({ id, verdict, comment }),
     });
-    if (!fromUndo) state.undo.push([c.id, before]);
-    if (row.verdict) state.q.verdicts[c.id] = row; else delete state.q.verdicts[c.id];
-    c.verdict = row.verdict ? row : null;
+    if (!fromUndo) state.undo.push([id, before]);
+    if (row.verdict) state.q.verdicts[id] = row; else delete state.q.verdicts[id];
     showProblem("");
     applyOrder();
+    const c = state.cand;
+    if (!c || c.id !== id) return;
+    c.verdict = row.verdict ? row : null;
     const b = $("vbadge");
     if (b) b.textContent = row.verdict ? LABELS[row.verdict] : "unvetted";
     for (const btn of document.querySelectorAll(".verdicts button")) btn.classList.toggle("on", !!row.verdict && btn.dataset.v === row.verdict);
@@ -564,8 +572,11 @@ async function drawSky() {
   if (inKepler) { r0 = Math.min(r0, 279); r1 = Math.max(r1, 302); d0 = Math.min(d0, 36); d1 = Math.max(d1, 53); }
   const pad = 0.5;
   r0 -= pad; r1 += pad; d0 -= pad; d1 += pad;
-  // RA grows to the left, as on the sky.
-  const X = (ra) => 6 + (r1 - ra) / (r1 - r0) * (cv.width - 12), Y = (dec) => 6 + (d1 - dec) / (d1 - d0) * (cv.height - 12);
+  // Equal degrees on both axes at the middle declination; RA grows to the left, as on the sky.
+  const cosd = Math.cos((d0 + d1) / 2 * Math.PI / 180);
+  const scale = Math.min((cv.width - 12) / ((r1 - r0) * cosd), (cv.height - 12) / (d1 - d0));
+  const [rm, dm] = [(r0 + r1) / 2, (d0 + d1) / 2];
+  const X = (ra) => cv.width / 2 - (ra - rm) * cosd * scale, Y = (dec) => cv.height / 2 - (dec - dm) * scale;
   state.skyXY = targets.map((t) => [X(t.ra), Y(t.dec)]);
   const ctx = cv.getContext("2d");
   ctx.clearRect(0, 0, cv.width, cv.height);
