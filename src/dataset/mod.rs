@@ -17,8 +17,8 @@ use crate::io::tfrecord;
 
 pub use format::{write, Scalars, SCALARS};
 pub use sources::{
-    from_simulation, from_tce_table, from_vetted_run, is_vetted_run, label_signal, read_truth, Built, TruthRow,
-    DATASET_SDE_THRESHOLD,
+    from_simulation, from_tce_table, from_vetted_run, is_vetted_run, label_signal, read_truth,
+    Built, TruthRow, DATASET_SDE_THRESHOLD,
 };
 
 /// One labelled example.

@@ -123,7 +123,10 @@ pub fn is_vetted_run(dir: &Path, labels: Option<&Path>) -> bool {
 /// OTHER; `unsure` and cleared verdicts are left out); positive when in `positive`. A verdict
 /// finds its views by target and period (to 1e-6), so planet numbers need not agree.
 pub fn from_vetted_run(dir: &Path, labels: Option<&Path>, positive: &[String]) -> Result<Built> {
-    let log = labels.map_or_else(|| dir.join(crate::io::verdicts::VERDICTS), Path::to_path_buf);
+    let log = labels.map_or_else(
+        || dir.join(crate::io::verdicts::VERDICTS),
+        Path::to_path_buf,
+    );
     let verdicts = crate::io::verdicts::read(&log)?;
     let views_path = dir.join(super::format::RUN_VIEWS);
     let schema = super::Schema {
@@ -132,11 +135,17 @@ pub fn from_vetted_run(dir: &Path, labels: Option<&Path>, positive: &[String]) -
     };
     let views = match std::fs::metadata(&views_path) {
         Ok(m) if m.len() == 0 => Vec::new(),
-        _ => Dataset::from_tfrecords(&[views_path], &schema, false)?.0.examples,
+        _ => {
+            Dataset::from_tfrecords(&[views_path], &schema, false)?
+                .0
+                .examples
+        }
     };
     let mut built = Built::default();
     for p in &verdicts.problems {
-        built.failures.push((p.clone(), Error::file(&log, p.clone())));
+        built
+            .failures
+            .push((p.clone(), Error::file(&log, p.clone())));
     }
     for row in verdicts.latest.values() {
         let Some(verdict) = row.verdict else {
@@ -147,9 +156,9 @@ pub fn from_vetted_run(dir: &Path, labels: Option<&Path>, positive: &[String]) -
             *built.skipped.entry("unsure".into()).or_default() += 1;
             continue;
         };
-        let found = views.iter().find(|e| {
-            e.star == row.target_id && (e.scalars[0] / row.period - 1.0).abs() < 1e-6
-        });
+        let found = views
+            .iter()
+            .find(|e| e.star == row.target_id && (e.scalars[0] / row.period - 1.0).abs() < 1e-6);
         match found {
             Some(e) => built.dataset.examples.push(Example {
                 label: positive.iter().any(|p| p == disposition),

@@ -25,6 +25,9 @@ pub struct RunOptions {
     pub search: SearchOptions,
 }
 
+/// A candidate's views as the run kept them: its period, global and local views.
+pub type KeptViews = (f64, Vec<f32>, Vec<f32>);
+
 /// One run folder, loaded.
 #[derive(Debug, Default)]
 pub struct Run {
@@ -40,8 +43,8 @@ pub struct Run {
     pub singles: Vec<SingleEventRow>,
     /// First periodogram of each star with a candidate, by target: (periods, powers).
     pub overviews: BTreeMap<String, (Vec<f64>, Vec<f64>)>,
-    /// Views and scalars the classifier saw, by target: (period, global, local).
-    pub views: BTreeMap<String, Vec<(f64, Vec<f32>, Vec<f32>)>>,
+    /// Views the classifier saw, by target.
+    pub views: BTreeMap<String, Vec<KeptViews>>,
     /// Where verdicts are read from and appended to.
     pub labels: PathBuf,
     /// Files of the run that could not be read, and why.
@@ -175,9 +178,12 @@ impl Run {
 
     /// The views the classifier saw for a candidate (by target and period).
     pub fn views_of(&self, row: &Row) -> Option<(&[f32], &[f32])> {
-        self.views.get(&row.target_id)?.iter().find_map(|(p, g, l)| {
-            ((p / row.period - 1.0).abs() < 1e-6).then_some((g.as_slice(), l.as_slice()))
-        })
+        self.views
+            .get(&row.target_id)?
+            .iter()
+            .find_map(|(p, g, l)| {
+                ((p / row.period - 1.0).abs() < 1e-6).then_some((g.as_slice(), l.as_slice()))
+            })
     }
 
     /// The candidates of one target, in planet order.

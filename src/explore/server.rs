@@ -56,7 +56,10 @@ const INDEX: &str = include_str!("assets/index.html");
 /// The routes over an explorer.
 pub fn router(ex: Shared) -> Router {
     Router::new()
-        .route("/", get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX) }))
+        .route(
+            "/",
+            get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX) }),
+        )
         .route("/assets/{name}", get(asset))
         .route("/api/queue", get(queue))
         .route("/api/candidate", get(candidate))
@@ -113,7 +116,10 @@ fn lookup<'a>(ex: &'a Explorer, id: &str) -> Result<(usize, &'a Row), ApiError> 
     let bad = || not_found(format!("no candidate {id:?} in the runs explored"));
     let mut parts = id.rsplitn(2, ':');
     let planet: usize = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let (run, target) = parts.next().and_then(|s| s.split_once(':')).ok_or_else(bad)?;
+    let (run, target) = parts
+        .next()
+        .and_then(|s| s.split_once(':'))
+        .ok_or_else(bad)?;
     let run: usize = run.parse().map_err(|_| bad())?;
     let row = ex
         .runs
@@ -288,9 +294,7 @@ async fn candidate(
             span: (first, last),
             gaps: star::gaps(&s.flat, run.options.detrend.break_tolerance_days),
             fold,
-            views: run
-                .views_of(row)
-                .map(|(g, l)| (g.to_vec(), l.to_vec())),
+            views: run.views_of(row).map(|(g, l)| (g.to_vec(), l.to_vec())),
             periodogram: run.overviews.get(&row.target_id).cloned(),
             singles: run
                 .singles
@@ -326,7 +330,12 @@ async fn curve(
     blocking(move || {
         let (k, row) = lookup(&ex, &q.id)?;
         let s = ex.star(k, &row.target_id)?;
-        Ok(Json(star::curve(&s.flat, q.t0, q.t1, q.max.clamp(2, 20_000))))
+        Ok(Json(star::curve(
+            &s.flat,
+            q.t0,
+            q.t1,
+            q.max.clamp(2, 20_000),
+        )))
     })
     .await
 }

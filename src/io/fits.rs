@@ -336,10 +336,7 @@ pub fn sky_position(path: &Path) -> Option<(f64, f64)> {
         let mut f = FitsFile::open(path).ok()?;
         let primary = f.primary_hdu().ok()?;
         let key = |f: &mut FitsFile, k: &str| {
-            primary
-                .read_key::<f64>(f, k)
-                .ok()
-                .filter(|v| v.is_finite())
+            primary.read_key::<f64>(f, k).ok().filter(|v| v.is_finite())
         };
         Some((key(&mut f, "RA_OBJ")?, key(&mut f, "DEC_OBJ")?))
     })

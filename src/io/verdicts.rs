@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 pub const VERDICTS: &str = "verdicts.csv";
 
 /// What a vetter says a candidate is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// A planet candidate.
@@ -229,7 +231,8 @@ mod tests {
         append(&p, &row("1", 1, Some(Verdict::Eb), "")).unwrap();
         let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         // A hand-edited line, then one torn mid-write with an open quote.
-        f.write_all(b"17.0,3,not-a-number,oops\n1.0,\"5,1,2.5,p").unwrap();
+        f.write_all(b"17.0,3,not-a-number,oops\n1.0,\"5,1,2.5,p")
+            .unwrap();
         append(&p, &row("3", 2, Some(Verdict::Pc), "")).unwrap();
         let v = read(&p).unwrap();
         assert_eq!(v.rows, 2);

@@ -188,8 +188,10 @@ fn run_views(
         .zip(outcomes)
         .filter_map(|(lc, o)| Some((lc, o.as_ref().ok()?)))
         .flat_map(|(lc, o)| {
-            o.views.iter().filter_map(|v| v.as_ref().ok()).map(|v| {
-                crate::dataset::Example {
+            o.views
+                .iter()
+                .filter_map(|v| v.as_ref().ok())
+                .map(|v| crate::dataset::Example {
                     global: v.global.clone(),
                     local: v.local.clone(),
                     label: false,
@@ -197,8 +199,7 @@ fn run_views(
                     disposition: String::new(),
                     scalars: v.scalars,
                     weight: 1.0,
-                }
-            })
+                })
         })
         .collect()
 }

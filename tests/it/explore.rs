@@ -175,7 +175,9 @@ fn explore_answers_the_queue_every_candidate_and_a_refold() {
             fold["transit"].as_array().unwrap().len()
         );
         // The views the classifier scored, as the run kept them.
-        let views = c["views"].as_array().unwrap_or_else(|| panic!("{id}: no views"));
+        let views = c["views"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id}: no views"));
         assert_eq!(views[0].as_array().unwrap().len(), 201);
         assert_eq!(views[1].as_array().unwrap().len(), 61);
         assert!(c["periodogram"][0].as_array().unwrap().len() > 100, "{id}");
@@ -183,7 +185,10 @@ fn explore_answers_the_queue_every_candidate_and_a_refold() {
     }
     // A stretch of light curve holds only its own points.
     let c = get_json(&format!("{}/api/candidate?id={}", s.url, enc(&ids[0])));
-    let (t0, t1) = (c["span"][0].as_f64().unwrap(), c["span"][1].as_f64().unwrap());
+    let (t0, t1) = (
+        c["span"][0].as_f64().unwrap(),
+        c["span"][1].as_f64().unwrap(),
+    );
     let mid = 0.5 * (t0 + t1);
     let w = get_json(&format!(
         "{}/api/curve?id={}&t0={}&t1={}&max=100000",
@@ -194,7 +199,9 @@ fn explore_answers_the_queue_every_candidate_and_a_refold() {
     ));
     let t = w["t"].as_array().unwrap();
     assert!(t.len() > 20 && w["binned"] == false, "{w}");
-    assert!(t.iter().all(|v| (mid..=mid + 2.0).contains(&v.as_f64().unwrap())));
+    assert!(t
+        .iter()
+        .all(|v| (mid..=mid + 2.0).contains(&v.as_f64().unwrap())));
     // A re-fold about the candidate's own period finds it again and scores it.
     let p = c["row"]["period"].as_f64().unwrap();
     let r = get_json(&format!(
@@ -297,7 +304,11 @@ fn a_missing_or_malformed_file_is_a_message_not_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let run = run_copy(tmp.path());
     std::fs::remove_file(run.join("run.json")).unwrap();
-    std::fs::write(run.join("single_events.csv"), "target_id,time\n1,notanumber\n").unwrap();
+    std::fs::write(
+        run.join("single_events.csv"),
+        "target_id,time\n1,notanumber\n",
+    )
+    .unwrap();
     std::fs::write(run.join("verdicts.csv"), "garbage,\"unclosed\n").unwrap();
     let s = serve(&[run.to_str().unwrap()]);
     let q = get_json(&format!("{}/api/queue", s.url));
@@ -518,8 +529,15 @@ impl Browser {
             serde_json::json!({"using": "css selector", "value": css}),
         );
         let id = found.as_object().unwrap().values().next().unwrap().clone();
-        let rect = self.cmd("GET", &format!("element/{}/rect", id.as_str().unwrap()), serde_json::Value::Null);
-        let (w, h) = (rect["width"].as_f64().unwrap(), rect["height"].as_f64().unwrap());
+        let rect = self.cmd(
+            "GET",
+            &format!("element/{}/rect", id.as_str().unwrap()),
+            serde_json::Value::Null,
+        );
+        let (w, h) = (
+            rect["width"].as_f64().unwrap(),
+            rect["height"].as_f64().unwrap(),
+        );
         let origin = serde_json::json!({"element-6066-11e4-a52e-4f735466cecf": id});
         self.cmd(
             "POST",
@@ -567,14 +585,22 @@ fn the_explorer_is_driven_in_headless_chromium() {
     // Sort by SNR: the first row has the highest SNR.
     b.js("document.querySelector('#table-head span[data-key=depth_snr]').click()");
     let snrs = b.js("return [...document.querySelectorAll('#rows .row span:nth-child(5)')].map(e => +e.textContent)");
-    let snrs: Vec<f64> = snrs.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let snrs: Vec<f64> = snrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert!(snrs.windows(2).all(|w| w[0] >= w[1]), "{snrs:?}");
     // j opens the first candidate; p says planet candidate.
     b.key("j");
     b.wait("!!document.querySelector('#detail h2') && !!document.querySelector('#p-pg canvas')");
     let title = b.js("return document.querySelector('#detail h2').textContent");
     let target = b.js("return document.querySelector('#rows .row.sel span').textContent");
-    assert!(title.as_str().unwrap().contains(target.as_str().unwrap()), "{title} {target}");
+    assert!(
+        title.as_str().unwrap().contains(target.as_str().unwrap()),
+        "{title} {target}"
+    );
     b.key("p");
     b.wait("document.getElementById('vbadge').textContent === 'planet candidate'");
     b.screenshot(&shots.join("explore-candidate.png"));
@@ -583,8 +609,13 @@ fn the_explorer_is_driven_in_headless_chromium() {
     // Reload: the same candidate opens from the link, its verdict kept.
     b.js("location.reload()");
     b.wait("document.body.dataset.ready === '1' && !!document.getElementById('vbadge')");
-    assert_eq!(b.js("return document.getElementById('vbadge').textContent"), "planet candidate");
-    assert!(std::fs::read_to_string(run.join("verdicts.csv")).unwrap().contains(",pc,"));
+    assert_eq!(
+        b.js("return document.getElementById('vbadge').textContent"),
+        "planet candidate"
+    );
+    assert!(std::fs::read_to_string(run.join("verdicts.csv"))
+        .unwrap()
+        .contains(",pc,"));
     // Click the periodogram at twice the period: the fold moves there.
     let p0 = b.js("return window.exo.fold().period").as_f64().unwrap();
     let x = b.js("const u = window.exo.plot('p-pg'); return u.valToPos(2 * window.exo.state.cand.row.period, 'x')");
@@ -592,7 +623,11 @@ fn the_explorer_is_driven_in_headless_chromium() {
     b.click_at("#p-pg .u-over", x.as_f64().unwrap(), y.as_f64().unwrap());
     b.wait("!!window.exo.state.refold");
     let p1 = b.js("return window.exo.fold().period").as_f64().unwrap();
-    assert!((p1 / (2.0 * p0) - 1.0).abs() < 0.02, "re-folded at {p1}, clicked {}", 2.0 * p0);
+    assert!(
+        (p1 / (2.0 * p0) - 1.0).abs() < 0.02,
+        "re-folded at {p1}, clicked {}",
+        2.0 * p0
+    );
     b.wait("document.getElementById('refoldbox') !== null");
     b.screenshot(&shots.join("explore-refold.png"));
     // Back, and the queue sorted by score for its picture.
@@ -600,7 +635,14 @@ fn the_explorer_is_driven_in_headless_chromium() {
     b.wait("!window.exo.state.refold");
     b.js("document.getElementById('order').value = 'score'; document.getElementById('order').dispatchEvent(new Event('input'))");
     b.screenshot(&shots.join("explore-queue.png"));
-    for f in ["explore-candidate.png", "explore-refold.png", "explore-queue.png"] {
-        assert!(std::fs::metadata(shots.join(f)).unwrap().len() > 10_000, "{f}");
+    for f in [
+        "explore-candidate.png",
+        "explore-refold.png",
+        "explore-queue.png",
+    ] {
+        assert!(
+            std::fs::metadata(shots.join(f)).unwrap().len() > 10_000,
+            "{f}"
+        );
     }
 }
