@@ -95,6 +95,13 @@ def main():
         warm = [fetch(f"{url}/api/candidate?id={q(cid)}") for _ in range(5)]
         print(f"candidate again: median {statistics.median(w[0] for w in warm) * 1e3:.0f} ms round trip "
               f"(server {json.loads(warm[-1][1])['ms']:.0f} ms), {len(warm[-1][1]) / 1e3:.0f} kB")
+        queue = json.loads(fetch(url + "/api/queue")[1])
+        other = next((i for i, t in zip(queue["id"], queue["target_id"]) if t != c["row"]["target_id"]), None)
+        if other:
+            tw, _ = fetch(f"{url}/api/warm?id={q(other)}")
+            t, body = fetch(f"{url}/api/candidate?id={q(other)}")
+            print(f"next candidate {other} after the page warmed it ({tw * 1e3:.0f} ms in the background): "
+                  f"{t * 1e3:.0f} ms round trip, {len(body) / 1e3:.0f} kB")
         times = []
         for _ in range(5):
             t, body = fetch(f"{url}/api/refold?id={q(cid)}&period={period}")

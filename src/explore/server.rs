@@ -63,6 +63,7 @@ pub fn router(ex: Shared) -> Router {
         .route("/assets/{name}", get(asset))
         .route("/api/queue", get(queue))
         .route("/api/candidate", get(candidate))
+        .route("/api/warm", get(warm))
         .route("/api/curve", get(curve))
         .route("/api/refold", get(refold))
         .route("/api/sky", get(sky))
@@ -247,6 +248,8 @@ struct Candidate {
     curve: Curve,
     span: (f64, f64),
     gaps: Vec<(f64, f64)>,
+    /// Times of the cadences the run's quality mask dropped.
+    flagged: Vec<f64>,
     fold: Fold,
     /// The views the classifier scored, as the run kept them.
     views: Option<(Vec<f32>, Vec<f32>)>,
@@ -293,6 +296,7 @@ async fn candidate(
             curve: star::curve(&s.flat, first, last, CURVE_POINTS),
             span: (first, last),
             gaps: star::gaps(&s.flat, run.options.detrend.break_tolerance_days),
+            flagged: s.flagged.clone(),
             fold,
             views: run.views_of(row).map(|(g, l)| (g.to_vec(), l.to_vec())),
             periodogram: run.overviews.get(&row.target_id).cloned(),
@@ -306,6 +310,17 @@ async fn candidate(
             row: row.clone(),
             ms: t0.elapsed().as_secs_f64() * 1e3,
         }))
+    })
+    .await
+}
+
+/// Reads and detrends a candidate's star ahead of its page (the page asks for the next
+/// candidate of the queue while one is shown), so that moving on finds it ready.
+async fn warm(State(ex): State<Shared>, Query(q): Query<IdQuery>) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        let (k, row) = lookup(&ex, &q.id)?;
+        ex.star(k, &row.target_id)?;
+        Ok(StatusCode::NO_CONTENT)
     })
     .await
 }

@@ -18,6 +18,8 @@ pub struct Star {
     pub target_id: String,
     /// The detrended light curve the search and the views saw.
     pub flat: Series,
+    /// Times of the cadences the quality mask dropped.
+    pub flagged: Vec<f64>,
     pub time_system: String,
 }
 
@@ -37,9 +39,33 @@ pub fn load(run: &Run, target: &str) -> Result<Star> {
     let flat = pipeline::masked_detrend(&lc.series(), &signals, &run.options.detrend)?;
     Ok(Star {
         target_id: target.to_string(),
+        flagged: flagged(run, &run.source_files(first), target, &lc.series().time),
         flat,
         time_system: first.time_system.clone(),
     })
+}
+
+/// Times of the cadences the run's quality mask dropped: the files read again with no mask,
+/// less the times kept (empty when nothing was dropped or the files cannot be read again).
+fn flagged(run: &Run, files: &str, target: &str, kept: &[f64]) -> Vec<f64> {
+    let all = crate::io::ReadOptions {
+        quality: crate::io::QualityMask::None,
+        ..run.options.read
+    };
+    let Ok((lc, _)) = crate::io::load::reload(files, target, &all) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut k = 0;
+    for &t in &lc.series().time {
+        while k < kept.len() && kept[k] < t {
+            k += 1;
+        }
+        if kept.get(k) != Some(&t) {
+            out.push(t);
+        }
+    }
+    out
 }
 
 /// A stretch of light curve for a plot: every point when they fit, else the mean, lowest and

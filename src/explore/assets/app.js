@@ -180,6 +180,9 @@ async function openCandidate(id, refoldPeriod, replace) {
     renderRows();
     renderCandidate();
     writeHash(replace);
+    // Have the server read the next candidate's star meanwhile.
+    const next = state.order[state.pos + 1];
+    if (next !== undefined) fetch(`/api/warm?id=${encodeURIComponent(state.q.id[next])}`).catch(() => {});
     if (refoldPeriod) await doRefold(refoldPeriod);
   } catch (e) {
     d.innerHTML = `<p class="error">${id}: ${e.message}</p>`;
@@ -225,7 +228,7 @@ function renderCandidate() {
       <button data-v="">clear</button></div>
     ${rf ? `<div class="refold" id="refoldbox">Re-folded at <b>${fmt(rf.fold.period, 6)} d</b> (${rf.periods} trial periods, ${rf.engine}, ${fmt(rf.ms, 0)} ms): depth ${fmt(rf.fold.depth_ppm, 0)} ppm, SNR ${fmt(rf.fold.depth_snr, 1)}, score <b>${fmt(rf.score, 3)}</b> (${rf.model}). Esc: back to the candidate.</div>` : ""}
     <div class="plots">
-      <div class="plot wide"><h3>Light curve (detrended) <span class="note">ticks: this signal's transits (red), its siblings' (blue); grey: gaps; drag to zoom</span></h3><div id="p-lc"></div></div>
+      <div class="plot wide"><h3>Light curve (detrended) <span class="note">ticks: this signal's transits (red), its siblings' (blue); grey: gaps; orange marks: cadences the quality mask dropped (${c.flagged.length}); drag to zoom</span></h3><div id="p-lc"></div></div>
       <div class="plot"><h3>Fold <span class="note" id="foldnote"></span></h3><div id="p-fold"></div></div>
       <div class="plot"><h3>Odd (blue) and even (orange) transits</h3><div id="p-oddeven"></div></div>
       <div class="plot"><h3>Global view ${rf ? "(re-fold)" : "(as the model saw it)"}</h3><div id="p-global"></div></div>
@@ -304,6 +307,13 @@ function drawLightCurve(curve) {
         }
       };
       ctx.save();
+      // Cadences the quality mask dropped: short orange marks along the bottom.
+      ctx.fillStyle = "rgba(230,120,0,0.7)";
+      const bottom = top + u.bbox.height;
+      for (const t of c.flagged) {
+        if (t < t0 || t > t1) continue;
+        ctx.fillRect(u.valToPos(t, "x", true), bottom - 6, 1, 6);
+      }
       for (const s of c.siblings) if (s.id !== c.id) mark(s.period, s.epoch, "#36c");
       mark(f.period, f.epoch, "#d22");
       ctx.restore();
