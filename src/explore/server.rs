@@ -64,6 +64,7 @@ pub fn router(ex: Shared) -> Router {
         .route("/api/queue", get(queue))
         .route("/api/candidate", get(candidate))
         .route("/api/warm", get(warm))
+        .route("/api/flagged", get(flagged))
         .route("/api/curve", get(curve))
         .route("/api/refold", get(refold))
         .route("/api/sky", get(sky))
@@ -248,8 +249,6 @@ struct Candidate {
     curve: Curve,
     span: (f64, f64),
     gaps: Vec<(f64, f64)>,
-    /// Times of the cadences the run's quality mask dropped.
-    flagged: Vec<f64>,
     fold: Fold,
     /// The views the classifier scored, as the run kept them.
     views: Option<(Vec<f32>, Vec<f32>)>,
@@ -296,7 +295,6 @@ async fn candidate(
             curve: star::curve(&s.flat, first, last, CURVE_POINTS),
             span: (first, last),
             gaps: star::gaps(&s.flat, run.options.detrend.break_tolerance_days),
-            flagged: s.flagged.clone(),
             fold,
             views: run.views_of(row).map(|(g, l)| (g.to_vec(), l.to_vec())),
             periodogram: run.overviews.get(&row.target_id).cloned(),
@@ -321,6 +319,20 @@ async fn warm(State(ex): State<Shared>, Query(q): Query<IdQuery>) -> Result<Stat
         let (k, row) = lookup(&ex, &q.id)?;
         ex.star(k, &row.target_id)?;
         Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// Times of the cadences the run's quality mask dropped from a candidate's star (the page
+/// asks after drawing: it reads the files again).
+async fn flagged(
+    State(ex): State<Shared>,
+    Query(q): Query<IdQuery>,
+) -> Result<Json<Vec<f64>>, ApiError> {
+    blocking(move || {
+        let (k, row) = lookup(&ex, &q.id)?;
+        let s = ex.star(k, &row.target_id)?;
+        Ok(Json(star::flagged(&ex.runs[k], &s)))
     })
     .await
 }

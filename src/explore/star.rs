@@ -18,8 +18,9 @@ pub struct Star {
     pub target_id: String,
     /// The detrended light curve the search and the views saw.
     pub flat: Series,
-    /// Times of the cadences the quality mask dropped.
-    pub flagged: Vec<f64>,
+    /// Times of the cadences read (before detrending), and the files they came from.
+    pub kept: Vec<f64>,
+    pub files: String,
     pub time_system: String,
 }
 
@@ -39,15 +40,18 @@ pub fn load(run: &Run, target: &str) -> Result<Star> {
     let flat = pipeline::masked_detrend(&lc.series(), &signals, &run.options.detrend)?;
     Ok(Star {
         target_id: target.to_string(),
-        flagged: flagged(run, &run.source_files(first), target, &lc.series().time),
+        kept: lc.series().time,
+        files: run.source_files(first),
         flat,
         time_system: first.time_system.clone(),
     })
 }
 
-/// Times of the cadences the run's quality mask dropped: the files read again with no mask,
-/// less the times kept (empty when nothing was dropped or the files cannot be read again).
-fn flagged(run: &Run, files: &str, target: &str, kept: &[f64]) -> Vec<f64> {
+/// Times of the cadences the run's quality mask dropped from `star`: its files read again
+/// with no mask, less the times kept (empty when nothing was dropped or the files cannot be
+/// read again).
+pub fn flagged(run: &Run, star: &Star) -> Vec<f64> {
+    let (files, target, kept) = (&star.files, &star.target_id, &star.kept);
     let all = crate::io::ReadOptions {
         quality: crate::io::QualityMask::None,
         ..run.options.read

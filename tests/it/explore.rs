@@ -182,7 +182,8 @@ fn explore_answers_the_queue_every_candidate_and_a_refold() {
         assert_eq!(views[1].as_array().unwrap().len(), 61);
         assert!(c["periodogram"][0].as_array().unwrap().len() > 100, "{id}");
         assert!(c["curve"]["t"].as_array().unwrap().len() > 100);
-        assert!(c["flagged"].is_array(), "{id}");
+        let flagged = get_json(&format!("{}/api/flagged?id={}", s.url, enc(id)));
+        assert!(flagged.is_array(), "{id}");
     }
     // A stretch of light curve holds only its own points.
     let c = get_json(&format!("{}/api/candidate?id={}", s.url, enc(&ids[0])));

@@ -26,9 +26,10 @@ async function api(path, opts) {
   return body;
 }
 
+// The runs' own problems (unreadable files) stay; a message of the moment comes after them.
 function showProblem(msg) {
-  const p = $("problems");
-  p.textContent = msg ? msg : "";
+  const lasting = state.q ? state.q.problems : [];
+  $("problems").textContent = [...lasting, ...(msg ? [msg] : [])].join("\n");
 }
 
 // ---- the URL hash ----------------------------------------------------------------------
@@ -180,7 +181,14 @@ async function openCandidate(id, refoldPeriod, replace) {
     renderRows();
     renderCandidate();
     writeHash(replace);
-    // Have the server read the next candidate's star meanwhile.
+    // The cadences the quality mask dropped (the server reads the files again), then the
+    // next candidate's star read ahead.
+    api(`/api/flagged?id=${encodeURIComponent(id)}`).then((times) => {
+      if (state.cand !== c) return;
+      c.flagged = times;
+      if ($("nflagged")) $("nflagged").textContent = times.length;
+      if (state.lc) state.lc.redraw();
+    }).catch(() => {});
     const next = state.order[state.pos + 1];
     if (next !== undefined) fetch(`/api/warm?id=${encodeURIComponent(state.q.id[next])}`).catch(() => {});
     if (refoldPeriod) await doRefold(refoldPeriod);
@@ -228,7 +236,7 @@ function renderCandidate() {
       <button data-v="">clear</button></div>
     ${rf ? `<div class="refold" id="refoldbox">Re-folded at <b>${fmt(rf.fold.period, 6)} d</b> (${rf.periods} trial periods, ${rf.engine}, ${fmt(rf.ms, 0)} ms): depth ${fmt(rf.fold.depth_ppm, 0)} ppm, SNR ${fmt(rf.fold.depth_snr, 1)}, score <b>${fmt(rf.score, 3)}</b> (${rf.model}). Esc: back to the candidate.</div>` : ""}
     <div class="plots">
-      <div class="plot wide"><h3>Light curve (detrended) <span class="note">ticks: this signal's transits (red), its siblings' (blue); grey: gaps; orange marks: cadences the quality mask dropped (${c.flagged.length}); drag to zoom</span></h3><div id="p-lc"></div></div>
+      <div class="plot wide"><h3>Light curve (detrended) <span class="note">ticks: this signal's transits (red), its siblings' (blue); grey: gaps; orange marks: cadences the quality mask dropped (<span id="nflagged">${c.flagged ? c.flagged.length : "…"}</span>); drag to zoom</span></h3><div id="p-lc"></div></div>
       <div class="plot"><h3>Fold <span class="note" id="foldnote"></span></h3><div id="p-fold"></div></div>
       <div class="plot"><h3>Odd (blue) and even (orange) transits</h3><div id="p-oddeven"></div></div>
       <div class="plot"><h3>Global view ${rf ? "(re-fold)" : "(as the model saw it)"}</h3><div id="p-global"></div></div>
@@ -310,7 +318,7 @@ function drawLightCurve(curve) {
       // Cadences the quality mask dropped: short orange marks along the bottom.
       ctx.fillStyle = "rgba(230,120,0,0.7)";
       const bottom = top + u.bbox.height;
-      for (const t of c.flagged) {
+      for (const t of c.flagged || []) {
         if (t < t0 || t > t1) continue;
         ctx.fillRect(u.valToPos(t, "x", true), bottom - 6, 1, 6);
       }
@@ -649,7 +657,7 @@ async function start() {
     return;
   }
   $("runs").textContent = state.q.runs.map((r) => `${r.dir} (${r.state}, ${r.candidates} candidates, ${r.model})`).join(" · ");
-  showProblem(state.q.problems.join("\n"));
+  showProblem("");
   $("table-head").innerHTML = COLS.map(([name, key]) => `<span data-key="${key || ""}">${name}</span>`).join("");
   for (const s of $("table-head").children) {
     s.onclick = () => { const o = HEAD_ORDER[s.dataset.key]; if (o) { $("order").value = o; applyOrder(); writeHash(true); } };
