@@ -54,21 +54,48 @@ pub struct Run {
 /// Reads a run folder; `labels` overrides the verdict log's place (default
 /// `DIR/verdicts.csv`). Fails only when the folder holds no catalogue at all.
 pub fn load(dir: &Path, labels: Option<&Path>) -> Result<Run> {
-    let cands = dir.join("candidates.csv");
-    if !cands.is_file() {
-        return Err(Error::file(
-            dir,
-            "has no candidates.csv: not a screen output folder (or no batch has finished yet)",
-        ));
-    }
     let mut run = Run {
         dir: dir.to_path_buf(),
         state: "unknown".into(),
         labels: labels.map_or_else(|| dir.join(verdicts::VERDICTS), Path::to_path_buf),
         ..Default::default()
     };
-    run.candidates = io::read_csv_rows(&cands)?;
     read_run_json(&mut run);
+    let cands = dir.join("candidates.csv");
+    let finished = finished_batches(dir);
+    if run.state == "running" || !cands.is_file() {
+        // A screen still at work: the batches it has finished (their parts are written
+        // whole, the status part last), ranked as the screen will rank them.
+        if finished.is_empty() && !cands.is_file() {
+            return Err(Error::file(
+                dir,
+                "has no candidates.csv and no finished batch: not a screen output folder, or a screen that has not finished a batch yet",
+            ));
+        }
+        for part in &finished {
+            match io::read_csv_rows::<Row>(&part_of(part, "candidates.csv")) {
+                Ok(rows) => run.candidates.extend(rows),
+                Err(e) => run.problems.push(e.to_string()),
+            }
+        }
+        run.candidates.sort_by(|a, b| {
+            let s = |r: &Row| {
+                r.score
+                    .filter(|s| s.is_finite())
+                    .unwrap_or(f64::NEG_INFINITY)
+            };
+            s(b).total_cmp(&s(a))
+                .then_with(|| a.target_id.cmp(&b.target_id))
+                .then_with(|| a.planet.cmp(&b.planet))
+        });
+        run.problems.push(format!(
+            "{}: the screen is still running; {} finished batch(es) shown",
+            dir.display(),
+            finished.len()
+        ));
+    } else {
+        run.candidates = io::read_csv_rows(&cands)?;
+    }
     let singles = dir.join("single_events.csv");
     if singles.is_file() {
         match io::read_csv_rows(&singles) {
@@ -79,6 +106,26 @@ pub fn load(dir: &Path, labels: Option<&Path>) -> Result<Run> {
     read_overviews(&mut run);
     read_views(&mut run);
     Ok(run)
+}
+
+/// The status parts of a run's finished batches (`parts/NNNNNN.status.csv`), in order.
+fn finished_batches(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir.join("parts")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".status.csv"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The part of kind `kind` (`candidates.csv`, `views.tfrecord`) of the batch whose status
+/// part is `status`.
+fn part_of(status: &Path, kind: &str) -> PathBuf {
+    let name = status.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    status.with_file_name(name.replace("status.csv", kind))
 }
 
 fn read_run_json(run: &mut Run) {
@@ -140,15 +187,27 @@ fn read_overviews(run: &mut Run) {
 }
 
 fn read_views(run: &mut Run) {
-    let path = run.dir.join(RUN_VIEWS);
-    if !path.is_file() || std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+    let whole = run.dir.join(RUN_VIEWS);
+    let paths: Vec<PathBuf> = if whole.is_file() && run.state != "running" {
+        vec![whole]
+    } else {
+        finished_batches(&run.dir)
+            .iter()
+            .map(|p| part_of(p, RUN_VIEWS))
+            .collect()
+    };
+    let paths: Vec<PathBuf> = paths
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+        .collect();
+    if paths.is_empty() {
         return;
     }
     let schema = Schema {
         star: "star_id".into(),
         ..Schema::yu2019(&[])
     };
-    match Dataset::from_tfrecords(&[path], &schema, true) {
+    match Dataset::from_tfrecords(&paths, &schema, true) {
         Ok((data, bad)) => {
             run.problems.extend(bad.iter().map(|e| e.to_string()));
             for e in data.examples {

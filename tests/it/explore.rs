@@ -346,6 +346,41 @@ fn a_missing_or_malformed_file_is_a_message_not_a_crash() {
 }
 
 #[test]
+fn a_run_still_being_written_shows_its_finished_batches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_copy(tmp.path());
+    let n = catalogue_rows(&run);
+    // As a screen at work leaves it: parts only, run.json saying so.
+    std::fs::remove_file(run.join("candidates.csv")).unwrap();
+    std::fs::remove_file(run.join("views.tfrecord")).unwrap();
+    let json = std::fs::read_to_string(run.join("run.json")).unwrap();
+    std::fs::write(
+        run.join("run.json"),
+        json.replace("\"complete\"", "\"running\""),
+    )
+    .unwrap();
+    let s = serve(&[run.to_str().unwrap()]);
+    let q = get_json(&format!("{}/api/queue", s.url));
+    assert_eq!(ids(&q).len(), n);
+    assert!(q["problems"].to_string().contains("still running"), "{q}");
+    let scores: Vec<f64> = q["score"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NEG_INFINITY))
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    let c = get_json(&format!("{}/api/candidate?id={}", s.url, enc(&ids(&q)[0])));
+    assert!(c["views"].is_array());
+    // An empty folder is refused with the reason.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = exoscreen(&["explore", empty.to_str().unwrap(), "--port", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no finished batch"), "{}", stderr(&o));
+}
+
+#[test]
 fn train_learns_from_a_vetted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let run = run_copy(tmp.path());
