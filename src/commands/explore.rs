@@ -31,13 +31,24 @@ pub struct ExploreArgs {
     /// Name written beside each verdict.
     #[arg(long, default_value = "")]
     pub vetter: String,
-    /// Model that scores re-folds (default: the shipped model, which screens by default).
+    /// Model that scores re-folds (default: the one the first run was scored with, else the
+    /// shipped model).
     #[arg(long)]
     pub model: Option<PathBuf>,
 }
 
+/// The model folder the first run was scored with, when `run.json` names one that exists
+/// (a trained folder; the shipped model is named, not a folder).
+fn run_model(runs: &[PathBuf]) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(runs.first()?.join("run.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let dir = PathBuf::from(json.get("model")?.as_str()?);
+    dir.join("config.json").is_file().then_some(dir)
+}
+
 pub fn run(args: ExploreArgs) -> anyhow::Result<ExitCode> {
-    let clf = Classifier::open(args.model.as_deref(), &ModelDevice::Cpu.device()?)?;
+    let model = args.model.clone().or_else(|| run_model(&args.runs));
+    let clf = Classifier::open(model.as_deref(), &ModelDevice::Cpu.device()?)?;
     let settings = Settings {
         runs: args.runs,
         labels: args.labels,

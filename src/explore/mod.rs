@@ -56,11 +56,21 @@ impl Explorer {
         if settings.runs.is_empty() {
             return Err(Error::usage("give at least one screen output folder"));
         }
-        let runs = settings
+        let mut runs = settings
             .runs
             .iter()
             .map(|d| run::load(d, settings.labels.as_deref()))
             .collect::<Result<Vec<_>>>()?;
+        for r in &mut runs {
+            if !r.model.is_empty() && r.model != clf.name {
+                r.problems.push(format!(
+                    "{} was scored by {}; re-folds here are scored by {} (explore --model DIR to choose)",
+                    r.dir.display(),
+                    r.model,
+                    clf.name
+                ));
+            }
+        }
         Ok(Explorer {
             runs,
             clf: Mutex::new(clf),
