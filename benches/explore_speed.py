@@ -90,7 +90,8 @@ def main():
         print(f"queue: {len(json.loads(body)['id'])} candidates, {t * 1e3:.0f} ms, {len(body) / 1e3:.0f} kB")
         t, body = fetch(f"{url}/api/candidate?id={q(cid)}")
         c = json.loads(body)
-        print(f"candidate {cid}, first open (read + detrend): {t * 1e3:.0f} ms round trip, "
+        print(f"candidate {cid}, first open (read + detrend): {t * 1e3:.0f} ms round trip "
+              f"(server {c['ms']:.0f} ms), "
               f"{len(body) / 1e3:.0f} kB, {c['curve']['points']} points, {len(c['fold']['transits'])} transits")
         warm = [fetch(f"{url}/api/candidate?id={q(cid)}") for _ in range(5)]
         print(f"candidate again: median {statistics.median(w[0] for w in warm) * 1e3:.0f} ms round trip "
