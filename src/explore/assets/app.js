@@ -6,6 +6,8 @@ const VERDICTS = { p: "pc", e: "eb", v: "variable", s: "systematic", o: "other",
 const LABELS = { pc: "planet candidate", eb: "eclipsing binary", variable: "variable", systematic: "systematic", other: "other", unsure: "unsure" };
 const ROW_H = 22;
 const $ = (id) => document.getElementById(id);
+// Text from the runs' files (names, ids, comments, messages) as HTML text, never markup.
+const esc = (x) => String(x ?? "").replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 const state = {
   q: null,          // the queue, column by column
@@ -125,9 +127,9 @@ function renderRows() {
   for (let p = first; p < last; p++) {
     const i = state.order[p];
     const v = verdictOf(i);
-    const known = q.known_name[i] ? `${q.known_name[i]} ${q.known_disposition[i]}` : "";
+    const known = q.known_name[i] ? esc(`${q.known_name[i]} ${q.known_disposition[i]}`) : "";
     const tag = v ? `<span class="v-${v.verdict}">${v.verdict}</span> ${known}` : known;
-    html.push(`<div class="row${p === state.pos ? " sel" : ""}" data-p="${p}"><span>${q.target_id[i]}</span><span>${q.planet[i]}</span><span>${fmt(q.period[i], 4)}</span><span>${fmt(q.depth_ppm[i], 0)}</span><span>${fmt(q.depth_snr[i], 1)}</span><span>${fmt(q.sde[i], 1)}</span><span>${q.n_transits[i]}</span><span>${fmt(q.score[i], 3)}</span><span>${tag}</span></div>`);
+    html.push(`<div class="row${p === state.pos ? " sel" : ""}" data-p="${p}"><span>${esc(q.target_id[i])}</span><span>${q.planet[i]}</span><span>${fmt(q.period[i], 4)}</span><span>${fmt(q.depth_ppm[i], 0)}</span><span>${fmt(q.depth_snr[i], 1)}</span><span>${fmt(q.sde[i], 1)}</span><span>${q.n_transits[i]}</span><span>${fmt(q.score[i], 3)}</span><span>${tag}</span></div>`);
   }
   rows.innerHTML = html.join("");
 }
@@ -164,7 +166,7 @@ function openAt(p) {
 
 async function openCandidate(id, refoldPeriod, replace) {
   const d = $("detail");
-  d.innerHTML = `<p class="hint">Loading ${id}…</p>`;
+  d.innerHTML = `<p class="hint">Loading ${esc(id)}…</p>`;
   // Until it is shown, a verdict key applies to the candidate being opened.
   state.cand = null;
   state.loading = id;
@@ -193,7 +195,7 @@ async function openCandidate(id, refoldPeriod, replace) {
     if (next !== undefined) fetch(`/api/warm?id=${encodeURIComponent(state.q.id[next])}`).catch(() => {});
     if (refoldPeriod) await doRefold(refoldPeriod);
   } catch (e) {
-    d.innerHTML = `<p class="error">${id}: ${e.message}</p>`;
+    d.innerHTML = `<p class="error">${esc(id)}: ${esc(e.message)}</p>`;
   }
 }
 
@@ -203,7 +205,7 @@ function statsTable(c) {
   const r = c.row;
   const f = fold();
   const rows = [
-    ["period", `${fmt(f.period, 6)} d`], ["epoch", `${fmt(f.epoch, 5)} ${c.time_system}`],
+    ["period", `${fmt(f.period, 6)} d`], ["epoch", `${fmt(f.epoch, 5)} ${esc(c.time_system)}`],
     ["duration", `${fmt(f.duration_hours, 2)} h`], ["depth", `${fmt(f.depth_ppm, 0)} ppm (SNR ${fmt(f.depth_snr, 1)})`],
     ["transits with data", f.transits.length], ["odd/even", `${fmt(f.odd_even_sigma, 2)} σ`],
     ["secondary", `${fmt(f.secondary_ppm, 0)} ppm (SNR ${fmt(f.secondary_snr, 1)})`],
@@ -214,7 +216,7 @@ function statsTable(c) {
       ["model shift primary / tertiary / positive", `${fmt(r.model_shift_primary_sigma, 1)} / ${fmt(r.model_shift_tertiary_sigma, 1)} / ${fmt(r.model_shift_positive_sigma, 1)} σ`],
       ["red noise", fmt(r.red_noise, 2)], ["sinusoid amplitude", `${fmt(r.harmonic_amplitude_ppm, 0)} ppm`],
       ["settled transits", r.settled_transits],
-      ["known object", r.known_name ? `${r.known_name} (${r.known_disposition}, P ${fmt(r.known_period, 4)} d, ${r.match})` : (r.match === "none" ? "none in the catalogues" : "no catalogue given")]);
+      ["known object", r.known_name ? esc(`${r.known_name} (${r.known_disposition}, P ${fmt(r.known_period, 4)} d, ${r.match})`) : (r.match === "none" ? "none in the catalogues" : "no catalogue given")]);
   }
   return `<table class="stats">${rows.map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")}</table>`;
 }
@@ -227,12 +229,12 @@ function renderCandidate() {
   const v = c.verdict && c.verdict.verdict ? c.verdict : null;
   const rf = state.refold;
   $("detail").innerHTML = `
-    <h2>${r.target_id} · planet ${r.planet} · P ${fmt(r.period, 5)} d
+    <h2>${esc(r.target_id)} · planet ${r.planet} · P ${fmt(r.period, 5)} d
       <span class="badge score">score ${fmt(r.score, 3)}</span>
-      ${r.known_name ? `<span class="badge">${r.known_name} ${r.known_disposition}</span>` : ""}
+      ${r.known_name ? `<span class="badge">${esc(r.known_name)} ${esc(r.known_disposition)}</span>` : ""}
       <span class="badge" id="vbadge">${v ? LABELS[v.verdict] : "unvetted"}</span></h2>
     <div class="verdicts">${Object.entries(VERDICTS).map(([k, name]) => `<button data-v="${name}" class="${v && v.verdict === name ? "on" : ""}">${k} ${LABELS[name]}</button>`).join("")}
-      <input id="comment" placeholder="comment (c), saved with the next verdict" value="${v ? (v.comment || "").replace(/"/g, "&quot;") : ""}">
+      <input id="comment" placeholder="comment (c), saved with the next verdict" value="${v ? esc(v.comment) : ""}">
       <button data-v="">clear</button></div>
     ${rf ? `<div class="refold" id="refoldbox">Re-folded at <b>${fmt(rf.fold.period, 6)} d</b> (${rf.periods} trial periods, ${rf.engine}, ${fmt(rf.ms, 0)} ms): depth ${fmt(rf.fold.depth_ppm, 0)} ppm, SNR ${fmt(rf.fold.depth_snr, 1)}, score <b>${fmt(rf.score, 3)}</b> (${rf.model}). Esc: back to the candidate.</div>` : ""}
     <div class="plots">
@@ -256,7 +258,7 @@ function renderCandidate() {
   drawPeriodogram();
   drawStack();
   const s = c.singles;
-  $("singles").innerHTML = s.length ? `<table class="stats"><tr><td>time</td><td>duration h</td><td>depth ppm</td><td>SNR</td><td>after gap</td><td>found by</td></tr>${s.map((e) => `<tr><td>${fmt(e.time, 4)}</td><td>${fmt(e.duration_hours, 2)}</td><td>${fmt(e.depth_ppm, 0)}</td><td>${fmt(e.depth_snr, 1)}</td><td>${e.after_gap}</td><td>${e.found_by}</td></tr>`).join("")}</table>` : `<span class="hint">none</span>`;
+  $("singles").innerHTML = s.length ? `<table class="stats"><tr><td>time</td><td>duration h</td><td>depth ppm</td><td>SNR</td><td>after gap</td><td>found by</td></tr>${s.map((e) => `<tr><td>${fmt(e.time, 4)}</td><td>${fmt(e.duration_hours, 2)}</td><td>${fmt(e.depth_ppm, 0)}</td><td>${fmt(e.depth_snr, 1)}</td><td>${e.after_gap}</td><td>${esc(e.found_by)}</td></tr>`).join("")}</table>` : `<span class="hint">none</span>`;
 }
 
 function width(id) { return Math.max(300, $(id).clientWidth || 600); }
