@@ -84,9 +84,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     print_classes(&truth, &found);
     print_top(&truth, &found);
     println!(
-        "\nreport: {}\nvet the candidates in the browser: exoscreen explore {}\ndemo finished in {:.1} s",
+        "\nreport: {}\ndemo finished in {:.1} s",
         out.join("report").join("index.html").display(),
-        out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(code)

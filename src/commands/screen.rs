@@ -288,6 +288,10 @@ fn print_outcome(
             out.join("known_planets.csv").display()
         );
     }
+    println!(
+        "vet the candidates in the browser: exoscreen explore {}",
+        out.display()
+    );
 }
 
 pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
