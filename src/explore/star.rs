@@ -89,7 +89,8 @@ pub struct Curve {
 /// The points of `s` with `t0 <= t <= t1`, thinned to about `max`.
 pub fn curve(s: &Series, t0: f64, t1: f64, max: usize) -> Curve {
     let a = s.time.partition_point(|&t| t < t0);
-    let b = s.time.partition_point(|&t| t <= t1);
+    // An empty window (t1 before t0, or not a number) gives no points.
+    let b = s.time.partition_point(|&t| t <= t1).max(a);
     let (time, flux) = (&s.time[a..b], &s.flux[a..b]);
     let points = time.len();
     if points <= max.max(2) {
@@ -187,6 +188,13 @@ const ORBIT_BINS: usize = 400;
 
 /// Folds `s` on a signal (period, epoch, duration in days).
 pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
+    if !(period.is_finite() && period > 0.0 && duration.is_finite() && duration > 0.0)
+        || !epoch.is_finite()
+    {
+        return Err(Error::invalid(format!(
+            "cannot fold at period {period} d, epoch {epoch}, duration {duration} d"
+        )));
+    }
     let lc = Prepared::new(s)?;
     let v = stats::vet(&lc, period, epoch, duration);
     let transits: Vec<Transit> = v
@@ -387,6 +395,9 @@ mod tests {
         let w = curve(&s, 10.0, 12.0, 10_000);
         assert!(w.t.first().unwrap() >= &10.0 && w.t.last().unwrap() <= &12.0);
         assert_eq!(w.points, 101);
+        // A window backwards or not a number: nothing, and no panic.
+        assert_eq!(curve(&s, 12.0, 10.0, 100).points, 0);
+        assert_eq!(curve(&s, f64::NAN, f64::NAN, 100).points, 0);
     }
 
     #[test]
@@ -403,5 +414,8 @@ mod tests {
         }
         assert!(f.transit.contains(&32));
         assert_eq!(gaps(&s, 0.5), Vec::<(f64, f64)>::new());
+        // A catalogue row with a broken signal: an error, not a panic or an endless fold.
+        assert!(fold(&s, (0.0, 1.5, 0.1)).is_err());
+        assert!(fold(&s, (3.0, f64::NAN, 0.1)).is_err());
     }
 }
