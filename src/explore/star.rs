@@ -188,9 +188,12 @@ const ORBIT_BINS: usize = 400;
 
 /// Folds `s` on a signal (period, epoch, duration in days).
 pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
-    if !(period.is_finite() && period > 0.0 && duration.is_finite() && duration > 0.0)
-        || !epoch.is_finite()
-    {
+    let valid = period.is_finite()
+        && period > 0.0
+        && duration.is_finite()
+        && duration > 0.0
+        && epoch.is_finite();
+    if !valid {
         return Err(Error::invalid(format!(
             "cannot fold at period {period} d, epoch {epoch}, duration {duration} d"
         )));
