@@ -75,6 +75,22 @@ impl Row {
     }
 }
 
+/// Ranks rows as `screen` and `merge` write them: by score, highest first (rows without a
+/// finite score last), ties by target and planet.
+pub fn rank(rows: &mut [Row]) {
+    let score = |r: &Row| {
+        r.score
+            .filter(|s| s.is_finite())
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    rows.sort_by(|a, b| {
+        score(b)
+            .total_cmp(&score(a))
+            .then_with(|| a.target_id.cmp(&b.target_id))
+            .then_with(|| a.planet.cmp(&b.planet))
+    });
+}
+
 /// The catalogue row of a candidate; `scored` is the classifier's (score, model name),
 /// `known` the catalogue of known objects to cross-match against.
 pub fn row<'a>(

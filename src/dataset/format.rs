@@ -51,6 +51,29 @@ pub const SCALAR_ALIASES: [&[(&str, f64)]; 8] = [
 /// candidate's, which finds its row and its verdict).
 pub const RUN_VIEWS: &str = "views.tfrecord";
 
+/// Reads screen runs' views files ([`RUN_VIEWS`] or their batch parts), unlabelled; empty
+/// files (a batch without a candidate) hold none. With `skip_bad`, records that cannot be
+/// read are left out and returned in the second list.
+pub fn read_run_views(
+    paths: &[std::path::PathBuf],
+    skip_bad: bool,
+) -> Result<(Vec<Example>, Vec<Error>)> {
+    let paths: Vec<std::path::PathBuf> = paths
+        .iter()
+        .filter(|p| std::fs::metadata(p).map_or(true, |m| m.len() > 0))
+        .cloned()
+        .collect();
+    if paths.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let schema = Schema {
+        star: "star_id".into(),
+        ..Schema::yu2019(&[])
+    };
+    let (data, bad) = super::Dataset::from_tfrecords(&paths, &schema, skip_bad)?;
+    Ok((data.examples, bad))
+}
+
 /// Writes examples in this format.
 pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
     let records: Vec<Vec<u8>> = examples

@@ -128,19 +128,7 @@ pub fn from_vetted_run(dir: &Path, labels: Option<&Path>, positive: &[String]) -
         Path::to_path_buf,
     );
     let verdicts = crate::io::verdicts::read(&log)?;
-    let views_path = dir.join(super::format::RUN_VIEWS);
-    let schema = super::Schema {
-        star: "star_id".into(),
-        ..super::Schema::yu2019(&[])
-    };
-    let views = match std::fs::metadata(&views_path) {
-        Ok(m) if m.len() == 0 => Vec::new(),
-        _ => {
-            Dataset::from_tfrecords(&[views_path], &schema, false)?
-                .0
-                .examples
-        }
-    };
+    let (views, _) = super::format::read_run_views(&[dir.join(super::format::RUN_VIEWS)], false)?;
     let mut built = Built::default();
     for p in &verdicts.problems {
         built

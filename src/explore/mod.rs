@@ -43,8 +43,6 @@ pub struct Explorer {
     pub clf: Mutex<Classifier>,
     pub engine: CpuEngine,
     pub vetter: String,
-    /// Serialises appends to verdict logs from this process (the log's lock guards others).
-    pub write: Mutex<()>,
     cache: Mutex<Vec<(String, Arc<star::Star>)>>,
     /// The sky map's targets, read from the files' headers on first request.
     pub sky: std::sync::OnceLock<Vec<server::SkyTarget>>,
@@ -76,7 +74,6 @@ impl Explorer {
             clf: Mutex::new(clf),
             engine: CpuEngine::default(),
             vetter: settings.vetter.clone(),
-            write: Mutex::new(()),
             cache: Mutex::new(Vec::new()),
             sky: std::sync::OnceLock::new(),
         })

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::catalogue::{Row, SingleEventRow};
-use crate::dataset::{format::RUN_VIEWS, Dataset, Schema};
+use crate::dataset::format::{read_run_views, RUN_VIEWS};
 use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
 use crate::io::{self, verdicts, ReadOptions};
@@ -78,16 +78,7 @@ pub fn load(dir: &Path, labels: Option<&Path>) -> Result<Run> {
                 Err(e) => run.problems.push(e.to_string()),
             }
         }
-        run.candidates.sort_by(|a, b| {
-            let s = |r: &Row| {
-                r.score
-                    .filter(|s| s.is_finite())
-                    .unwrap_or(f64::NEG_INFINITY)
-            };
-            s(b).total_cmp(&s(a))
-                .then_with(|| a.target_id.cmp(&b.target_id))
-                .then_with(|| a.planet.cmp(&b.planet))
-        });
+        crate::catalogue::rank(&mut run.candidates);
         run.problems.push(format!(
             "{}: the screen is still running; {} finished batch(es) shown",
             dir.display(),
@@ -196,21 +187,12 @@ fn read_views(run: &mut Run) {
             .map(|p| part_of(p, RUN_VIEWS))
             .collect()
     };
-    let paths: Vec<PathBuf> = paths
-        .into_iter()
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
-        .collect();
-    if paths.is_empty() {
-        return;
-    }
-    let schema = Schema {
-        star: "star_id".into(),
-        ..Schema::yu2019(&[])
-    };
-    match Dataset::from_tfrecords(&paths, &schema, true) {
-        Ok((data, bad)) => {
+    // Parts of batches still being written may not exist yet.
+    let paths: Vec<PathBuf> = paths.into_iter().filter(|p| p.is_file()).collect();
+    match read_run_views(&paths, true) {
+        Ok((examples, bad)) => {
             run.problems.extend(bad.iter().map(|e| e.to_string()));
-            for e in data.examples {
+            for e in examples {
                 run.views
                     .entry(e.star)
                     .or_default()

@@ -254,7 +254,6 @@ struct Candidate {
     views: Option<(Vec<f32>, Vec<f32>)>,
     periodogram: Option<(Vec<f64>, Vec<f64>)>,
     singles: Vec<SingleEventRow>,
-    verdict: Option<VerdictRow>,
     /// Server time for this answer, milliseconds.
     ms: f64,
 }
@@ -276,7 +275,6 @@ async fn candidate(
             _ => return Err(Error::invalid("the light curve is empty").into()),
         };
         let fold = star::fold(&s.flat, (row.period, row.epoch, row.duration_hours / 24.0))?;
-        let verdict = run_verdicts(&ex, k).0.remove(&q.id);
         Ok(Json(Candidate {
             id: q.id.clone(),
             run: run.dir.display().to_string(),
@@ -304,7 +302,6 @@ async fn candidate(
                 .filter(|e| e.target_id == row.target_id)
                 .cloned()
                 .collect(),
-            verdict,
             row: row.clone(),
             ms: t0.elapsed().as_secs_f64() * 1e3,
         }))
@@ -484,10 +481,6 @@ async fn set_verdict(
             comment: v.comment,
             vetter: ex.vetter.clone(),
         };
-        let _guard = ex
-            .write
-            .lock()
-            .map_err(|_| Error::invalid("the verdict writer was poisoned"))?;
         verdicts::append(&ex.runs[k].labels, &entry)?;
         Ok(Json(entry))
     })

@@ -37,10 +37,11 @@ pub fn load(run: &Run, target: &str) -> Result<Star> {
         .iter()
         .map(|r| (r.period, r.epoch, r.duration_hours / 24.0))
         .collect();
-    let flat = pipeline::masked_detrend(&lc.series(), &signals, &run.options.detrend)?;
+    let raw = lc.series();
+    let flat = pipeline::masked_detrend(&raw, &signals, &run.options.detrend)?;
     Ok(Star {
         target_id: target.to_string(),
-        kept: lc.series().time,
+        kept: raw.time,
         files: run.source_files(first),
         flat,
         time_system: first.time_system.clone(),
@@ -161,8 +162,7 @@ pub struct Transit {
 
 /// A signal folded for the page: the points within three durations of mid-transit (hours
 /// from it, flux in ppm, and which transit each belongs to, an index into `transits`), the
-/// same about phase 0.5 (secondary eclipse), the whole orbit in `orbit_bins` median bins, and
-/// the search's statistics.
+/// same about phase 0.5 (secondary eclipse), and the search's statistics.
 #[derive(Debug, Clone, Serialize)]
 pub struct Fold {
     pub period: f64,
@@ -179,12 +179,7 @@ pub struct Fold {
     pub transit: Vec<u32>,
     pub secondary_dt_hours: Vec<f32>,
     pub secondary_flux_ppm: Vec<f32>,
-    pub orbit_phase: Vec<f32>,
-    pub orbit_ppm: Vec<f32>,
 }
-
-/// Points of one orbit's median bins.
-const ORBIT_BINS: usize = 400;
 
 /// Folds `s` on a signal (period, epoch, duration in days).
 pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
@@ -229,14 +224,9 @@ pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
         transit: Vec::new(),
         secondary_dt_hours: Vec::new(),
         secondary_flux_ppm: Vec::new(),
-        orbit_phase: Vec::new(),
-        orbit_ppm: Vec::new(),
     };
-    let mut bins: Vec<Vec<f64>> = vec![Vec::new(); ORBIT_BINS];
     for (&t, &f) in s.time.iter().zip(&s.flux) {
         let phase = ((t - epoch) / period + 0.5).rem_euclid(1.0) - 0.5;
-        let b = (((phase + 0.5) * ORBIT_BINS as f64) as usize).min(ORBIT_BINS - 1);
-        bins[b].push(f);
         let dt = phase * period;
         if dt.abs() <= window {
             let mid = t - dt;
@@ -260,13 +250,6 @@ pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
             let signed = ((t - epoch) / period).rem_euclid(1.0) - 0.5;
             out.secondary_dt_hours.push((signed * period * 24.0) as f32);
             out.secondary_flux_ppm.push(ppm(f));
-        }
-    }
-    for (b, mut vals) in bins.into_iter().enumerate() {
-        if let Some(m) = crate::robust::median_in_place(&mut vals) {
-            out.orbit_phase
-                .push(((b as f64 + 0.5) / ORBIT_BINS as f64 - 0.5) as f32);
-            out.orbit_ppm.push(ppm(m));
         }
     }
     Ok(out)

@@ -34,15 +34,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [
-        Verdict::Pc,
-        Verdict::Eb,
-        Verdict::Variable,
-        Verdict::Systematic,
-        Verdict::Other,
-        Verdict::Unsure,
-    ];
-
     /// The disposition a dataset built from verdicts gives (`None`: not a label).
     pub fn disposition(self) -> Option<&'static str> {
         match self {
@@ -52,17 +43,6 @@ impl Verdict {
             Verdict::Systematic => Some("SYS"),
             Verdict::Other => Some("OTHER"),
             Verdict::Unsure => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Pc => "pc",
-            Verdict::Eb => "eb",
-            Verdict::Variable => "variable",
-            Verdict::Systematic => "systematic",
-            Verdict::Other => "other",
-            Verdict::Unsure => "unsure",
         }
     }
 }

@@ -739,17 +739,7 @@ pub fn combine(
 ) -> Result<Combined> {
     let single_events = combine_singles(single_files, out)?;
     let mut cands: Vec<catalogue::Row> = read_parts(candidate_files)?;
-    let score = |r: &catalogue::Row| {
-        r.score
-            .filter(|s| s.is_finite())
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    cands.sort_by(|a, b| {
-        score(b)
-            .total_cmp(&score(a))
-            .then_with(|| a.target_id.cmp(&b.target_id))
-            .then_with(|| a.planet.cmp(&b.planet))
-    });
+    catalogue::rank(&mut cands);
     io::write_csv_table(&out.join("candidates.csv"), &cands)?;
     let mut status: Vec<StatusRow> = read_parts(status_files)?;
     status.extend_from_slice(extra_status);
