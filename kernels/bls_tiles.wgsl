@@ -1,16 +1,18 @@
 // Binned box-least-squares, one workgroup per (star, trial period).
 //
-// The host prepends two constants: `WG` (invocations per workgroup, a power of two) and
-// `TILE` (phase bins held in workgroup memory, a multiple of `WG`).
+// The host prepends two constants, `WG` (invocations per workgroup, a power of two) and
+// `TILE` (phase bins held in workgroup memory, a multiple of `WG`), and one of the two
+// `mul_hi` functions of `kernels/mul_hi_*.wgsl` (64-bit integers where the adapter has them,
+// 32-bit emulation elsewhere; both give the same bits).
 //
 // Phases are computed in integers: times are ticks (u32) of a star's span / 2^32 and each
 // trial's frequency is a 64-bit fixed-point number of cycles per tick, so the fractional
 // phase (in 2^-32 cycles) and the bin are exact for the quantised times; four years of
 // Kepler data bin as the CPU engine's f64 does, which f32 phases could not.
 //
-// For its trial the workgroup derives the boxes from the star's duration list (length
-// `k = round(d / bin)` bins, start stride `max(k / oversample, 1)`, repeated lengths skipped),
-// then walks the phase axis in tiles of `TILE` bins. For each tile it
+// A trial names its boxes' lengths in bins in the host's table `boxes` (rounded in f64 by
+// the host exactly as the CPU engine rounds them; start stride `max(k / oversample, 1)`).
+// The workgroup walks the phase axis in tiles of `TILE` bins. For each tile it
 //   1. reads all of the star's points cooperatively (consecutive invocations read consecutive
 //      points) and adds the fixed-point weight and weighted flux of those that fall in the
 //      tile to a workgroup-memory histogram with integer atomics (exact and order-free, so
@@ -21,8 +23,12 @@
 //   3. scores every box starting in the tile, spread over the invocations, each keeping its
 //      best.
 // The invocations' bests are then reduced (highest power; ties to the shorter box, then the
-// earlier start, as the CPU engine's scan order) and written as one record per trial.
-// Fixed-point sums are bounded on the host so that no prefix sum can overflow an i32.
+// earlier start, as the CPU engine's scan order) and written as one record per trial, with
+// `second`: the highest power of any box whose sums differ from the winner's. The power is
+// f32; the host ranks in f64, so when `second` comes within rounding of the winner the host
+// refits that trial itself, and the result is the CPU engine's to the bit.
+// Fixed-point sums are bounded on the host so that no prefix sum can overflow an i32, and
+// the host checks every index the kernel derives (so it runs without runtime checks).
 
 struct Params {
     n_trials: u32,
@@ -34,23 +40,21 @@ struct Params {
 struct Star {
     offset: u32,   // first point
     count: u32,    // points
-    dur_off: u32,  // first duration in `durations`
     oversample: u32,
+    _pad: u32,
     sum_w: f32,    // totals of the fixed-point values, weights scaled to a mean of 1
     sum_wy: f32,
     unit_w: f32,   // value of one fixed-point step, in the same scaled units
     unit_wy: f32,
-    span: f32,     // days covered by the 2^32 time ticks
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 struct Trial {
-    star_dur: u32, // star index << 6 | leading durations tried
+    star: u32,
     m: u32,        // bins per period
     f_hi: u32,     // frequency in cycles per tick, 64-bit fixed point (2^-64 cycles)
     f_lo: u32,
+    box_off: u32,  // first box length in `boxes`
+    n_box: u32,    // distinct box lengths, ascending
 }
 
 struct Best {
@@ -59,7 +63,7 @@ struct Best {
     n: u32,
     w_in: i32,
     wy_in: i32,
-    _pad: u32,
+    second: f32,   // best power of a box with other sums (-1 for none)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -73,10 +77,8 @@ struct Point {
 @group(0) @binding(1) var<storage, read> points: array<Point>;
 @group(0) @binding(2) var<storage, read> stars: array<Star>;
 @group(0) @binding(3) var<storage, read> trials: array<Trial>;
-@group(0) @binding(4) var<storage, read> durations: array<f32>;
+@group(0) @binding(4) var<storage, read> boxes: array<u32>;
 @group(0) @binding(5) var<storage, read_write> results: array<Best>;
-
-const MAX_BOXES: u32 = 32u;
 
 var<workgroup> hist_w: array<atomic<i32>, TILE>;
 var<workgroup> hist_wy: array<atomic<i32>, TILE>;
@@ -86,16 +88,6 @@ var<workgroup> red_p: array<f32, WG>;
 var<workgroup> red_k: array<u32, WG>;
 var<workgroup> red_n: array<u32, WG>;
 var<workgroup> trial_id: u32;
-
-// High 32 bits of the 64-bit product a * b.
-fn mul_hi(a: u32, b: u32) -> u32 {
-    let a0 = a & 0xffffu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xffffu;
-    let b1 = b >> 16u;
-    let mid = ((a0 * b0) >> 16u) + ((a1 * b0) & 0xffffu) + a0 * b1;
-    return a1 * b1 + ((a1 * b0) >> 16u) + (mid >> 16u);
-}
 
 // Inclusive prefix sum over the first `len` bins of the tile.
 fn prefix_sums(lid: u32, len: u32) {
@@ -157,26 +149,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         return;
     }
     let tr = trials[i];
-    let star = stars[tr.star_dur >> 6u];
-    let n_dur = tr.star_dur & 63u;
+    let star = stars[tr.star];
     let m = tr.m;
-    let bins_per_day = f32(m) * (f32(tr.f_hi) + f32(tr.f_lo) * 2.3283064e-10) / star.span;
-
-    // Boxes: distinct lengths in bins with their start strides.
-    var ks: array<u32, MAX_BOXES>;
-    var strides: array<u32, MAX_BOXES>;
-    var n_box = 0u;
     var k_max = 1u;
-    for (var d = 0u; d < min(n_dur, MAX_BOXES); d = d + 1u) {
-        // floor(x + 0.5): the host's rounding (half away from zero), not WGSL's half-to-even.
-        let k = clamp(u32(floor(durations[star.dur_off + d] * bins_per_day + 0.5)), 1u, m);
-        if (n_box > 0u && ks[n_box - 1u] == k) {
-            continue;
-        }
-        ks[n_box] = k;
-        strides[n_box] = max(k / star.oversample, 1u);
-        n_box = n_box + 1u;
-        k_max = max(k_max, k);
+    for (var bx = 0u; bx < tr.n_box; bx = bx + 1u) {
+        k_max = max(k_max, boxes[tr.box_off + bx]);
     }
 
     var best_p = -1.0;
@@ -184,6 +161,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var best_n = 0u;
     var best_w = 0;
     var best_wy = 0;
+    var best_s = -1.0;
     let starts_per_tile = TILE - k_max;
     let end = star.offset + star.count;
     for (var s0 = 0u; s0 < m; s0 = s0 + starts_per_tile) {
@@ -215,9 +193,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         workgroupBarrier();
         prefix_sums(lid, len);
 
-        for (var bx = 0u; bx < n_box; bx = bx + 1u) {
-            let k = ks[bx];
-            let stride = strides[bx];
+        for (var bx = 0u; bx < tr.n_box; bx = bx + 1u) {
+            let k = boxes[tr.box_off + bx];
+            let stride = max(k / star.oversample, 1u);
             let first = (s0 + stride - 1u) / stride;
             for (var n = (first + lid) * stride; n < s1; n = n + WG * stride) {
                 let r = n - s0;
@@ -241,12 +219,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                 } else {
                     power = num / (sqrt(w_in) * sqrt(w_out * star.sum_w));
                 }
+                let other = cw != best_w || cwy != best_wy;
                 if (better(power, k, n, best_p, best_k, best_n)) {
+                    if (other) {
+                        best_s = max(best_s, best_p);
+                    }
                     best_p = power;
                     best_k = k;
                     best_n = n;
                     best_w = cw;
                     best_wy = cwy;
+                } else if (other) {
+                    best_s = max(best_s, power);
                 }
             }
         }
@@ -273,7 +257,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
         workgroupBarrier();
     }
+    // The runner-up: each invocation's best if its sums differ from the winner's, and its
+    // own runner-up; reduced by maximum in the power array.
+    let win_p = red_p[0];
+    let win_k = red_k[0];
+    let win_n = red_n[0];
+    let win_w = red_w[0];
+    let win_wy = red_wy[0];
+    workgroupBarrier();
+    var s = best_s;
+    if (best_w != win_w || best_wy != win_wy) {
+        s = max(s, best_p);
+    }
+    red_p[lid] = s;
+    workgroupBarrier();
+    for (var off = WG / 2u; off > 0u; off = off >> 1u) {
+        if (lid < off) {
+            red_p[lid] = max(red_p[lid], red_p[lid + off]);
+        }
+        workgroupBarrier();
+    }
     if (lid == 0u) {
-        results[i] = Best(red_p[0], red_k[0], red_n[0], red_w[0], red_wy[0], 0u);
+        results[i] = Best(win_p, win_k, win_n, win_w, win_wy, red_p[0]);
     }
 }

@@ -196,7 +196,7 @@ pub fn fit_period(
     s: &mut Scratch,
 ) -> BoxFit {
     let period = grid.periods[index];
-    let (m, bw) = grid.bins(index);
+    let (m, _) = grid.bins(index);
     grid.box_bins(index, &mut s.boxes);
     let boxes = &s.boxes;
     let k_max = boxes.iter().map(|b| b.0).max().unwrap_or(1) as usize;
@@ -231,15 +231,28 @@ pub fn fit_period(
     let Some((k, n)) = best else {
         return BoxFit::default();
     };
-    let ku = k as usize;
-    let (w_in, wy_in) = unpack(s.bins[n + ku] - s.bins[n]);
-    let (w_in, wy_in) = star.q.real(w_in, wy_in);
-    let (sum_w, sum_wy) = star.q.totals();
+    let (w_in, wy_in) = unpack(s.bins[n + k as usize] - s.bins[n]);
+    fit_box(&star.q, grid, index, (k, n), (w_in, wy_in), objective)
+}
+
+/// The f64 fit of box `(k bins, start bin n)` at period `index` from its in-transit sums in
+/// steps: both engines end here, so a box chosen alike is reported alike to the bit.
+pub fn fit_box(
+    q: &Quantized,
+    grid: &Grid,
+    index: usize,
+    (k, n): (u32, usize),
+    (w_steps, wy_steps): (i64, i64),
+    objective: Objective,
+) -> BoxFit {
+    let (_, bw) = grid.bins(index);
+    let (w_in, wy_in) = q.real(w_steps, wy_steps);
+    let (sum_w, sum_wy) = q.totals();
     let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
         return BoxFit::default();
     };
     fit.duration = f64::from(k) * bw;
-    fit.phase_time = ((n as f64 + 0.5 * f64::from(k)) * bw).rem_euclid(period);
+    fit.phase_time = ((n as f64 + 0.5 * f64::from(k)) * bw).rem_euclid(grid.periods[index]);
     fit
 }
 

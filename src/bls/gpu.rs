@@ -1,43 +1,57 @@
 //! The GPU engine: the binned BLS of [`crate::bls`] as a WGSL compute kernel
 //! (`kernels/bls_tiles.wgsl`) run through wgpu on any adapter (Vulkan, Metal, DX12, or
-//! Mesa's lavapipe on the CPU).
+//! Mesa's lavapipe on the CPU), giving the CPU engine's periodograms to the bit.
 //!
 //! One workgroup searches one (star, trial period): it folds the star's points, read
 //! cooperatively, into a phase histogram in workgroup memory with integer atomics, takes
 //! prefix sums and scores every box in parallel, and writes the best box (see the kernel's
 //! header). Periods with more bins than workgroup memory holds are walked in tiles, so no
 //! scratch memory outside the workgroup is needed. Many stars share a dispatch: their points
-//! are packed into one buffer with offsets. Per trial the host streams only a 16-byte record
-//! (star, bins, 1/period, durations tried); the boxes are derived on the GPU from the star's
-//! duration list. Trials go out in chunks sized from the adapter's limits, with three chunks
-//! in flight: while the GPU runs one, the host writes the next and rescores the last.
+//! are packed into one buffer with offsets. Per trial the host streams a 24-byte record
+//! (star, bins, 1/period, its box lengths in a table the host builds once per grid, in f64
+//! as the CPU engine rounds them). Trials go out in chunks sized from the adapter's limits,
+//! with three chunks in flight: while the GPU runs one, the host writes the next and rescores
+//! the last, in parallel.
 //!
 //! Conditioning: times are integer ticks since the star's first point (2^32 ticks over the
 //! baseline, 0.03 s for four years) and each trial's frequency is 64-bit fixed point, so
-//! phases are exact integer arithmetic (f32 phases put ~1 % of a 4-year star's points in a
-//! neighbouring bin at short periods); weights and weighted fluxes are fixed-point integers scaled per star so that no
-//! sum can overflow, which makes the sums exact and independent of the order of the atomics.
-//! The best box of each trial is rescored on the host in f64 with the CPU engine's formulas.
+//! phases are exact integer arithmetic; weights and weighted fluxes are fixed-point integers
+//! scaled per star so that no sum can overflow, which makes the sums exact and independent of
+//! the order of the atomics ([`super::fixed`]).
+//!
+//! Identity with the CPU engine: the kernel ranks boxes by f32 power, the CPU by f64. The
+//! kernel also returns the best power of any box with other sums; unless that runner-up is
+//! clearly below the winner ([`AMBIGUOUS`]), the host refits the trial with the CPU engine's
+//! own code. Every fit is then computed in f64 from the same integer sums by
+//! [`cpu::fit_box`], so both engines report the same numbers.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 use wgpu::util::DeviceExt;
 
+use super::cpu::{self, Scratch};
 use super::fixed::{self, Point, Quantized};
-use super::{score, BoxFit, Engine, Job, Objective, Periodogram};
+use super::{BoxFit, Engine, Job, Objective, Periodogram};
 use crate::error::{Error, Result};
 
 const KERNEL: &str = include_str!("../../kernels/bls_tiles.wgsl");
+const MUL_HI_U64: &str = include_str!("../../kernels/mul_hi_u64.wgsl");
+const MUL_HI_U32: &str = include_str!("../../kernels/mul_hi_u32.wgsl");
 /// Largest workgroup asked for (fewer where the adapter allows fewer).
 const MAX_WORKGROUP: u32 = 256;
-/// Most distinct box lengths per trial (the kernel's `MAX_BOXES`).
-pub const MAX_BOXES: usize = 32;
 /// Trials per submitted chunk (short enough for display drivers' watchdogs, long enough to
 /// fill a large GPU: an H200 holds ~2,000 workgroups of 256 at once).
 const CHUNK_TRIALS: usize = 1 << 16;
 /// Chunks in flight at once.
 const IN_FLIGHT: usize = 3;
+/// Relative margin within which the kernel's f32 ranking of two boxes is not trusted. The
+/// f32 power of a box is within ~1e-6 of its value unless its depth is near zero; a trial
+/// whose runner-up comes within this margin of its winner is refitted on the host.
+pub const AMBIGUOUS: f32 = 1e-4;
 /// Mesa's llvmpipe (lavapipe) silently ends a shader's loops after 65,535 iterations in all
 /// (`LP_MAX_TGSI_LOOP_ITERATIONS`, shared by every loop of an invocation). On such an
 /// adapter a trial whose per-invocation loop count could come near it is refused, not
@@ -59,25 +73,25 @@ pub struct Params {
 pub struct GpuStar {
     pub offset: u32,
     pub count: u32,
-    pub dur_off: u32,
     pub oversample: u32,
+    pub _pad: u32,
     pub sum_w: f32,
     pub sum_wy: f32,
     pub unit_w: f32,
     pub unit_wy: f32,
-    pub span: f32,
-    pub _pad: [u32; 3],
 }
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Default)]
 pub struct GpuTrial {
-    /// Star index << 6 | durations tried.
-    pub star_dur: u32,
+    pub star: u32,
     pub m: u32,
     /// Frequency in cycles per time tick, 64-bit fixed point (units of 2^-64 cycles).
     pub f_hi: u32,
     pub f_lo: u32,
+    /// First box length in the box table, and how many.
+    pub box_off: u32,
+    pub n_box: u32,
 }
 
 #[repr(C)]
@@ -88,7 +102,44 @@ pub struct GpuBest {
     pub n: u32,
     pub w_in: i32,
     pub wy_in: i32,
-    pub _pad: u32,
+    /// Best power of a box whose sums differ from the winner's (-1 for none).
+    pub second: f32,
+}
+
+/// How the kernel is compiled. Every choice gives the same bits; they differ in work per
+/// point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelOptions {
+    /// The phase's 32x32->64-bit multiplies in the adapter's 64-bit integers (wgpu's
+    /// `SHADER_INT64`) rather than emulated from 16-bit halves.
+    pub int64: bool,
+    /// wgpu's runtime checks in the shader (bounds, loop bounding). Off, the host has checked
+    /// every index the kernel derives.
+    pub runtime_checks: bool,
+    /// wgpu's zeroing of workgroup memory before every workgroup (the kernel zeroes its own
+    /// histogram per tile, so this is work done twice).
+    pub zero_workgroup_memory: bool,
+}
+
+impl KernelOptions {
+    /// The least work the adapter allows.
+    pub fn fastest(adapter: &wgpu::Adapter) -> Self {
+        KernelOptions {
+            int64: adapter.features().contains(wgpu::Features::SHADER_INT64),
+            runtime_checks: false,
+            zero_workgroup_memory: false,
+        }
+    }
+
+    /// The kernel as it was compiled before these options: emulated multiplies, wgpu's
+    /// runtime checks and zeroing (for measuring each step).
+    pub fn checked() -> Self {
+        KernelOptions {
+            int64: false,
+            runtime_checks: true,
+            zero_workgroup_memory: true,
+        }
+    }
 }
 
 /// A storage buffer that is reused and grown (to the next power of two) when too small.
@@ -131,24 +182,29 @@ struct ChunkSlots {
 struct Buffers {
     points: Slot,
     stars: Slot,
-    durations: Slot,
+    boxes: Slot,
     chunks: Vec<ChunkSlots>,
 }
 
 /// Box-least-squares on a wgpu adapter.
 pub struct GpuEngine {
+    adapter: wgpu::Adapter,
     device: wgpu::Device,
     queue: wgpu::Queue,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
+    options: KernelOptions,
     /// Invocations per workgroup and phase bins per tile, as compiled into the kernel.
     workgroup: u32,
     tile: u32,
     /// Trials per submitted chunk.
     chunk_trials: usize,
     buffers: Mutex<Buffers>,
+    /// Trials run, and those refitted on the host (see [`AMBIGUOUS`]).
+    trials_run: AtomicU64,
+    trials_refitted: AtomicU64,
 }
 
 /// Workgroup size and tile bins for the adapter's limits: the largest power-of-two
@@ -168,22 +224,33 @@ pub fn kernel_shape(limits: &wgpu::Limits) -> (u32, u32) {
 }
 
 impl GpuEngine {
-    /// Finds an adapter (`WGPU_BACKEND` narrows the backends) and builds the pipeline.
+    /// Finds an adapter (`WGPU_BACKEND` narrows the backends) and builds the pipeline with
+    /// the least work the adapter allows.
     pub fn new() -> Result<Self> {
+        let adapter = Self::adapter()?;
+        Self::from_adapter(&adapter)
+    }
+
+    /// The adapter [`GpuEngine::new`] takes.
+    pub fn adapter() -> Result<wgpu::Adapter> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
             force_fallback_adapter: false,
             compatible_surface: None,
             apply_limit_buckets: false,
         }))
-        .map_err(|e| Error::Gpu(format!("no adapter: {e}")))?;
-        Self::from_adapter(&adapter)
+        .map_err(|e| Error::Gpu(format!("no adapter: {e}")))
     }
 
     /// Builds the engine on a given adapter (tests and callers may pick their own).
     pub fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
+        Self::with_options(adapter, KernelOptions::fastest(adapter))
+    }
+
+    /// Builds the engine with the kernel compiled as `options` say.
+    pub fn with_options(adapter: &wgpu::Adapter, options: KernelOptions) -> Result<Self> {
         let info = adapter.get_info();
         let limits = adapter.limits();
         let (workgroup, tile) = kernel_shape(&limits);
@@ -193,18 +260,47 @@ impl GpuEngine {
                 info.name, limits.max_compute_workgroup_storage_size
             )));
         }
+        let int64 = wgpu::Features::SHADER_INT64;
+        if options.int64 && !adapter.features().contains(int64) {
+            return Err(Error::Gpu(format!(
+                "{} has no 64-bit integers in shaders",
+                info.name
+            )));
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("exoscreen-bls"),
-            required_features: wgpu::Features::empty(),
+            required_features: if options.int64 {
+                int64
+            } else {
+                wgpu::Features::empty()
+            },
             required_limits: limits.clone(),
             ..Default::default()
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", info.name)))?;
-        let source = format!("const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\n{KERNEL}");
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        let mul_hi = if options.int64 { MUL_HI_U64 } else { MUL_HI_U32 };
+        let source =
+            format!("const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\n{mul_hi}\n{KERNEL}");
+        let descriptor = wgpu::ShaderModuleDescriptor {
             label: Some("bls_tiles"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+        };
+        let module = if options.runtime_checks {
+            device.create_shader_module(descriptor)
+        } else {
+            // SAFETY: every index the kernel reads is in bounds and every loop ends, for any
+            // input the host lets through: points, stars and box lengths are addressed
+            // through offsets and counts the host wrote from the buffers it uploads
+            // (`run_group`), trials beyond the dispatch return at once, histogram and
+            // reduction indices are bounded by `TILE` and `WG` (a box never spans more than
+            // a tile: `plan`), and every loop counts up to a bound fixed before it starts.
+            unsafe {
+                device.create_shader_module_trusted(
+                    descriptor,
+                    wgpu::ShaderRuntimeChecks::unchecked(),
+                )
+            }
+        };
         let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::COMPUTE,
@@ -237,7 +333,10 @@ impl GpuEngine {
             layout: Some(&pipeline_layout),
             module: &module,
             entry_point: Some("main"),
-            compilation_options: Default::default(),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                zero_initialize_workgroup_memory: options.zero_workgroup_memory,
+                ..Default::default()
+            },
             cache: None,
         });
         use wgpu::BufferUsages as U;
@@ -252,21 +351,30 @@ impl GpuEngine {
         let buffers = Buffers {
             points: Slot::new("points", storage_in),
             stars: Slot::new("stars", storage_in),
-            durations: Slot::new("durations", storage_in),
+            boxes: Slot::new("boxes", storage_in),
             chunks,
         };
         Ok(GpuEngine {
+            adapter: adapter.clone(),
             device,
             queue,
             pipeline,
             layout,
             info,
             limits,
+            options,
             workgroup,
             tile,
             chunk_trials: CHUNK_TRIALS,
             buffers: Mutex::new(buffers),
+            trials_run: AtomicU64::new(0),
+            trials_refitted: AtomicU64::new(0),
         })
+    }
+
+    /// The engine on the same adapter with the kernel compiled as `options` say.
+    pub fn rebuilt(&self, options: KernelOptions) -> Result<Self> {
+        Self::with_options(&self.adapter, options)
     }
 
     /// Submits at most `n` trials at a time (default 65,536); tests use small chunks to
@@ -281,9 +389,28 @@ impl GpuEngine {
         self.info.device_type != wgpu::DeviceType::Cpu
     }
 
+    /// The adapter: name, driver and driver details.
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.info
+    }
+
+    /// How the kernel was compiled.
+    pub fn options(&self) -> KernelOptions {
+        self.options
+    }
+
     /// Invocations per workgroup and phase bins per tile.
     pub fn shape(&self) -> (u32, u32) {
         (self.workgroup, self.tile)
+    }
+
+    /// Trials run so far, and how many of them the host refitted because the kernel's f32
+    /// ranking was too close to call.
+    pub fn trial_counts(&self) -> (u64, u64) {
+        (
+            self.trials_run.load(Ordering::Relaxed),
+            self.trials_refitted.load(Ordering::Relaxed),
+        )
     }
 
     fn max_binding(&self) -> u64 {
@@ -304,38 +431,48 @@ pub fn loop_iterations(n_points: u64, m: u64, k_max: u64, n_box: u64, wg: u64, t
         + 3 * tile.div_ceil(wg)
         + log_wg
         + n_box * (1 + per_tile.div_ceil(wg));
-    n_box + tiles * per + log_wg
+    n_box + tiles * per + 2 * log_wg
 }
 
-/// A job conditioned for the kernel.
+/// A job conditioned for the kernel: the star's description and its integers (kept for
+/// refits on the host).
 struct Packed {
     star: GpuStar,
     q: Quantized,
+    /// The CPU engine's form of the star, built at the first refit.
+    cpu: OnceLock<cpu::Packed>,
 }
 
 /// Appends a job's points to `points` and describes the star.
-fn pack(job: &Job<'_>, points: &mut Vec<Point>, dur_off: u32) -> Result<Packed> {
-    let mut q = Quantized::new(job.lc)?;
+fn pack(job: &Job<'_>, q: Quantized, points: &mut Vec<Point>) -> Packed {
     let offset = points.len() as u32;
-    points.append(&mut q.points);
+    points.extend_from_slice(&q.points);
     // The kernel works in weights scaled to a mean of 1 (f32 would overflow on the squares
     // of real inverse variances); the host rescores in real units.
     let (sum_w, sum_wy) = q.totals();
-    Ok(Packed {
+    Packed {
         star: GpuStar {
             offset,
             count: job.lc.len() as u32,
-            dur_off,
             oversample: job.grid.oversample,
+            _pad: 0,
             sum_w: (sum_w / q.mean_w) as f32,
             sum_wy: (sum_wy / q.mean_w) as f32,
             unit_w: (q.unit_w / q.mean_w) as f32,
             unit_wy: (q.unit_wy / q.mean_w) as f32,
-            span: q.span as f32,
-            _pad: [0; 3],
         },
         q,
-    })
+        cpu: OnceLock::new(),
+    }
+}
+
+/// A grid's box lengths for the kernel: runs of consecutive periods that try the same
+/// lengths, each run's lengths once in `table`.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    /// (first period of the run, first length in `table`, lengths).
+    runs: Vec<(usize, u32, u32)>,
+    table: Vec<u32>,
 }
 
 impl Engine for GpuEngine {
@@ -349,7 +486,7 @@ impl Engine for GpuEngine {
     }
 
     fn periodograms(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
-        let max_points = (self.max_binding() / 16) as usize;
+        let max_points = (self.max_binding() / std::mem::size_of::<Point>() as u64) as usize;
         let mut out = Vec::with_capacity(jobs.len());
         // Group jobs so their packed points fit one binding.
         let mut start = 0;
@@ -372,34 +509,37 @@ impl Engine for GpuEngine {
     }
 }
 
-/// A submitted chunk: its first trial (job, period) and trial count, and its submission.
+/// A submitted chunk: the (job, period) of each of its trials, and its submission.
 struct InFlight {
-    job: usize,
-    period: usize,
-    n: usize,
+    ids: Vec<(u32, u32)>,
     slot: usize,
     submission: wgpu::SubmissionIndex,
-    mapped: std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
+    mapped: Mapped,
+}
+
+/// A group of jobs ready to dispatch: points, stars and box lengths uploaded, and each job's
+/// plan (by index into `plans`, with its offset into the uploaded table).
+struct Uploaded {
+    packed: Vec<Packed>,
+    plans: Vec<Plan>,
+    plan_of: Vec<(usize, u32)>,
+    buffers: [wgpu::Buffer; 3],
 }
 
 impl GpuEngine {
-    /// Checks what the kernel cannot do for a job: too many box lengths, a box longer than
-    /// a tile, or (on llvmpipe) a trial beyond the emulator's loop budget.
-    fn check(&self, job: &Job<'_>) -> Result<()> {
+    /// The box lengths of every period of a grid as the CPU engine rounds them, checked
+    /// against what the kernel can do: a box longer than a tile, or (on llvmpipe) a trial
+    /// beyond the emulator's loop budget, is refused.
+    fn plan(&self, job: &Job<'_>) -> Result<Plan> {
         let g = job.grid;
-        if g.durations.len() > MAX_BOXES {
-            return Err(Error::Gpu(format!(
-                "the GPU engine tries at most {MAX_BOXES} durations, got {}",
-                g.durations.len()
-            )));
-        }
         let (wg, tile) = (u64::from(self.workgroup), u64::from(self.tile));
+        let mut plan = Plan::default();
         let mut boxes = Vec::new();
+        let mut last: Vec<u32> = Vec::new();
         for i in 0..g.len() {
             let (m, _) = g.bins(i);
             g.box_bins(i, &mut boxes);
-            // The kernel rounds in f32: allow one bin more than the host's rounding.
-            let k_max = boxes.iter().map(|b| u64::from(b.0)).max().unwrap_or(1) + 1;
+            let k_max = boxes.iter().map(|b| u64::from(b.0)).max().unwrap_or(1);
             if k_max + 1 >= tile {
                 return Err(Error::Gpu(format!(
                     "at period {} d a box spans {k_max} bins, more than a tile of {tile} bins holds; use fewer bins per duration (oversample)",
@@ -422,90 +562,115 @@ impl GpuEngine {
                     )));
                 }
             }
+            if i == 0 || !boxes.iter().map(|b| b.0).eq(last.iter().copied()) {
+                last.clear();
+                last.extend(boxes.iter().map(|b| b.0));
+                plan.runs
+                    .push((i, plan.table.len() as u32, last.len() as u32));
+                plan.table.extend_from_slice(&last);
+            }
         }
-        Ok(())
+        Ok(plan)
     }
 
-    fn run_group(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
-        let mut points: Vec<Point> = Vec::with_capacity(jobs.iter().map(|j| j.lc.len()).sum());
-        if jobs.len() >= 1 << 26 {
-            return Err(Error::Gpu(
-                "too many stars in one call (at most 2^26)".into(),
-            ));
+    /// Conditions and uploads a group of jobs: in parallel over jobs, once per distinct grid.
+    fn upload(&self, jobs: &[Job<'_>], bufs: &mut Buffers) -> Result<Uploaded> {
+        if jobs.len() >= 1 << 31 {
+            return Err(Error::Gpu("too many stars in one call".into()));
         }
-        let mut durations: Vec<f32> = Vec::new();
-        let mut packed = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            self.check(job)?;
-            packed.push(pack(job, &mut points, durations.len() as u32)?);
-            durations.extend(job.grid.durations.iter().map(|&d| d as f32));
+        // One plan per distinct grid (jobs of one call often share theirs).
+        let mut grid_index: HashMap<*const super::Grid, usize> = HashMap::new();
+        let mut distinct: Vec<&Job<'_>> = Vec::new();
+        let job_grid: Vec<usize> = jobs
+            .iter()
+            .map(|j| {
+                *grid_index.entry(j.grid as *const _).or_insert_with(|| {
+                    distinct.push(j);
+                    distinct.len() - 1
+                })
+            })
+            .collect();
+        let plans: Vec<Plan> = distinct
+            .par_iter()
+            .map(|j| self.plan(j))
+            .collect::<Result<_>>()?;
+        let mut table: Vec<u32> = Vec::new();
+        let mut base = Vec::with_capacity(plans.len());
+        for p in &plans {
+            base.push(u32::try_from(table.len()).map_err(|_| {
+                Error::Gpu("too many distinct box lengths in one call".into())
+            })?);
+            table.extend_from_slice(&p.table);
         }
+        let plan_of = job_grid.iter().map(|&g| (g, base[g])).collect();
+        let quantized: Vec<Quantized> = jobs
+            .par_iter()
+            .map(|j| Quantized::new(j.lc))
+            .collect::<Result<_>>()?;
+        let mut points: Vec<Point> = Vec::with_capacity(quantized.iter().map(|q| q.points.len()).sum());
+        let packed: Vec<Packed> = jobs
+            .iter()
+            .zip(quantized)
+            .map(|(job, q)| pack(job, q, &mut points))
+            .collect();
         let stars: Vec<GpuStar> = packed.iter().map(|p| p.star).collect();
-        let mut bufs = self
-            .buffers
-            .lock()
-            .map_err(|_| Error::Gpu("engine state poisoned".into()))?;
         let upload = |slot: &mut Slot, bytes: &[u8]| {
             let b = slot.ensure(&self.device, bytes.len() as u64);
             self.queue.write_buffer(&b, 0, bytes);
             b
         };
-        let pts_buf = upload(&mut bufs.points, bytemuck::cast_slice(&points));
-        let star_buf = upload(&mut bufs.stars, bytemuck::cast_slice(&stars));
-        let dur_buf = upload(&mut bufs.durations, bytemuck::cast_slice(&durations));
-        drop(points);
+        let buffers = [
+            upload(&mut bufs.points, bytemuck::cast_slice(&points)),
+            upload(&mut bufs.stars, bytemuck::cast_slice(&stars)),
+            upload(&mut bufs.boxes, bytemuck::cast_slice(&table)),
+        ];
+        Ok(Uploaded {
+            packed,
+            plans,
+            plan_of,
+            buffers,
+        })
+    }
 
+    fn run_group(&self, jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
+        let mut bufs = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Gpu("engine state poisoned".into()))?;
+        let up = self.upload(jobs, &mut bufs)?;
         let mut fits: Vec<Vec<BoxFit>> = jobs
             .iter()
             .map(|j| Vec::with_capacity(j.grid.len()))
             .collect();
-        let mut trials: Vec<GpuTrial> = Vec::with_capacity(self.chunk_trials);
         let mut queue: std::collections::VecDeque<InFlight> = Default::default();
-        let (mut job, mut period, mut chunk) = (0usize, 0usize, 0usize);
-        while job < jobs.len() {
-            // Trial records of the next chunk, from (job, period) on.
-            let first = (job, period);
-            trials.clear();
-            while trials.len() < self.chunk_trials && job < jobs.len() {
-                let g = jobs[job].grid;
-                let (m, _) = g.bins(period);
-                let f = fixed::frequency(g.periods[period], packed[job].q.span);
-                let (f_hi, f_lo) = ((f >> 32) as u32, f as u32);
-                trials.push(GpuTrial {
-                    star_dur: (job as u32) << 6 | g.n_durations[period],
-                    m: m as u32,
-                    f_hi,
-                    f_lo,
-                });
-                period += 1;
-                if period == g.len() {
-                    (job, period) = (job + 1, 0);
-                }
+        let mut trials = TrialWalk::new(jobs, &up);
+        let mut records: Vec<GpuTrial> = Vec::with_capacity(self.chunk_trials);
+        let mut chunk = 0usize;
+        loop {
+            let mut ids = Vec::with_capacity(self.chunk_trials);
+            records.clear();
+            trials.fill(self.chunk_trials, &mut records, &mut ids);
+            if records.is_empty() {
+                break;
             }
             let slot = chunk % IN_FLIGHT;
             if queue.len() == IN_FLIGHT {
                 let done = queue.pop_front().expect("queue is full");
-                self.collect(&mut bufs, done, jobs, &packed, objective, &mut fits)?;
+                self.collect(&mut bufs, done, jobs, &up, objective, &mut fits)?;
             }
-            let sub = self.submit(
-                &mut bufs,
-                slot,
-                &trials,
-                [&pts_buf, &star_buf, &dur_buf],
-                objective,
-            )?;
+            let (submission, mapped) =
+                self.submit(&mut bufs, slot, &records, &up.buffers, objective, true)?;
+            let mapped = mapped.ok_or_else(|| Error::Gpu("no readback".into()))?;
             queue.push_back(InFlight {
-                job: first.0,
-                period: first.1,
-                n: trials.len(),
+                ids,
                 slot,
-                submission: sub.0,
-                mapped: sub.1,
+                submission,
+                mapped,
             });
             chunk += 1;
         }
         while let Some(done) = queue.pop_front() {
-            self.collect(&mut bufs, done, jobs, &packed, objective, &mut fits)?;
+            self.collect(&mut bufs, done, jobs, &up, objective, &mut fits)?;
         }
         drop(bufs);
         Ok(jobs
@@ -515,20 +680,60 @@ impl GpuEngine {
             .collect())
     }
 
-    /// Writes a chunk's trials, dispatches it, copies its results for reading back and asks
-    /// for the readback to be mapped when the GPU is done.
-    #[allow(clippy::type_complexity)]
+    /// Times the kernel alone over every trial of `jobs`: the records are written first,
+    /// then every chunk is dispatched and waited for with nothing read back or rescored.
+    /// Seconds.
+    pub fn time_kernel(&self, jobs: &[Job<'_>], objective: Objective) -> Result<f64> {
+        let mut bufs = self
+            .buffers
+            .lock()
+            .map_err(|_| Error::Gpu("engine state poisoned".into()))?;
+        let up = self.upload(jobs, &mut bufs)?;
+        let mut trials = TrialWalk::new(jobs, &up);
+        let mut chunks = Vec::new();
+        loop {
+            let (mut records, mut ids) = (Vec::new(), Vec::new());
+            trials.fill(self.chunk_trials, &mut records, &mut ids);
+            if records.is_empty() {
+                break;
+            }
+            chunks.push(records);
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        let start = std::time::Instant::now();
+        let mut last = None;
+        for (c, records) in chunks.iter().enumerate() {
+            // The result slots are reused and never read back.
+            let slot = c % IN_FLIGHT;
+            last = Some(
+                self.submit(&mut bufs, slot, records, &up.buffers, objective, false)?
+                    .0,
+            );
+        }
+        if let Some(submission) = last {
+            self.device
+                .poll(wgpu::PollType::Wait {
+                    submission_index: Some(submission),
+                    timeout: None,
+                })
+                .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
+        }
+        Ok(start.elapsed().as_secs_f64())
+    }
+
+    /// Writes a chunk's trials and dispatches it; with `read_back`, copies its results for
+    /// reading and asks for the copy to be mapped when the GPU is done.
     fn submit(
         &self,
         bufs: &mut Buffers,
         slot: usize,
         trials: &[GpuTrial],
-        [pts, stars, durations]: [&wgpu::Buffer; 3],
+        inputs: &[wgpu::Buffer; 3],
         objective: Objective,
-    ) -> Result<(
-        wgpu::SubmissionIndex,
-        std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
-    )> {
+        read_back: bool,
+    ) -> Result<(wgpu::SubmissionIndex, Option<Mapped>)> {
         let n = trials.len();
         let max_x = self.limits.max_compute_workgroups_per_dimension.max(1);
         let gx = (n as u32).min(max_x);
@@ -550,18 +755,20 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::UNIFORM,
             });
         let c = &mut bufs.chunks[slot];
-        let trial_buf = c.trials.ensure(&self.device, (n * 16) as u64);
+        let trial_buf = c
+            .trials
+            .ensure(&self.device, std::mem::size_of_val(trials) as u64);
         self.queue
             .write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
         let result_bytes = (n * std::mem::size_of::<GpuBest>()) as u64;
         let results = c.results.ensure(&self.device, result_bytes);
-        let readback = c.readback.ensure(&self.device, result_bytes);
+        let [pts, stars, boxes] = inputs;
         let resources = [
             params_buf.as_entire_binding(),
             pts.as_entire_binding(),
             stars.as_entire_binding(),
             trial_buf.as_entire_binding(),
-            durations.as_entire_binding(),
+            boxes.as_entire_binding(),
             results.as_entire_binding(),
         ];
         let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
@@ -589,24 +796,31 @@ impl GpuEngine {
             pass.set_bind_group(0, &bind, &[]);
             pass.dispatch_workgroups(gx, gy, 1);
         }
-        enc.copy_buffer_to_buffer(&results, 0, &readback, 0, result_bytes);
+        let readback = read_back.then(|| c.readback.ensure(&self.device, result_bytes));
+        if let Some(readback) = &readback {
+            enc.copy_buffer_to_buffer(&results, 0, readback, 0, result_bytes);
+        }
         let submission = self.queue.submit([enc.finish()]);
-        let (tx, rx) = std::sync::mpsc::channel();
-        readback
-            .slice(..result_bytes)
-            .map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-        Ok((submission, rx))
+        let mapped = readback.map(|readback| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            readback
+                .slice(..result_bytes)
+                .map_async(wgpu::MapMode::Read, move |r| {
+                    let _ = tx.send(r);
+                });
+            rx
+        });
+        Ok((submission, mapped))
     }
 
-    /// Waits for a chunk, reads its best boxes and rescores them in f64.
+    /// Waits for a chunk, reads its best boxes and fits them in f64, in parallel; a trial
+    /// the kernel could not rank for certain is refitted by the CPU engine's code.
     fn collect(
         &self,
         bufs: &mut Buffers,
         done: InFlight,
         jobs: &[Job<'_>],
-        packed: &[Packed],
+        up: &Uploaded,
         objective: Objective,
         fits: &mut [Vec<BoxFit>],
     ) -> Result<()> {
@@ -625,43 +839,116 @@ impl GpuEngine {
             .buffer
             .clone()
             .ok_or_else(|| Error::Gpu("readback buffer missing".into()))?;
-        let bytes = (done.n * std::mem::size_of::<GpuBest>()) as u64;
-        {
+        let bytes = (done.ids.len() * std::mem::size_of::<GpuBest>()) as u64;
+        let refitted = AtomicU64::new(0);
+        let chunk: Vec<BoxFit> = {
             let view = readback
                 .slice(..bytes)
                 .get_mapped_range()
                 .map_err(|e| Error::Gpu(format!("readback mapping failed: {e}")))?;
             let bests: &[GpuBest] = bytemuck::cast_slice(&view);
-            let (mut j, mut i) = (done.job, done.period);
-            for b in bests {
-                let grid = jobs[j].grid;
-                fits[j].push(rescore(b, &packed[j], grid, i, objective));
-                i += 1;
-                if i == grid.len() {
-                    (j, i) = (j + 1, 0);
-                }
-            }
-        }
+            bests
+                .par_iter()
+                .zip(&done.ids)
+                .map_init(Scratch::default, |scratch, (b, &(j, i))| {
+                    let (j, i) = (j as usize, i as usize);
+                    let p = &up.packed[j];
+                    let grid = jobs[j].grid;
+                    if let Some(fit) = fit_certain(b, p, grid, i, objective) {
+                        return fit;
+                    }
+                    refitted.fetch_add(1, Ordering::Relaxed);
+                    let star = p.cpu.get_or_init(|| cpu::Packed::new(p.q.clone()));
+                    cpu::fit_period(star, grid, i, objective, scratch)
+                })
+                .collect()
+        };
         readback.unmap();
+        for (fit, &(j, _)) in chunk.into_iter().zip(&done.ids) {
+            fits[j as usize].push(fit);
+        }
+        self.trials_run
+            .fetch_add(done.ids.len() as u64, Ordering::Relaxed);
+        self.trials_refitted
+            .fetch_add(refitted.into_inner(), Ordering::Relaxed);
         Ok(())
     }
 }
 
-/// The f64 fit of a trial's best box (zeros when the trial found no dip).
-fn rescore(b: &GpuBest, p: &Packed, grid: &super::Grid, i: usize, objective: Objective) -> BoxFit {
-    if b.power <= 0.0 {
-        return BoxFit::default();
+type Mapped = std::sync::mpsc::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>;
+
+/// The f64 fit of a trial's winning box, when the kernel's choice is certainly the CPU
+/// engine's: a dip was found, no box with other sums comes within [`AMBIGUOUS`] of it, and
+/// the winner is a dip in f64 too.
+fn fit_certain(
+    b: &GpuBest,
+    p: &Packed,
+    grid: &super::Grid,
+    i: usize,
+    objective: Objective,
+) -> Option<BoxFit> {
+    if !(b.power > 0.0 && b.second < b.power * (1.0 - AMBIGUOUS)) {
+        return None;
     }
-    let period = grid.periods[i];
-    let (_, bw) = grid.bins(i);
-    let (sum_w, sum_wy) = p.q.totals();
-    let (w_in, wy_in) = p.q.real(i64::from(b.w_in), i64::from(b.wy_in));
-    let Some((_, mut fit)) = score(sum_w, sum_wy, w_in, wy_in, objective) else {
-        return BoxFit::default();
-    };
-    fit.duration = f64::from(b.k) * bw;
-    fit.phase_time = ((f64::from(b.n) + 0.5 * f64::from(b.k)) * bw).rem_euclid(period);
-    fit
+    let fit = cpu::fit_box(
+        &p.q,
+        grid,
+        i,
+        (b.k, b.n as usize),
+        (i64::from(b.w_in), i64::from(b.wy_in)),
+        objective,
+    );
+    (fit.power > 0.0).then_some(fit)
+}
+
+/// Walks every (job, period) of a group in order, writing trial records chunk by chunk.
+struct TrialWalk<'a, 'j> {
+    jobs: &'a [Job<'j>],
+    up: &'a Uploaded,
+    job: usize,
+    period: usize,
+    /// The run of the job's plan that `period` falls in.
+    run: usize,
+}
+
+impl<'a, 'j> TrialWalk<'a, 'j> {
+    fn new(jobs: &'a [Job<'j>], up: &'a Uploaded) -> Self {
+        TrialWalk {
+            jobs,
+            up,
+            job: 0,
+            period: 0,
+            run: 0,
+        }
+    }
+
+    /// Appends up to `n` records and their (job, period).
+    fn fill(&mut self, n: usize, records: &mut Vec<GpuTrial>, ids: &mut Vec<(u32, u32)>) {
+        while records.len() < n && self.job < self.jobs.len() {
+            let g = self.jobs[self.job].grid;
+            let (plan, base) = self.up.plan_of[self.job];
+            let runs = &self.up.plans[plan].runs;
+            while self.run + 1 < runs.len() && runs[self.run + 1].0 <= self.period {
+                self.run += 1;
+            }
+            let (_, box_off, n_box) = runs[self.run];
+            let (m, _) = g.bins(self.period);
+            let f = fixed::frequency(g.periods[self.period], self.up.packed[self.job].q.span);
+            records.push(GpuTrial {
+                star: self.job as u32,
+                m: m as u32,
+                f_hi: (f >> 32) as u32,
+                f_lo: f as u32,
+                box_off: base + box_off,
+                n_box,
+            });
+            ids.push((self.job as u32, self.period as u32));
+            self.period += 1;
+            if self.period == g.len() {
+                (self.job, self.period, self.run) = (self.job + 1, 0, 0);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -672,8 +959,8 @@ mod tests {
     fn struct_sizes_match_the_kernel() {
         assert_eq!(std::mem::size_of::<Params>(), 16);
         assert_eq!(std::mem::size_of::<Point>(), 16);
-        assert_eq!(std::mem::size_of::<GpuStar>(), 48);
-        assert_eq!(std::mem::size_of::<GpuTrial>(), 16);
+        assert_eq!(std::mem::size_of::<GpuStar>(), 32);
+        assert_eq!(std::mem::size_of::<GpuTrial>(), 24);
         assert_eq!(std::mem::size_of::<GpuBest>(), 24);
     }
 

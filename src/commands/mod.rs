@@ -7,6 +7,7 @@ mod demo;
 mod detrend;
 mod explore;
 mod export;
+mod gpu_check;
 mod inject_recover;
 mod inspect;
 mod periodogram;
@@ -77,6 +78,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Work through a screen's candidates in the browser and record verdicts.
     Explore(explore::ExploreArgs),
+    /// Check the GPU engine against the CPU engine on this machine's adapter (identical
+    /// periodograms) and measure both in point-trials per second.
+    GpuCheck(gpu_check::GpuCheckArgs),
 }
 
 /// How light-curve files are read and selected; shared by every subcommand that reads them.
@@ -212,6 +216,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calibrate(a) => classifier::run_calibrate(a),
         Command::Demo(a) => demo::run(a),
         Command::Explore(a) => explore::run(a),
+        Command::GpuCheck(a) => gpu_check::run(a),
     }
 }
 
