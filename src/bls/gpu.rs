@@ -43,6 +43,10 @@ const MUL_HI_U64: &str = include_str!("../../kernels/mul_hi_u64.wgsl");
 const MUL_HI_U32: &str = include_str!("../../kernels/mul_hi_u32.wgsl");
 /// Largest workgroup asked for (fewer where the adapter allows fewer).
 const MAX_WORKGROUP: u32 = 256;
+/// Most trials of one group: a workgroup bins each point for every trial of its group, so
+/// the star's points are read once per group (short periods fit several histograms in
+/// workgroup memory at once).
+pub const GROUP: u32 = 8;
 /// Trials per submitted chunk (short enough for display drivers' watchdogs, long enough to
 /// fill a large GPU: an H200 holds ~2,000 workgroups of 256 at once).
 const CHUNK_TRIALS: usize = 1 << 16;
@@ -62,7 +66,7 @@ pub const LLVMPIPE_LOOP_LIMIT: u64 = 65_535;
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq)]
 pub struct Params {
-    pub n_trials: u32,
+    pub n_groups: u32,
     pub objective: u32,
     pub groups_x: u32,
     pub _pad: u32,
@@ -89,9 +93,20 @@ pub struct GpuTrial {
     /// Frequency in cycles per time tick, 64-bit fixed point (units of 2^-64 cycles).
     pub f_hi: u32,
     pub f_lo: u32,
-    /// First box length in the box table, and how many.
+    /// First box length in the box table, how many, and the longest.
     pub box_off: u32,
     pub n_box: u32,
+    pub k_max: u32,
+    /// First bin of its histogram in its group's workgroup memory.
+    pub seg: u32,
+}
+
+/// Consecutive trials of one star searched by one workgroup.
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Default)]
+pub struct GpuGroup {
+    pub first: u32,
+    pub count: u32,
 }
 
 #[repr(C)]
@@ -119,6 +134,9 @@ pub struct KernelOptions {
     /// wgpu's zeroing of workgroup memory before every workgroup (the kernel zeroes its own
     /// histogram per tile, so this is work done twice).
     pub zero_workgroup_memory: bool,
+    /// Up to [`GROUP`] periods of a star binned per pass over its points, where their
+    /// histograms fit workgroup memory together (otherwise one period per workgroup).
+    pub grouped: bool,
 }
 
 impl KernelOptions {
@@ -128,16 +146,18 @@ impl KernelOptions {
             int64: adapter.features().contains(wgpu::Features::SHADER_INT64),
             runtime_checks: false,
             zero_workgroup_memory: false,
+            grouped: true,
         }
     }
 
-    /// The kernel as it was compiled before these options: emulated multiplies, wgpu's
-    /// runtime checks and zeroing (for measuring each step).
+    /// The kernel as it was before these options: emulated multiplies, wgpu's runtime
+    /// checks and zeroing, one period per workgroup (for measuring each step).
     pub fn checked() -> Self {
         KernelOptions {
             int64: false,
             runtime_checks: true,
             zero_workgroup_memory: true,
+            grouped: false,
         }
     }
 }
@@ -175,6 +195,7 @@ impl Slot {
 /// The buffers of one chunk in flight.
 struct ChunkSlots {
     trials: Slot,
+    groups: Slot,
     results: Slot,
     readback: Slot,
 }
@@ -279,8 +300,9 @@ impl GpuEngine {
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", info.name)))?;
         let mul_hi = if options.int64 { MUL_HI_U64 } else { MUL_HI_U32 };
-        let source =
-            format!("const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\n{mul_hi}\n{KERNEL}");
+        let source = format!(
+            "const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\nconst GROUP: u32 = {GROUP}u;\n{mul_hi}\n{KERNEL}"
+        );
         let descriptor = wgpu::ShaderModuleDescriptor {
             label: Some("bls_tiles"),
             source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -321,6 +343,7 @@ impl GpuEngine {
                 entry(3, read),
                 entry(4, read),
                 entry(5, wgpu::BufferBindingType::Storage { read_only: false }),
+                entry(6, read),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -344,6 +367,7 @@ impl GpuEngine {
         let chunks = (0..IN_FLIGHT)
             .map(|_| ChunkSlots {
                 trials: Slot::new("trials", storage_in),
+                groups: Slot::new("groups", storage_in),
                 results: Slot::new("results", U::STORAGE | U::COPY_SRC),
                 readback: Slot::new("readback", U::MAP_READ | U::COPY_DST),
             })
@@ -470,8 +494,8 @@ fn pack(job: &Job<'_>, q: Quantized, points: &mut Vec<Point>) -> Packed {
 /// lengths, each run's lengths once in `table`.
 #[derive(Debug, Default, PartialEq)]
 struct Plan {
-    /// (first period of the run, first length in `table`, lengths).
-    runs: Vec<(usize, u32, u32)>,
+    /// (first period of the run, first length in `table`, lengths, the longest).
+    runs: Vec<(usize, u32, u32, u32)>,
     table: Vec<u32>,
 }
 
@@ -565,8 +589,12 @@ impl GpuEngine {
             if i == 0 || !boxes.iter().map(|b| b.0).eq(last.iter().copied()) {
                 last.clear();
                 last.extend(boxes.iter().map(|b| b.0));
-                plan.runs
-                    .push((i, plan.table.len() as u32, last.len() as u32));
+                plan.runs.push((
+                    i,
+                    plan.table.len() as u32,
+                    last.len() as u32,
+                    k_max as u32,
+                ));
                 plan.table.extend_from_slice(&last);
             }
         }
@@ -643,31 +671,29 @@ impl GpuEngine {
             .map(|j| Vec::with_capacity(j.grid.len()))
             .collect();
         let mut queue: std::collections::VecDeque<InFlight> = Default::default();
-        let mut trials = TrialWalk::new(jobs, &up);
-        let mut records: Vec<GpuTrial> = Vec::with_capacity(self.chunk_trials);
-        let mut chunk = 0usize;
+        let mut walk = TrialWalk::new(self, jobs, &up);
+        let mut chunk_no = 0usize;
         loop {
-            let mut ids = Vec::with_capacity(self.chunk_trials);
-            records.clear();
-            trials.fill(self.chunk_trials, &mut records, &mut ids);
-            if records.is_empty() {
+            let mut chunk = Chunk::default();
+            walk.fill(self.chunk_trials, &mut chunk);
+            if chunk.trials.is_empty() {
                 break;
             }
-            let slot = chunk % IN_FLIGHT;
+            let slot = chunk_no % IN_FLIGHT;
             if queue.len() == IN_FLIGHT {
                 let done = queue.pop_front().expect("queue is full");
                 self.collect(&mut bufs, done, jobs, &up, objective, &mut fits)?;
             }
             let (submission, mapped) =
-                self.submit(&mut bufs, slot, &records, &up.buffers, objective, true)?;
+                self.submit(&mut bufs, slot, &chunk, &up.buffers, objective, true)?;
             let mapped = mapped.ok_or_else(|| Error::Gpu("no readback".into()))?;
             queue.push_back(InFlight {
-                ids,
+                ids: chunk.ids,
                 slot,
                 submission,
                 mapped,
             });
-            chunk += 1;
+            chunk_no += 1;
         }
         while let Some(done) = queue.pop_front() {
             self.collect(&mut bufs, done, jobs, &up, objective, &mut fits)?;
@@ -689,26 +715,26 @@ impl GpuEngine {
             .lock()
             .map_err(|_| Error::Gpu("engine state poisoned".into()))?;
         let up = self.upload(jobs, &mut bufs)?;
-        let mut trials = TrialWalk::new(jobs, &up);
+        let mut walk = TrialWalk::new(self, jobs, &up);
         let mut chunks = Vec::new();
         loop {
-            let (mut records, mut ids) = (Vec::new(), Vec::new());
-            trials.fill(self.chunk_trials, &mut records, &mut ids);
-            if records.is_empty() {
+            let mut chunk = Chunk::default();
+            walk.fill(self.chunk_trials, &mut chunk);
+            if chunk.trials.is_empty() {
                 break;
             }
-            chunks.push(records);
+            chunks.push(chunk);
         }
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the device: {e}")))?;
         let start = std::time::Instant::now();
         let mut last = None;
-        for (c, records) in chunks.iter().enumerate() {
+        for (c, chunk) in chunks.iter().enumerate() {
             // The result slots are reused and never read back.
             let slot = c % IN_FLIGHT;
             last = Some(
-                self.submit(&mut bufs, slot, records, &up.buffers, objective, false)?
+                self.submit(&mut bufs, slot, chunk, &up.buffers, objective, false)?
                     .0,
             );
         }
@@ -729,17 +755,18 @@ impl GpuEngine {
         &self,
         bufs: &mut Buffers,
         slot: usize,
-        trials: &[GpuTrial],
+        chunk: &Chunk,
         inputs: &[wgpu::Buffer; 3],
         objective: Objective,
         read_back: bool,
     ) -> Result<(wgpu::SubmissionIndex, Option<Mapped>)> {
+        let (trials, groups) = (&chunk.trials, &chunk.groups);
         let n = trials.len();
         let max_x = self.limits.max_compute_workgroups_per_dimension.max(1);
-        let gx = (n as u32).min(max_x);
-        let gy = (n as u32).div_ceil(gx);
+        let gx = (groups.len() as u32).min(max_x);
+        let gy = (groups.len() as u32).div_ceil(gx);
         let params = Params {
-            n_trials: n as u32,
+            n_groups: groups.len() as u32,
             objective: match objective {
                 Objective::Likelihood => 0,
                 Objective::Snr => 1,
@@ -757,9 +784,14 @@ impl GpuEngine {
         let c = &mut bufs.chunks[slot];
         let trial_buf = c
             .trials
-            .ensure(&self.device, std::mem::size_of_val(trials) as u64);
+            .ensure(&self.device, std::mem::size_of_val(&trials[..]) as u64);
         self.queue
             .write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
+        let group_buf = c
+            .groups
+            .ensure(&self.device, std::mem::size_of_val(&groups[..]) as u64);
+        self.queue
+            .write_buffer(&group_buf, 0, bytemuck::cast_slice(groups));
         let result_bytes = (n * std::mem::size_of::<GpuBest>()) as u64;
         let results = c.results.ensure(&self.device, result_bytes);
         let [pts, stars, boxes] = inputs;
@@ -770,6 +802,7 @@ impl GpuEngine {
             trial_buf.as_entire_binding(),
             boxes.as_entire_binding(),
             results.as_entire_binding(),
+            group_buf.as_entire_binding(),
         ];
         let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
             .into_iter()
@@ -901,10 +934,25 @@ fn fit_certain(
     (fit.power > 0.0).then_some(fit)
 }
 
-/// Walks every (job, period) of a group in order, writing trial records chunk by chunk.
+/// One submission's trial records, their groups, and each trial's (job, period).
+#[derive(Default)]
+struct Chunk {
+    trials: Vec<GpuTrial>,
+    groups: Vec<GpuGroup>,
+    ids: Vec<(u32, u32)>,
+}
+
+/// Walks every (job, period) of a call in order, writing trial records chunk by chunk and
+/// gathering consecutive trials of a star into groups whose histograms fit the tile
+/// together (within llvmpipe's loop budget on that adapter).
 struct TrialWalk<'a, 'j> {
     jobs: &'a [Job<'j>],
     up: &'a Uploaded,
+    wg: u64,
+    tile: u32,
+    group_max: u32,
+    /// The loop budget of one invocation (llvmpipe only).
+    budget: Option<u64>,
     job: usize,
     period: usize,
     /// The run of the job's plan that `period` falls in.
@@ -912,40 +960,78 @@ struct TrialWalk<'a, 'j> {
 }
 
 impl<'a, 'j> TrialWalk<'a, 'j> {
-    fn new(jobs: &'a [Job<'j>], up: &'a Uploaded) -> Self {
+    fn new(engine: &GpuEngine, jobs: &'a [Job<'j>], up: &'a Uploaded) -> Self {
         TrialWalk {
             jobs,
             up,
+            wg: u64::from(engine.workgroup),
+            tile: engine.tile,
+            group_max: if engine.options.grouped { GROUP } else { 1 },
+            budget: (!engine.is_hardware()).then_some(LLVMPIPE_LOOP_LIMIT),
             job: 0,
             period: 0,
             run: 0,
         }
     }
 
-    /// Appends up to `n` records and their (job, period).
-    fn fill(&mut self, n: usize, records: &mut Vec<GpuTrial>, ids: &mut Vec<(u32, u32)>) {
-        while records.len() < n && self.job < self.jobs.len() {
+    /// Appends up to `n` trials to the chunk, in groups.
+    fn fill(&mut self, n: usize, chunk: &mut Chunk) {
+        // The open group: its first bin free, and its loop iterations so far.
+        let mut open: Option<(u32, u64)> = None;
+        while chunk.trials.len() < n && self.job < self.jobs.len() {
             let g = self.jobs[self.job].grid;
             let (plan, base) = self.up.plan_of[self.job];
             let runs = &self.up.plans[plan].runs;
             while self.run + 1 < runs.len() && runs[self.run + 1].0 <= self.period {
                 self.run += 1;
             }
-            let (_, box_off, n_box) = runs[self.run];
+            let (_, box_off, n_box, k_max) = runs[self.run];
             let (m, _) = g.bins(self.period);
+            let m = m as u32;
             let f = fixed::frequency(g.periods[self.period], self.up.packed[self.job].q.span);
-            records.push(GpuTrial {
+            let len = m + k_max - 1;
+            let points = self.up.packed[self.job].star.count as u64;
+            // Iterations this trial adds to a group: its share of the fold, zeroing and scan,
+            // its boxes and its reduction.
+            let cost = points.div_ceil(self.wg)
+                + 3 * u64::from(len).div_ceil(self.wg)
+                + u64::from(n_box) * (1 + u64::from(m).div_ceil(self.wg))
+                + 4 * 64;
+            let seg = match open {
+                Some((free, iterations))
+                    if free + len <= self.tile
+                        && chunk.groups.last().is_some_and(|gr| gr.count < self.group_max)
+                        && self.budget.is_none_or(|b| iterations + cost <= b) =>
+                {
+                    let last = chunk.groups.last_mut().expect("an open group");
+                    last.count += 1;
+                    open = Some((free + len, iterations + cost));
+                    free
+                }
+                _ => {
+                    chunk.groups.push(GpuGroup {
+                        first: chunk.trials.len() as u32,
+                        count: 1,
+                    });
+                    open = (len <= self.tile).then_some((len, points.div_ceil(self.wg) + cost));
+                    0
+                }
+            };
+            chunk.trials.push(GpuTrial {
                 star: self.job as u32,
-                m: m as u32,
+                m,
                 f_hi: (f >> 32) as u32,
                 f_lo: f as u32,
                 box_off: base + box_off,
                 n_box,
+                k_max,
+                seg,
             });
-            ids.push((self.job as u32, self.period as u32));
+            chunk.ids.push((self.job as u32, self.period as u32));
             self.period += 1;
             if self.period == g.len() {
                 (self.job, self.period, self.run) = (self.job + 1, 0, 0);
+                open = None;
             }
         }
     }
@@ -960,7 +1046,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Params>(), 16);
         assert_eq!(std::mem::size_of::<Point>(), 16);
         assert_eq!(std::mem::size_of::<GpuStar>(), 32);
-        assert_eq!(std::mem::size_of::<GpuTrial>(), 24);
+        assert_eq!(std::mem::size_of::<GpuTrial>(), 32);
+        assert_eq!(std::mem::size_of::<GpuGroup>(), 8);
         assert_eq!(std::mem::size_of::<GpuBest>(), 24);
     }
 
