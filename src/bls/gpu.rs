@@ -135,7 +135,9 @@ pub struct KernelOptions {
     /// histogram per tile, so this is work done twice).
     pub zero_workgroup_memory: bool,
     /// Up to [`GROUP`] periods of a star binned per pass over its points, where their
-    /// histograms fit workgroup memory together (otherwise one period per workgroup).
+    /// histograms fit workgroup memory together (otherwise one period per workgroup). Each
+    /// point is read once per group instead of once per period; on llvmpipe, where reads
+    /// are cheap, grouping measured 0.91x, so CPU adapters leave it off.
     pub grouped: bool,
 }
 
@@ -146,7 +148,7 @@ impl KernelOptions {
             int64: adapter.features().contains(wgpu::Features::SHADER_INT64),
             runtime_checks: false,
             zero_workgroup_memory: false,
-            grouped: true,
+            grouped: adapter.get_info().device_type != wgpu::DeviceType::Cpu,
         }
     }
 
@@ -299,7 +301,11 @@ impl GpuEngine {
             ..Default::default()
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", info.name)))?;
-        let mul_hi = if options.int64 { MUL_HI_U64 } else { MUL_HI_U32 };
+        let mul_hi = if options.int64 {
+            MUL_HI_U64
+        } else {
+            MUL_HI_U32
+        };
         let source = format!(
             "const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\nconst GROUP: u32 = {GROUP}u;\n{mul_hi}\n{KERNEL}"
         );
@@ -589,12 +595,8 @@ impl GpuEngine {
             if i == 0 || !boxes.iter().map(|b| b.0).eq(last.iter().copied()) {
                 last.clear();
                 last.extend(boxes.iter().map(|b| b.0));
-                plan.runs.push((
-                    i,
-                    plan.table.len() as u32,
-                    last.len() as u32,
-                    k_max as u32,
-                ));
+                plan.runs
+                    .push((i, plan.table.len() as u32, last.len() as u32, k_max as u32));
                 plan.table.extend_from_slice(&last);
             }
         }
@@ -625,9 +627,10 @@ impl GpuEngine {
         let mut table: Vec<u32> = Vec::new();
         let mut base = Vec::with_capacity(plans.len());
         for p in &plans {
-            base.push(u32::try_from(table.len()).map_err(|_| {
-                Error::Gpu("too many distinct box lengths in one call".into())
-            })?);
+            base.push(
+                u32::try_from(table.len())
+                    .map_err(|_| Error::Gpu("too many distinct box lengths in one call".into()))?,
+            );
             table.extend_from_slice(&p.table);
         }
         let plan_of = job_grid.iter().map(|&g| (g, base[g])).collect();
@@ -635,7 +638,8 @@ impl GpuEngine {
             .par_iter()
             .map(|j| Quantized::new(j.lc))
             .collect::<Result<_>>()?;
-        let mut points: Vec<Point> = Vec::with_capacity(quantized.iter().map(|q| q.points.len()).sum());
+        let mut points: Vec<Point> =
+            Vec::with_capacity(quantized.iter().map(|q| q.points.len()).sum());
         let packed: Vec<Packed> = jobs
             .iter()
             .zip(quantized)
@@ -1000,7 +1004,10 @@ impl<'a, 'j> TrialWalk<'a, 'j> {
             let seg = match open {
                 Some((free, iterations))
                     if free + len <= self.tile
-                        && chunk.groups.last().is_some_and(|gr| gr.count < self.group_max)
+                        && chunk
+                            .groups
+                            .last()
+                            .is_some_and(|gr| gr.count < self.group_max)
                         && self.budget.is_none_or(|b| iterations + cost <= b) =>
                 {
                     let last = chunk.groups.last_mut().expect("an open group");

@@ -19,7 +19,6 @@ use exoscreen::lightcurve::Series;
 use exoscreen::search::SearchOptions;
 use rand::{Rng, SeedableRng};
 
-
 #[derive(Debug, Args)]
 pub struct GpuCheckArgs {
     /// Accept a CPU adapter (Mesa's lavapipe) and keep every 100th period of the grids: a
@@ -30,6 +29,9 @@ pub struct GpuCheckArgs {
     /// `--dry-run`).
     #[arg(long, value_name = "N")]
     pub every: Option<usize>,
+    /// Stop after the identity check (no timings).
+    #[arg(long)]
+    pub identity_only: bool,
     /// Timed runs per figure (the median is printed).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
@@ -46,11 +48,7 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
     let o = gpu.options();
     println!(
         "kernel: {} multiplies, runtime checks {}, workgroup {wg}, tile {tile} bins",
-        if o.int64 {
-            "64-bit"
-        } else {
-            "emulated 64-bit"
-        },
+        if o.int64 { "64-bit" } else { "emulated 64-bit" },
         if o.runtime_checks { "on" } else { "off" },
     );
     if !gpu.is_hardware() && !args.dry_run {
@@ -87,6 +85,9 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
     );
     if off > 0 {
         bail!("the GPU engine's periodogram differs from the CPU engine's at {off} periods");
+    }
+    if args.identity_only {
+        return Ok(ExitCode::SUCCESS);
     }
 
     let cores = rayon::current_num_threads();
@@ -126,60 +127,50 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
 /// The kernel alone on the four-year star, built as before each step of less work per point
 /// and after it (every build gives the same bits): point-trials per second and the ratio to
 /// the checked build.
-fn steps(
-    fastest: &GpuEngine,
-    star: &Star,
-    repeats: usize,
-) -> anyhow::Result<()> {
+fn steps(fastest: &GpuEngine, star: &Star, repeats: usize) -> anyhow::Result<()> {
     let job = star.job();
     let trials = job.point_trials();
-    let checked = KernelOptions::checked();
-    let builds = [
-        ("checked (emulated 64-bit, runtime checks, zeroing)", checked),
-        (
-            "  + no double zeroing of workgroup memory",
-            KernelOptions {
-                zero_workgroup_memory: false,
-                ..checked
-            },
-        ),
-        (
-            "  + no runtime checks",
-            KernelOptions {
-                zero_workgroup_memory: false,
-                runtime_checks: false,
-                ..checked
-            },
-        ),
-    ];
-    let int64 = KernelOptions {
-        zero_workgroup_memory: false,
-        runtime_checks: false,
-        int64: true,
-        ..checked
-    };
+    let mut options = KernelOptions::checked();
+    let mut steps = vec![(
+        "checked (emulated 64-bit, runtime checks, zeroing)".to_string(),
+        options,
+    )];
+    options.zero_workgroup_memory = false;
+    steps.push(("+ no double zeroing of workgroup memory".into(), options));
+    options.runtime_checks = false;
+    steps.push(("+ no runtime checks".into(), options));
+    if fastest.options().int64 {
+        options.int64 = true;
+        steps.push(("+ 64-bit integer multiplies".into(), options));
+    }
+    options.grouped = true;
+    steps.push((
+        format!("+ up to {GROUP} periods per pass over the points"),
+        options,
+    ));
     println!("kernel builds, four-year star (median of {repeats}):");
     let mut base = None;
-    let mut row = |name: &str, engine: &GpuEngine| -> anyhow::Result<()> {
-        let rate = trials / median(repeats, || {
-            engine
-                .time_kernel(&[job], Objective::Likelihood)
-                .map_err(anyhow::Error::from)
-        })?;
+    for (name, options) in steps {
+        let engine = fastest.rebuilt(options)?;
+        let rate = trials
+            / median(repeats, || {
+                engine
+                    .time_kernel(&[job], Objective::Likelihood)
+                    .map_err(anyhow::Error::from)
+            })?;
         let base = *base.get_or_insert(rate);
-        println!("  {name:<52} {:>10} {:>7}x", sig3(rate), format!("{:.2}", rate / base));
-        Ok(())
-    };
-    for (name, options) in builds {
-        row(name, &fastest.rebuilt(options)?)?;
+        let default = if options == fastest.options() {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<56} {:>10} {:>6.2}x",
+            format!("{name}{default}"),
+            sig3(rate),
+            rate / base
+        );
     }
-    if fastest.options().int64 {
-        row("  + 64-bit integer multiplies", &fastest.rebuilt(int64)?)?;
-    }
-    row(
-        &format!("  + up to {GROUP} periods per pass over the points (default)"),
-        fastest,
-    )?;
     Ok(())
 }
 
@@ -241,7 +232,9 @@ fn timed(engine: &dyn Engine, job: Job<'_>) -> anyhow::Result<f64> {
 /// The median of `n` (at least 1) timings, after one untimed warm-up.
 fn median(n: usize, mut f: impl FnMut() -> anyhow::Result<f64>) -> anyhow::Result<f64> {
     f()?;
-    let mut t = (0..n.max(1)).map(|_| f()).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut t = (0..n.max(1))
+        .map(|_| f())
+        .collect::<anyhow::Result<Vec<_>>>()?;
     t.sort_by(f64::total_cmp);
     Ok(t[t.len() / 2])
 }

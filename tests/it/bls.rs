@@ -157,8 +157,9 @@ fn cpu_agrees_with_astropy_reference() {
 }
 
 /// The GPU engines to test on the adapter this machine has: the fastest build for the
-/// adapter, and (where it differs) the checked build with the 32-bit emulation of 64-bit
-/// multiplies, wgpu's runtime checks and its zeroing; or none (loudly) when there is no
+/// adapter, the checked build (the 32-bit emulation of 64-bit multiplies, wgpu's runtime
+/// checks and its zeroing, one period per workgroup) and the fastest with periods grouped
+/// the other way; or none (loudly) when there is no
 /// adapter, unless `EXOSCREEN_REQUIRE_GPU=1` (CI on lavapipe), where a missing adapter fails.
 fn gpus() -> Vec<GpuEngine> {
     let adapter = match GpuEngine::adapter() {
@@ -171,11 +172,17 @@ fn gpus() -> Vec<GpuEngine> {
             return Vec::new();
         }
     };
+    // The default build, the checked one, and the default with grouping of periods the
+    // other way (on by default on GPUs, off on CPU adapters): every kernel path.
     let fastest = KernelOptions::fastest(&adapter);
-    let mut builds = vec![fastest];
-    if fastest != KernelOptions::checked() {
-        builds.push(KernelOptions::checked());
-    }
+    let builds = [
+        fastest,
+        KernelOptions::checked(),
+        KernelOptions {
+            grouped: !fastest.grouped,
+            ..fastest
+        },
+    ];
     builds
         .into_iter()
         .map(|o| GpuEngine::with_options(&adapter, o).expect("GPU engine"))
@@ -217,7 +224,11 @@ fn assert_identical(cpu: &[Periodogram], gpu: &[Periodogram], what: &str) {
 
 /// Runs `jobs` on the CPU engine and on every GPU build, asserting identical periodograms;
 /// returns the CPU's.
-fn gpu_identical_to_cpu(gpus: &[GpuEngine], jobs: &[Job<'_>], objective: Objective) -> Vec<Periodogram> {
+fn gpu_identical_to_cpu(
+    gpus: &[GpuEngine],
+    jobs: &[Job<'_>],
+    objective: Objective,
+) -> Vec<Periodogram> {
     let cpu = CpuEngine::default().periodograms(jobs, objective).unwrap();
     for gpu in gpus {
         let before = gpu.trial_counts();
@@ -286,7 +297,14 @@ fn gpu_matches_cpu_over_whole_periodograms_of_many_stars() {
     })
     .unwrap();
     let g = linear_grid(1.0, 3.0, 50, vec![0.05, 0.1], 5);
-    let pg = gpu_identical_to_cpu(&gpus, &[Job { lc: &flat, grid: &g }], Objective::Snr);
+    let pg = gpu_identical_to_cpu(
+        &gpus,
+        &[Job {
+            lc: &flat,
+            grid: &g,
+        }],
+        Objective::Snr,
+    );
     assert!(pg[0].power.iter().all(|p| *p == 0.0));
 }
 
@@ -452,7 +470,11 @@ fn gpu_matches_cpu_on_four_year_stars() {
     for (k, c) in cpu.iter().enumerate() {
         // (On every 40th period the peak need not be the signal's: identity is the point.)
         let b = c.best().unwrap();
-        eprintln!("star {k}: best {:.4} d ({} points)", c.period[b], jobs[k].lc.len());
+        eprintln!(
+            "star {k}: best {:.4} d ({} points)",
+            c.period[b],
+            jobs[k].lc.len()
+        );
     }
     let sub = every(124);
     let sub_jobs: Vec<Job<'_>> = prepared
