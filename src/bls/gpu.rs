@@ -301,73 +301,7 @@ impl GpuEngine {
             ..Default::default()
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", info.name)))?;
-        let mul_hi = if options.int64 {
-            MUL_HI_U64
-        } else {
-            MUL_HI_U32
-        };
-        let source = format!(
-            "const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\nconst GROUP: u32 = {GROUP}u;\n{mul_hi}\n{KERNEL}"
-        );
-        let descriptor = wgpu::ShaderModuleDescriptor {
-            label: Some("bls_tiles"),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        };
-        let module = if options.runtime_checks {
-            device.create_shader_module(descriptor)
-        } else {
-            // SAFETY: every index the kernel reads is in bounds and every loop ends, for any
-            // input the host lets through: points, stars and box lengths are addressed
-            // through offsets and counts the host wrote from the buffers it uploads
-            // (`run_group`), trials beyond the dispatch return at once, histogram and
-            // reduction indices are bounded by `TILE` and `WG` (a box never spans more than
-            // a tile: `plan`), and every loop counts up to a bound fixed before it starts.
-            unsafe {
-                device.create_shader_module_trusted(
-                    descriptor,
-                    wgpu::ShaderRuntimeChecks::unchecked(),
-                )
-            }
-        };
-        let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let read = wgpu::BufferBindingType::Storage { read_only: true };
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("bls"),
-            entries: &[
-                entry(0, wgpu::BufferBindingType::Uniform),
-                entry(1, read),
-                entry(2, read),
-                entry(3, read),
-                entry(4, read),
-                entry(5, wgpu::BufferBindingType::Storage { read_only: false }),
-                entry(6, read),
-            ],
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("bls"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("bls_tiles"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                zero_initialize_workgroup_memory: options.zero_workgroup_memory,
-                ..Default::default()
-            },
-            cache: None,
-        });
+        let (pipeline, layout) = compile(&device, options, workgroup, tile);
         use wgpu::BufferUsages as U;
         let storage_in = U::STORAGE | U::COPY_DST;
         let chunks = (0..IN_FLIGHT)
@@ -448,6 +382,82 @@ impl GpuEngine {
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size)
     }
+}
+
+/// The kernel compiled for `options` with the adapter's workgroup and tile, and its bind
+/// group layout.
+fn compile(
+    device: &wgpu::Device,
+    options: KernelOptions,
+    workgroup: u32,
+    tile: u32,
+) -> (wgpu::ComputePipeline, wgpu::BindGroupLayout) {
+    let mul_hi = if options.int64 {
+        MUL_HI_U64
+    } else {
+        MUL_HI_U32
+    };
+    let source = format!(
+        "const WG: u32 = {workgroup}u;\nconst TILE: u32 = {tile}u;\nconst GROUP: u32 = {GROUP}u;\n{mul_hi}\n{KERNEL}"
+    );
+    let descriptor = wgpu::ShaderModuleDescriptor {
+        label: Some("bls_tiles"),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    };
+    let module = if options.runtime_checks {
+        device.create_shader_module(descriptor)
+    } else {
+        // SAFETY: every index the kernel reads is in bounds and every loop ends, for any
+        // input the host lets through: points, stars and box lengths are addressed
+        // through offsets and counts the host wrote from the buffers it uploads
+        // (`upload`), groups beyond the dispatch return at once, histogram and reduction
+        // indices are bounded by `TILE` and `WG` (a box never spans more than a tile:
+        // `plan`; a group's histograms fit one tile together: `TrialWalk::fill`), and
+        // every loop counts up to a bound fixed before it starts.
+        unsafe {
+            device.create_shader_module_trusted(descriptor, wgpu::ShaderRuntimeChecks::unchecked())
+        }
+    };
+    let entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    };
+    let read = wgpu::BufferBindingType::Storage { read_only: true };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("bls"),
+        entries: &[
+            entry(0, wgpu::BufferBindingType::Uniform),
+            entry(1, read),
+            entry(2, read),
+            entry(3, read),
+            entry(4, read),
+            entry(5, wgpu::BufferBindingType::Storage { read_only: false }),
+            entry(6, read),
+        ],
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("bls"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some("bls_tiles"),
+        layout: Some(&pipeline_layout),
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            zero_initialize_workgroup_memory: options.zero_workgroup_memory,
+            ..Default::default()
+        },
+        cache: None,
+    });
+    (pipeline, layout)
 }
 
 /// Loop iterations one invocation of the kernel runs for a trial of `m` bins with boxes up
@@ -799,28 +809,15 @@ impl GpuEngine {
         let result_bytes = (n * std::mem::size_of::<GpuBest>()) as u64;
         let results = c.results.ensure(&self.device, result_bytes);
         let [pts, stars, boxes] = inputs;
-        let resources = [
-            params_buf.as_entire_binding(),
-            pts.as_entire_binding(),
-            stars.as_entire_binding(),
-            trial_buf.as_entire_binding(),
-            boxes.as_entire_binding(),
-            results.as_entire_binding(),
-            group_buf.as_entire_binding(),
-        ];
-        let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
-            .into_iter()
-            .enumerate()
-            .map(|(i, resource)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource,
-            })
-            .collect();
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("bls"),
-            layout: &self.layout,
-            entries: &entries,
-        });
+        let bind = self.bind_group(&[
+            &params_buf,
+            pts,
+            stars,
+            &trial_buf,
+            boxes,
+            &results,
+            &group_buf,
+        ]);
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bls") });
@@ -848,6 +845,23 @@ impl GpuEngine {
             rx
         });
         Ok((submission, mapped))
+    }
+
+    /// The kernel's bindings, in the order of its `@binding` numbers.
+    fn bind_group(&self, buffers: &[&wgpu::Buffer; 7]) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("bls"),
+            layout: &self.layout,
+            entries: &entries,
+        })
     }
 
     /// Waits for a chunk, reads its best boxes and fits them in f64, in parallel; a trial

@@ -277,6 +277,18 @@ impl Grid {
         }
     }
 
+    /// Every `step`th period of this grid (with its resolution and durations tried): a
+    /// thinned grid for checks that need the grid's shape but not every period.
+    pub fn every(&self, step: usize) -> Grid {
+        let step = step.max(1);
+        Grid {
+            periods: self.periods.iter().copied().step_by(step).collect(),
+            resolution: self.resolution.iter().copied().step_by(step).collect(),
+            n_durations: self.n_durations.iter().copied().step_by(step).collect(),
+            ..self.clone()
+        }
+    }
+
     /// Number of trial periods.
     pub fn len(&self) -> usize {
         self.periods.len()

@@ -183,17 +183,9 @@ struct Star {
 impl Star {
     fn new(series: &Series, step: usize) -> anyhow::Result<Self> {
         let lc = Prepared::new(series)?;
-        let full = SearchOptions::default().grid(lc.baseline(), lc.cadence())?;
-        let grid = if step == 1 {
-            full
-        } else {
-            Grid {
-                periods: full.periods.iter().copied().step_by(step).collect(),
-                resolution: full.resolution.iter().copied().step_by(step).collect(),
-                n_durations: full.n_durations.iter().copied().step_by(step).collect(),
-                ..full
-            }
-        };
+        let grid = SearchOptions::default()
+            .grid(lc.baseline(), lc.cadence())?
+            .every(step);
         Ok(Star { lc, grid })
     }
 
