@@ -152,6 +152,9 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         seconds_report: None,
     };
     record.write(&args.out)?;
+    for m in &missing {
+        eprintln!("error: {}: {}", m.file, m.detail);
+    }
     eprintln!(
         "screening {} file(s) of {} target(s) (shard {}) with {}; model {} on {}{}",
         record.files,
@@ -288,10 +291,12 @@ fn print_outcome(
             out.join("known_planets.csv").display()
         );
     }
-    println!(
-        "vet the candidates in the browser: exoscreen explore {}",
-        out.display()
-    );
+    if summary.candidates > 0 {
+        println!(
+            "vet the candidates in the browser: exoscreen explore {}",
+            out.display()
+        );
+    }
 }
 
 pub fn run_merge(args: MergeArgs) -> anyhow::Result<ExitCode> {

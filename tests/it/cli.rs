@@ -214,8 +214,8 @@ fn train_weights_must_match_the_sources() {
     }
 }
 
-/// A folder that holds no light curve is an error (exit 1) that says what was looked for,
-/// and a headless machine (no `XDG_RUNTIME_DIR`) hears nothing about Wayland.
+/// A folder that holds no light curve is an error (exit 1) that says, on the terminal and in
+/// `status.csv`, what was looked for; and a headless machine (no `XDG_RUNTIME_DIR`) hears nothing about Wayland.
 #[test]
 fn a_folder_without_light_curves_is_an_error_and_headless_runs_are_quiet() {
     let tmp = tempfile::tempdir().unwrap();
@@ -236,6 +236,13 @@ fn a_folder_without_light_curves_is_an_error_and_headless_runs_are_quiet() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!stderr(&o).contains("XDG_RUNTIME_DIR"), "{}", stderr(&o));
+    // Said on the terminal too, and no invitation to vet candidates that do not exist.
+    assert!(
+        stderr(&o).contains("error: ") && stderr(&o).contains("holds no light curve"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("exoscreen explore"));
     let status = std::fs::read_to_string(out.join("status.csv")).unwrap();
     assert!(
         status.contains("the folder holds no light curve (looked for *.fits"),
