@@ -134,7 +134,9 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         (_, true) => Existing::Force,
         _ => Existing::Refuse,
     };
-    let resumed = screen::open_output(&args.out, &fp, existing)?;
+    let resumed = screen::open_output(&args.out, &fp, existing).map_err(|e| {
+        anyhow::anyhow!("{e}: --resume continues the same run, --force starts over")
+    })?;
     let mut record = screen::RunRecord {
         exoscreen: env!("CARGO_PKG_VERSION"),
         fingerprint: fp,

@@ -62,7 +62,7 @@ impl Explorer {
         for r in &mut runs {
             if !r.model.is_empty() && r.model != clf.name {
                 r.problems.push(format!(
-                    "{} was scored by {}; re-folds here are scored by {} (explore --model DIR to choose)",
+                    "{} was scored by {}; re-folds here are scored by {} (another model can be chosen when the explorer starts)",
                     r.dir.display(),
                     r.model,
                     clf.name

@@ -584,27 +584,23 @@ pub fn open_output(out: &Path, fp: &Fingerprint, existing: Existing) -> Result<b
         .and_then(|b| serde_json::from_slice::<RunHeader>(&b).ok())
         .map(|h| h.fingerprint);
     let holds_run = run_json.exists() || parts_dir(out).exists();
-    let resumed =
-        match (existing, holds_run) {
-            (_, false) => false,
-            (Existing::Force, true) => {
-                if parts_dir(out).exists() {
-                    std::fs::remove_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
-                }
-                false
+    let resumed = match (existing, holds_run) {
+        (_, false) => false,
+        (Existing::Force, true) => {
+            if parts_dir(out).exists() {
+                std::fs::remove_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
             }
-            (Existing::Resume, true) if previous.as_ref() == Some(fp) => true,
-            (Existing::Resume, true) => return Err(Error::file(
+            false
+        }
+        (Existing::Resume, true) if previous.as_ref() == Some(fp) => true,
+        (Existing::Resume, true) => {
+            return Err(Error::file(
                 out,
-                "holds a different run (other inputs or options): use another folder or --force",
-            )),
-            (Existing::Refuse, true) => {
-                return Err(Error::file(
-                    out,
-                    "already holds a run: --resume to continue it, --force to start over",
-                ))
-            }
-        };
+                "holds a different run (other inputs or options)",
+            ))
+        }
+        (Existing::Refuse, true) => return Err(Error::file(out, "already holds a run")),
+    };
     std::fs::create_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
     Ok(resumed)
 }

@@ -162,17 +162,17 @@ impl<'a> Rounds<'a> {
         for st in self.states.iter_mut().filter(|st| !st.done) {
             let stop = if st.result.candidates.len() >= opts.max_planets {
                 Some(format!(
-                    "stopped: {} candidates (--max-planets)",
+                    "stopped: {} candidates (the max_planets cap)",
                     opts.max_planets
                 ))
             } else if st.rounds >= opts.max_rounds {
                 Some(format!(
-                    "stopped: {} rounds (--max-rounds)",
+                    "stopped: {} rounds (the max_rounds cap)",
                     opts.max_rounds
                 ))
             } else if st.rejected_in_row >= opts.max_rejected {
                 Some(format!(
-                    "stopped: {} rounds in a row gave no candidate (--max-rejected)",
+                    "stopped: {} rounds in a row gave no candidate (the max_rejected cap)",
                     opts.max_rejected
                 ))
             } else {

@@ -104,7 +104,7 @@ fn peaks_below_the_depth_snr_are_rejected_and_caps_stop_the_search() {
         .filter(|e| e.found_by == FoundBy::Search)
         .count();
     assert_eq!(r.candidates.len() + by_search, 1);
-    assert!(r.skipped.iter().any(|s| s.contains("--max-rounds")));
+    assert!(r.skipped.iter().any(|s| s.contains("max_rounds cap")));
 }
 
 /// A compact system over one month (100 ppm, a downlink gap at 30-31 d): b 2.93 d, c 4.87 d
