@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::fixed::{self, Quantized};
+use super::fixed::{self, Point, Quantized};
 use super::{score, BoxFit, Engine, Grid, Job, Objective, Periodogram, Prepared};
 use crate::error::{Error, Result};
 
@@ -84,6 +84,11 @@ pub struct Packed {
 impl Packed {
     pub fn new(mut q: Quantized) -> Self {
         let points = std::mem::take(&mut q.points);
+        Self::from_points(q, &points)
+    }
+
+    /// The star from its scales and totals (`q`, whose points are not read) and its points.
+    pub fn from_points(q: Quantized, points: &[Point]) -> Self {
         let ticks = points.iter().map(|p| p.t).collect();
         let sums = points
             .iter()

@@ -474,8 +474,8 @@ pub fn loop_iterations(n_points: u64, m: u64, k_max: u64, n_box: u64, wg: u64, t
     n_box + tiles * per + 2 * log_wg
 }
 
-/// A job conditioned for the kernel: the star's description and its integers (kept for
-/// refits on the host).
+/// A job conditioned for the kernel: the star's description and its scales and totals (its
+/// points moved into the group's point buffer, kept for refits on the host).
 struct Packed {
     star: GpuStar,
     q: Quantized,
@@ -484,9 +484,9 @@ struct Packed {
 }
 
 /// Appends a job's points to `points` and describes the star.
-fn pack(job: &Job<'_>, q: Quantized, points: &mut Vec<Point>) -> Packed {
+fn pack(job: &Job<'_>, mut q: Quantized, points: &mut Vec<Point>) -> Packed {
     let offset = points.len() as u32;
-    points.extend_from_slice(&q.points);
+    points.append(&mut q.points);
     // The kernel works in weights scaled to a mean of 1 (f32 would overflow on the squares
     // of real inverse variances); the host rescores in real units.
     let (sum_w, sum_wy) = q.totals();
@@ -561,6 +561,8 @@ struct InFlight {
 /// plan (by index into `plans`, with its offset into the uploaded table).
 struct Uploaded {
     packed: Vec<Packed>,
+    /// Every star's points, at the offsets of `packed` (the uploaded buffer's contents).
+    points: Vec<Point>,
     plans: Vec<Plan>,
     plan_of: Vec<(usize, u32)>,
     buffers: [wgpu::Buffer; 3],
@@ -668,6 +670,7 @@ impl GpuEngine {
         ];
         Ok(Uploaded {
             packed,
+            points,
             plans,
             plan_of,
             buffers,
@@ -909,7 +912,11 @@ impl GpuEngine {
                         return fit;
                     }
                     refitted.fetch_add(1, Ordering::Relaxed);
-                    let star = p.cpu.get_or_init(|| cpu::Packed::new(p.q.clone()));
+                    let star = p.cpu.get_or_init(|| {
+                        let first = p.star.offset as usize;
+                        let points = &up.points[first..first + p.star.count as usize];
+                        cpu::Packed::from_points(p.q.clone(), points)
+                    });
                     cpu::fit_period(star, grid, i, objective, scratch)
                 })
                 .collect()
