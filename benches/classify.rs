@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
-use exoscreen::pipeline::Views;
+use exoscreen::signal::{Scalars, Views};
 use rand::{Rng, SeedableRng};
 
 fn main() {
@@ -52,16 +52,16 @@ fn measure(clf: &Classifier, kind: ModelDevice, batches: &[usize], n: usize) {
             local: (0..bins.local).map(|_| rng.random::<f32>() - 0.5).collect(),
             // A signal's numbers: 1-30 d, 1-6 h, 100-10,000 ppm, SNR 7-100, SDE 9-30,
             // odd/even 0-3 σ, no secondary.
-            scalars: [
-                rng.random_range(1.0..30.0),
-                0.0,
-                rng.random_range(1.0..6.0) / 24.0,
-                10f64.powf(rng.random_range(-4.0..-2.0)),
-                rng.random_range(7.0..100.0),
-                rng.random_range(9.0..30.0),
-                rng.random_range(0.0..3.0),
-                0.0,
-            ],
+            scalars: Scalars {
+                period: rng.random_range(1.0..30.0),
+                epoch: 0.0,
+                duration: rng.random_range(1.0..6.0) / 24.0,
+                depth: 10f64.powf(rng.random_range(-4.0..-2.0)),
+                snr: rng.random_range(7.0..100.0),
+                sde: rng.random_range(9.0..30.0),
+                odd_even_sigma: rng.random_range(0.0..3.0),
+                depth_secondary: 0.0,
+            },
         })
         .collect();
     let refs: Vec<&Views> = views.iter().collect();

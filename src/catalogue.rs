@@ -64,6 +64,11 @@ pub struct Row {
 }
 
 impl Row {
+    /// Where the candidate's transits are (its duration from hours to days).
+    pub fn ephemeris(&self) -> crate::signal::Ephemeris {
+        crate::signal::Ephemeris::new(self.period, self.epoch, self.duration_hours / 24.0)
+    }
+
     /// What a cross-match tally needs of the row.
     pub fn listed(&self) -> Listed {
         Listed {

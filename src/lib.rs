@@ -27,6 +27,7 @@ pub mod report;
 pub mod robust;
 pub mod screen;
 pub mod search;
+pub mod signal;
 pub mod simulate;
 pub mod transit;
 pub mod views;

@@ -330,6 +330,11 @@ impl Periodogram {
         best
     }
 
+    /// The ephemeris of trial `i`: its period, mid-transit time and duration.
+    pub fn ephemeris(&self, i: usize) -> crate::signal::Ephemeris {
+        crate::signal::Ephemeris::new(self.period[i], self.transit_time[i], self.duration[i])
+    }
+
     pub fn len(&self) -> usize {
         self.period.len()
     }

@@ -9,14 +9,15 @@ use anyhow::Context;
 use burn::prelude::Config;
 use clap::Args;
 use exoscreen::bls::{self, EngineKind};
-use exoscreen::dataset::{self, Built, DATASET_SDE_THRESHOLD};
+use exoscreen::dataset::{self, Built};
 use exoscreen::dataset::{Dataset, Schema};
 use exoscreen::model::calibration::{expected_calibration_error, reliability, Calibration};
 use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::{AstroNetConfig, ModelDevice, ScalarInputs};
 use exoscreen::named::Named;
-use exoscreen::pipeline::ViewBins;
+use exoscreen::pipeline::labelled::{self, DATASET_SDE_THRESHOLD};
 use exoscreen::search::SearchOptions;
+use exoscreen::signal::ViewBins;
 
 use super::named;
 
@@ -91,12 +92,12 @@ impl DataArgs {
                     max_planets: 3,
                     ..Default::default()
                 };
-                dataset::from_simulation(p, bins, &self.positive, e, &opts)?
+                labelled::from_simulation(p, bins, &self.positive, e, &opts)?
             } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
                 let fits = self.fits.as_deref().with_context(|| {
                     format!("{} is a TCE table: give --fits FOLDER too", p.display())
                 })?;
-                dataset::from_tce_table(p, fits, bins, &self.positive)?
+                labelled::from_tce_table(p, fits, bins, &self.positive)?
             } else {
                 records.push(p.clone());
                 continue;
@@ -684,7 +685,7 @@ pub fn run_compare_views(args: CompareViewsArgs) -> anyhow::Result<ExitCode> {
     for e in &skipped {
         eprintln!("  skipped: {e}");
     }
-    let (matches, failures) = dataset::agreement::compare_records(
+    let (matches, failures) = exoscreen::pipeline::agreement::compare_records(
         &records,
         fits,
         &exoscreen::detrend::DetrendOptions::default(),

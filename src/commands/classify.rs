@@ -11,14 +11,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use exoscreen::dataset::Scalars;
 use exoscreen::detrend::DetrendOptions;
 use exoscreen::io::ReadOptions;
 use exoscreen::model::classify::Classifier;
-use exoscreen::model::scalars;
 use exoscreen::model::ModelDevice;
 use exoscreen::named::Named;
-use exoscreen::pipeline::{self, Views};
+use exoscreen::pipeline;
+use exoscreen::signal::{Ephemeris, Scalars, ViewBins, Views};
 
 use super::classifier::DataArgs;
 use super::named;
@@ -98,37 +97,39 @@ struct Cols {
     measured: [Option<usize>; MEASURED_COLUMNS.len()],
 }
 
-/// Each of the search's measured scalars ([`scalars::MEASURED`]): its index in
-/// [`Scalars`], its `candidates.csv` column and the factor to the scalar's unit.
-const MEASURED_COLUMNS: [(usize, &str, f64); scalars::MEASURED.len()] = [
-    (scalars::DEPTH, "depth_ppm", 1e-6),
-    (scalars::SNR, "depth_snr", 1.0),
-    (scalars::SDE, "sde", 1.0),
-    (scalars::ODD_EVEN, "odd_even_sigma", 1.0),
-    (scalars::SECONDARY, "depth_secondary_ppm", 1e-6),
+/// The `candidates.csv` column of each of the search's measured scalars, in the order of
+/// [`Scalars::measured_mut`] (depth, SNR, SDE, odd/even, secondary), and the factor to the
+/// scalar's unit.
+const MEASURED_COLUMNS: [(&str, f64); 5] = [
+    ("depth_ppm", 1e-6),
+    ("depth_snr", 1.0),
+    ("sde", 1.0),
+    ("odd_even_sigma", 1.0),
+    ("depth_secondary_ppm", 1e-6),
 ];
 
 /// Sets the measured scalars of `s` from row `row`: NaN where the table has no such column
 /// or value.
 fn set_measures(row: &csv::StringRecord, cols: Cols, s: &mut Scalars) {
-    for (&(k, _, factor), c) in MEASURED_COLUMNS.iter().zip(cols.measured) {
-        s[k] = c
+    let columns = MEASURED_COLUMNS.iter().zip(cols.measured);
+    for (scalar, (&(_, factor), c)) in s.measured_mut().into_iter().zip(columns) {
+        *scalar = c
             .and_then(|c| row.get(c))
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(f64::NAN, |v| v * factor);
     }
 }
 
-/// Row `i`'s (period, epoch, duration [d]).
+/// Row `i`'s ephemeris.
 fn row_signal(
     row: &csv::StringRecord,
     cols: Cols,
     path: &Path,
     i: usize,
-) -> anyhow::Result<(f64, f64, f64)> {
+) -> anyhow::Result<Ephemeris> {
     let num = |c: usize| row.get(c).and_then(|v| v.parse::<f64>().ok());
     match (num(cols.period), num(cols.epoch), num(cols.duration_hours)) {
-        (Some(p), Some(e), Some(d)) if p > 0.0 && d > 0.0 => Ok((p, e, d / 24.0)),
+        (Some(p), Some(e), Some(d)) if p > 0.0 && d > 0.0 => Ok(Ephemeris::new(p, e, d / 24.0)),
         _ => Err(anyhow::anyhow!(
             "{}: row {}: period, epoch or duration_hours is not a positive number",
             path.display(),
@@ -142,8 +143,8 @@ fn row_signal(
 fn star_views(
     target: &str,
     files: &str,
-    signals: &[(f64, f64, f64)],
-    bins: pipeline::ViewBins,
+    signals: &[Ephemeris],
+    bins: ViewBins,
 ) -> anyhow::Result<Vec<exoscreen::Result<Views>>> {
     let (lc, unread) = exoscreen::io::load::reload(files, target, &ReadOptions::default())?;
     for (p, e) in &unread {
@@ -173,7 +174,7 @@ fn classify_candidates(
         epoch: col("epoch")?,
         duration_hours: col("duration_hours")?,
         files: col("source_files")?,
-        measured: MEASURED_COLUMNS.map(|(_, name, _)| headers.iter().position(|h| h == name)),
+        measured: MEASURED_COLUMNS.map(|(name, _)| headers.iter().position(|h| h == name)),
     };
     let rows: Vec<csv::StringRecord> = r
         .records()

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser};
 use exoscreen::catalogue::Row;
-use exoscreen::dataset::{label_signal, read_truth, TruthRow};
+use exoscreen::pipeline::labelled::{label_signal, read_truth, TruthRow};
 use exoscreen::simulate::{self, cadence::Cadence, Mix, SimConfig};
 
 use super::screen::ScreenArgs;

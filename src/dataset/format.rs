@@ -4,46 +4,30 @@
 //! `odd_even_sigma` and `depth_secondary` [fraction] (floats; NaN where unknown). The same
 //! reader takes AstroNet's and Yu et al. (2019)'s records through a [`Schema`] naming their
 //! features; AstroNet-era tools read ours. Their scalars are read
-//! under their own names and units ([`SCALAR_ALIASES`]).
+//! under their own names and units.
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::io::tfrecord::{self, Feature};
+use crate::signal::Scalars;
 
 use super::{Example, Schema};
 
-/// Names of the scalar features written beside the views.
-pub const SCALARS: [&str; 8] = [
-    "period",
-    "epoch",
-    "duration",
-    "depth",
-    "snr",
-    "sde",
-    "odd_even_sigma",
-    "depth_secondary",
-];
-
-/// A signal's scalars, in [`SCALARS`] order; NaN where unknown.
-pub type Scalars = [f64; 8];
-
-/// For each of [`SCALARS`], the feature names tried in order and the factor to our units:
-/// ours; Yu et al. (2019)'s (`Period` [d], `Epoc`, `Duration` [d], `Transit_Depth` [ppm],
-/// `SN`); AstroNet's DR24 TCE columns (`tce_period` [d], `tce_time0bk`, `tce_duration`,
-/// `tce_depth` [ppm], `tce_model_snr`). AstroNet's records hold `tce_duration` in days (its
-/// preprocessing converts the DR24 table's hours: record medians are 0.14, p90 0.45), unlike
-/// the table itself ([`crate::io::tce`] divides that by 24). The SDE and the odd/even and secondary-eclipse
-/// tests of our search have no counterpart in theirs.
-pub const SCALAR_ALIASES: [&[(&str, f64)]; 8] = [
-    &[("period", 1.0), ("Period", 1.0), ("tce_period", 1.0)],
-    &[("epoch", 1.0), ("Epoc", 1.0), ("tce_time0bk", 1.0)],
-    &[("duration", 1.0), ("Duration", 1.0), ("tce_duration", 1.0)],
-    &[("depth", 1.0), ("Transit_Depth", 1e-6), ("tce_depth", 1e-6)],
-    &[("snr", 1.0), ("SN", 1.0), ("tce_model_snr", 1.0)],
-    &[("sde", 1.0)],
-    &[("odd_even_sigma", 1.0)],
-    &[("depth_secondary", 1.0)],
+/// Other schemas' names for our scalars: for each of ours ([`Scalars::NAMES`]), the feature
+/// names tried after our own, in order, and the factor to our units: Yu et al. (2019)'s
+/// (`Period` [d], `Epoc`, `Duration` [d], `Transit_Depth` [ppm], `SN`); AstroNet's DR24 TCE
+/// columns (`tce_period` [d], `tce_time0bk`, `tce_duration`, `tce_depth` [ppm],
+/// `tce_model_snr`). AstroNet's records hold `tce_duration` in days (its preprocessing
+/// converts the DR24 table's hours: record medians are 0.14, p90 0.45), unlike the table
+/// itself ([`crate::io::tce`] divides that by 24). The SDE and the odd/even and
+/// secondary-eclipse tests of our search have no counterpart in theirs.
+const SCALAR_ALIASES: [(&str, &[(&str, f64)]); 5] = [
+    ("period", &[("Period", 1.0), ("tce_period", 1.0)]),
+    ("epoch", &[("Epoc", 1.0), ("tce_time0bk", 1.0)]),
+    ("duration", &[("Duration", 1.0), ("tce_duration", 1.0)]),
+    ("depth", &[("Transit_Depth", 1e-6), ("tce_depth", 1e-6)]),
+    ("snr", &[("SN", 1.0), ("tce_model_snr", 1.0)]),
 ];
 
 /// Name of a screen run's views file: every folded candidate's views and scalars as the
@@ -90,8 +74,8 @@ pub fn write(path: &Path, examples: &[Example]) -> Result<()> {
                 "star_id".into(),
                 Feature::Bytes(vec![e.star.as_bytes().to_vec()]),
             );
-            for (name, v) in SCALARS.iter().zip(e.scalars) {
-                ex.insert((*name).into(), Feature::Floats(vec![v as f32]));
+            for (name, v) in e.scalars.named() {
+                ex.insert(name.into(), Feature::Floats(vec![v as f32]));
             }
             tfrecord::encode_example(&ex)
         })
@@ -145,9 +129,13 @@ pub(super) fn read_example(
         .or_else(|| ex.get("star_id"))
         .and_then(|f| f.text())
         .unwrap_or_else(|| format!("{}#{i}", path.display()));
-    let scalars = SCALAR_ALIASES.map(|aliases| {
-        aliases
+    let scalars = Scalars::from_fn(|ours| {
+        let theirs = SCALAR_ALIASES
             .iter()
+            .find(|(name, _)| *name == ours)
+            .map_or(&[][..], |(_, aliases)| aliases);
+        std::iter::once(&(ours, 1.0))
+            .chain(theirs)
             .find_map(|&(name, factor)| {
                 let v = ex.get(name)?.floats()?.first().copied()?;
                 Some(f64::from(v) * factor)

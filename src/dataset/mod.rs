@@ -1,25 +1,23 @@
 //! Labelled views for the classifier: the in-memory set ([`Dataset`] of [`Example`]s), its
-//! on-disk format ([`format`]: TFRecord, writer, reader and feature names), the sources that
-//! build one from light curves ([`sources`]) and the star-disjoint splits ([`splits`]).
+//! on-disk format ([`format`]: TFRecord, writer, reader and feature names), the examples a
+//! vetter labelled in a screen run ([`vetted`]) and the star-disjoint splits ([`splits`]).
 //! TFRecord files of AstroNet's and Yu et al. (2019)'s schemas read through the same
-//! [`format`] reader.
+//! [`format`] reader. The sets built by searching or folding light curves are the
+//! pipeline's (`pipeline::labelled`).
 
-pub mod agreement;
 pub mod format;
-pub mod sources;
 pub mod splits;
+pub mod vetted;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::io::tfrecord;
+use crate::signal::Scalars;
 
-pub use format::{write, Scalars, SCALARS};
-pub use sources::{
-    from_simulation, from_tce_table, from_vetted_run, is_vetted_run, label_signal, read_truth,
-    Built, TruthRow, DATASET_SDE_THRESHOLD,
-};
+pub use format::write;
+pub use vetted::{from_vetted_run, is_vetted_run};
 
 /// One labelled example.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,13 +29,21 @@ pub struct Example {
     pub star: String,
     /// The original disposition string.
     pub disposition: String,
-    /// Period [d], epoch, duration [d], depth [fraction], SNR, SDE, odd/even depth difference
-    /// [σ] and secondary-eclipse depth [fraction] of the signal, NaN where the source does not
-    /// give them (see [`SCALARS`]).
+    /// The signal's scalars, NaN where the source does not give them.
     pub scalars: Scalars,
     /// Weight of the example in the training loss (its source's: `train --weights`), on top
     /// of its class's; 1 unless set.
     pub weight: f32,
+}
+
+/// What a builder made and what it could not use.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub dataset: Dataset,
+    /// Inputs (files, stars, rows) that gave no example, with why.
+    pub failures: Vec<(String, Error)>,
+    /// Inputs left out on purpose, with why (e.g. UNK TCEs, stars with no candidate).
+    pub skipped: BTreeMap<String, usize>,
 }
 
 /// Feature names and the label map of a TFRecord source.

@@ -196,7 +196,7 @@ fn read_views(run: &mut Run) {
                 run.views
                     .entry(e.star)
                     .or_default()
-                    .push((e.scalars[0], e.global, e.local));
+                    .push((e.scalars.period, e.global, e.local));
             }
         }
         Err(e) => run.problems.push(e.to_string()),

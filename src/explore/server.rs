@@ -274,7 +274,7 @@ async fn candidate(
             (Some(&a), Some(&b)) => (a, b),
             _ => return Err(Error::invalid("the light curve is empty").into()),
         };
-        let fold = star::fold(&s.flat, (row.period, row.epoch, row.duration_hours / 24.0))?;
+        let fold = star::fold(&s.flat, row.ephemeris())?;
         Ok(Json(Candidate {
             id: q.id.clone(),
             run: run.dir.display().to_string(),

@@ -9,7 +9,8 @@ use crate::bls::{stats, Engine, Job, Prepared};
 use crate::error::{Error, Result};
 use crate::lightcurve::{phase_distance, Series};
 use crate::model::classify::Classifier;
-use crate::pipeline::{self, Signal};
+use crate::pipeline;
+use crate::signal::Ephemeris;
 
 use super::run::Run;
 
@@ -33,10 +34,7 @@ pub fn load(run: &Run, target: &str) -> Result<Star> {
         .ok_or_else(|| Error::invalid(format!("no candidate of {target} in the run")))?;
     let (lc, _failures) =
         crate::io::load::reload(&run.source_files(first), target, &run.options.read)?;
-    let signals: Vec<Signal> = rows
-        .iter()
-        .map(|r| (r.period, r.epoch, r.duration_hours / 24.0))
-        .collect();
+    let signals: Vec<Ephemeris> = rows.iter().map(|r| r.ephemeris()).collect();
     let raw = lc.series();
     let flat = pipeline::masked_detrend(&raw, &signals, &run.options.detrend)?;
     Ok(Star {
@@ -181,8 +179,13 @@ pub struct Fold {
     pub secondary_flux_ppm: Vec<f32>,
 }
 
-/// Folds `s` on a signal (period, epoch, duration in days).
-pub fn fold(s: &Series, (period, epoch, duration): Signal) -> Result<Fold> {
+/// Folds `s` on a signal.
+pub fn fold(s: &Series, signal: Ephemeris) -> Result<Fold> {
+    let Ephemeris {
+        period,
+        epoch,
+        duration,
+    } = signal;
     let valid = period.is_finite()
         && period > 0.0
         && duration.is_finite()
@@ -303,7 +306,7 @@ pub fn refold(
     let best = pg
         .best()
         .ok_or_else(|| Error::invalid(format!("no dip at any period about {period} d")))?;
-    let mut signal = (pg.period[best], pg.transit_time[best], pg.duration[best]);
+    let mut signal = pg.ephemeris(best);
     let mut periods = grid.len();
     if let Some(fine) = crate::search::rounds::refine_grid(&grid, best)? {
         let f = engine
@@ -316,16 +319,17 @@ pub fn refold(
             )?
             .pop();
         if let Some(b) = f.as_ref().and_then(|f| Some((f, f.best()?))) {
-            signal = (b.0.period[b.1], b.0.transit_time[b.1], b.0.duration[b.1]);
+            signal = b.0.ephemeris(b.1);
         }
         periods += fine.len();
     }
     let fold = fold(&star.flat, signal)?;
-    let mut views = pipeline::views_of(&star.flat, signal.0, signal.1, signal.2, clf.bins())?;
-    views.scalars[3] = fold.depth_ppm * 1e-6;
-    views.scalars[4] = fold.depth_snr;
-    views.scalars[6] = fold.odd_even_sigma;
-    views.scalars[7] = fold.secondary_ppm * 1e-6;
+    let mut views = pipeline::views_of(&star.flat, signal, clf.bins())?;
+    let s = &mut views.scalars;
+    s.depth = fold.depth_ppm * 1e-6;
+    s.snr = fold.depth_snr;
+    s.odd_even_sigma = fold.odd_even_sigma;
+    s.depth_secondary = fold.secondary_ppm * 1e-6;
     let score = clf
         .score(&[&views])?
         .first()
@@ -389,7 +393,7 @@ mod tests {
     #[test]
     fn a_fold_gives_each_transit_and_its_points() {
         let s = series(5000);
-        let f = fold(&s, (3.0, 1.5, 0.1)).unwrap();
+        let f = fold(&s, Ephemeris::new(3.0, 1.5, 0.1)).unwrap();
         assert_eq!(f.transits.len(), 33);
         assert!((f.depth_ppm - 10_000.0).abs() < 300.0, "{}", f.depth_ppm);
         // Every point near a transit is tagged with that transit.
@@ -401,7 +405,7 @@ mod tests {
         assert!(f.transit.contains(&32));
         assert_eq!(gaps(&s, 0.5), Vec::<(f64, f64)>::new());
         // A catalogue row with a broken signal: an error, not a panic or an endless fold.
-        assert!(fold(&s, (0.0, 1.5, 0.1)).is_err());
-        assert!(fold(&s, (3.0, f64::NAN, 0.1)).is_err());
+        assert!(fold(&s, Ephemeris::new(0.0, 1.5, 0.1)).is_err());
+        assert!(fold(&s, Ephemeris::new(3.0, f64::NAN, 0.1)).is_err());
     }
 }

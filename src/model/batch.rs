@@ -2,9 +2,10 @@
 
 use burn::prelude::*;
 
-use crate::dataset::{Example, Scalars};
+use crate::dataset::Example;
 use crate::error::Result;
 use crate::model::{scalars, AstroNetConfig};
+use crate::signal::Scalars;
 
 /// One signal's network inputs: its global and local views and its scalars (see
 /// [`crate::dataset::SCALARS`]).

@@ -10,7 +10,7 @@ use burn::prelude::Device;
 
 use crate::error::{Error, Result};
 use crate::model::train::{Ensemble, TrainConfig};
-use crate::pipeline::{ViewBins, Views};
+use crate::signal::{ViewBins, Views};
 
 /// The shipped model's name and files.
 pub const SHIPPED_NAME: &str = "astronet-dr24";

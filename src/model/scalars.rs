@@ -1,35 +1,23 @@
 //! The signal's own numbers as network inputs: features computed from a signal's period,
 //! duration, depth, SNR, SDE and the search's odd/even and secondary-eclipse depths (the
-//! [`crate::dataset::SCALARS`] every example and view carries),
+//! [`Scalars`] every example and view carries),
 //! standardised with the training set's mean and standard deviation, which are saved with
 //! the model. A feature that cannot be computed (a source without depths, a non-positive
 //! value) enters as 0, the training mean.
 
-use crate::dataset::Scalars;
 use crate::error::{Error, Result};
+use crate::signal::Scalars;
 
-/// Index of each scalar in an example's `scalars` array (see [`crate::dataset::SCALARS`]).
-pub const PERIOD: usize = 0;
-pub const DURATION: usize = 2;
-pub const DEPTH: usize = 3;
-pub const SNR: usize = 4;
-pub const SDE: usize = 5;
-pub const ODD_EVEN: usize = 6;
-pub const SECONDARY: usize = 7;
-
-/// The scalars a search measures (the others define the signal); sources may lack them.
-pub const MEASURED: [usize; 5] = [DEPTH, SNR, SDE, ODD_EVEN, SECONDARY];
-
-/// `s` with each [`MEASURED`] scalar hidden (NaN: unknown) with probability `p`: the
-/// training augmentation behind `TrainConfig::scalar_missing`.
+/// `s` with each measured scalar ([`Scalars::measured_mut`]) hidden (NaN: unknown) with
+/// probability `p`: the training augmentation behind `TrainConfig::scalar_missing`.
 pub fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
     let mut out = *s;
     if p <= 0.0 {
         return out;
     }
-    for i in MEASURED {
+    for v in out.measured_mut() {
         if rng.random::<f64>() < p {
-            out[i] = f64::NAN;
+            *v = f64::NAN;
         }
     }
     out
@@ -68,15 +56,15 @@ fn ln_positive(x: f64) -> f64 {
 /// Feature `name` of a signal's scalars (NaN when it cannot be computed).
 fn feature(name: &str, s: &Scalars) -> Result<f64> {
     Ok(match name {
-        "log_period" => ln_positive(s[PERIOD]),
-        "log_duration" => ln_positive(s[DURATION]),
-        "log_depth" => ln_positive(s[DEPTH]),
-        "log_snr" => ln_positive(s[SNR]),
-        "log_duty_cycle" => ln_positive(s[DURATION] / s[PERIOD]),
-        "log_sde" => ln_positive(s[SDE]),
-        "log_odd_even" if s[ODD_EVEN] >= 0.0 => s[ODD_EVEN].ln_1p(),
+        "log_period" => ln_positive(s.period),
+        "log_duration" => ln_positive(s.duration),
+        "log_depth" => ln_positive(s.depth),
+        "log_snr" => ln_positive(s.snr),
+        "log_duty_cycle" => ln_positive(s.duration / s.period),
+        "log_sde" => ln_positive(s.sde),
+        "log_odd_even" if s.odd_even_sigma >= 0.0 => s.odd_even_sigma.ln_1p(),
         "log_odd_even" => f64::NAN,
-        "secondary_ratio" if s[DEPTH] > 0.0 => s[SECONDARY] / s[DEPTH],
+        "secondary_ratio" if s.depth > 0.0 => s.depth_secondary / s.depth,
         "secondary_ratio" => f64::NAN,
         other => {
             return Err(Error::invalid(format!(
@@ -91,7 +79,7 @@ fn feature(name: &str, s: &Scalars) -> Result<f64> {
 pub fn check_names(names: &[String]) -> Result<()> {
     names
         .iter()
-        .try_for_each(|n| feature(n, &[1.0; 8]).map(|_| ()))
+        .try_for_each(|n| feature(n, &Scalars::from_fn(|_| 1.0)).map(|_| ()))
 }
 
 /// Mean and standard deviation of each feature over the finite values of `examples`'
@@ -164,6 +152,11 @@ mod tests {
         n.iter().map(|s| s.to_string()).collect()
     }
 
+    /// Scalars from values in [`Scalars::NAMES`] order.
+    fn sc(v: [f64; 8]) -> Scalars {
+        Scalars::from_fn(|n| v[Scalars::NAMES.iter().position(|&m| m == n).unwrap()])
+    }
+
     #[test]
     fn features_are_standardised_with_the_training_statistics() {
         let n = names(&["log_period", "log_snr", "log_duty_cycle"]);
@@ -180,7 +173,8 @@ mod tests {
                 0.0,
                 0.0,
             ],
-        ];
+        ]
+        .map(sc);
         let (mean, std) = statistics(&n, &train).unwrap();
         assert!((mean[0] - 1.0).abs() < 1e-12 && (std[0] - 1.0).abs() < 1e-12);
         // The SNR's mean comes from its two finite values.
@@ -198,13 +192,13 @@ mod tests {
         // A planet found at half its period: odd transits hold it, even ones none (40 σ);
         // found at twice its period: the box at phase 0.5 is as deep as the transit.
         let n = names(&["log_odd_even", "secondary_ratio"]);
-        let half = [1.5, 0.0, 0.1, 1e-3, 30.0, 12.0, 40.0, 0.0];
-        let double = [6.0, 0.0, 0.1, 1e-3, 30.0, 12.0, 0.5, 1e-3];
+        let half = sc([1.5, 0.0, 0.1, 1e-3, 30.0, 12.0, 40.0, 0.0]);
+        let double = sc([6.0, 0.0, 0.1, 1e-3, 30.0, 12.0, 0.5, 1e-3]);
         let v = |s: &Scalars| n.iter().map(|f| feature(f, s).unwrap()).collect::<Vec<_>>();
         assert_eq!(v(&half), vec![41f64.ln(), 0.0]);
         assert_eq!(v(&double), vec![1.5f64.ln(), 1.0]);
         // Unknown (a source without the tests, or no depth to compare with): NaN, the mean.
-        let unknown = [6.0, 0.0, 0.1, f64::NAN, 30.0, 12.0, f64::NAN, 1e-3];
+        let unknown = sc([6.0, 0.0, 0.1, f64::NAN, 30.0, 12.0, f64::NAN, 1e-3]);
         assert!(v(&unknown).iter().all(|x| x.is_nan()));
     }
 
@@ -212,7 +206,7 @@ mod tests {
     fn unknown_names_and_mismatched_statistics_are_errors() {
         assert!(check_names(&names(&["log_snr", "colour"])).is_err());
         assert!(check_names(&names(&["log_snr", "log_depth"])).is_ok());
-        let s = [1.0; 8];
+        let s = sc([1.0; 8]);
         assert!(standardise(&names(&["log_snr"]), &[], &[1.0], &[&s]).is_err());
     }
 
@@ -220,23 +214,24 @@ mod tests {
     fn hiding_touches_only_the_measured_scalars_at_the_rate_asked() {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let s = [3.0, 100.0, 0.1, 1e-3, 20.0, 12.0, 1.5, 2e-4];
+        let s = sc([3.0, 100.0, 0.1, 1e-3, 20.0, 12.0, 1.5, 2e-4]);
         assert_eq!(hide_measured(&s, 0.0, &mut rng), s);
         let n = 4000;
         let mut hidden = [0usize; 8];
         for _ in 0..n {
             let h = hide_measured(&s, 0.25, &mut rng);
-            for (k, v) in h.iter().enumerate() {
+            for (k, ((_, v), (_, was))) in h.named().into_iter().zip(s.named()).enumerate() {
                 if v.is_nan() {
                     hidden[k] += 1;
                 } else {
-                    assert_eq!(*v, s[k]);
+                    assert_eq!(v, was);
                 }
             }
         }
+        // Period, epoch and duration are never hidden; the five measured ones at 25 %.
         assert_eq!(hidden[..3], [0, 0, 0]);
-        for k in MEASURED {
-            let rate = hidden[k] as f64 / n as f64;
+        for (k, &h) in hidden.iter().enumerate().skip(3) {
+            let rate = h as f64 / n as f64;
             assert!((rate - 0.25).abs() < 0.03, "scalar {k} hidden at {rate}");
         }
     }

@@ -12,12 +12,13 @@ use burn::prelude::*;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::dataset::{Dataset, Scalars};
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::batch::{self, batch, input_tensors, Input};
 use crate::model::calibration::Calibration;
 use crate::model::metrics::{self, Metrics};
 use crate::model::{scalars, AstroNet, AstroNetConfig, ScalarInputs};
+use crate::signal::{Scalars, ViewBins};
 
 /// Training settings (saved with the model).
 #[derive(Config, Debug)]
@@ -50,8 +51,8 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// The view sizes the model takes.
-    pub fn view_bins(&self) -> crate::pipeline::ViewBins {
-        crate::pipeline::ViewBins {
+    pub fn view_bins(&self) -> ViewBins {
+        ViewBins {
             global: self.model.global_bins,
             local: self.model.local_bins,
         }

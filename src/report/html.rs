@@ -16,8 +16,9 @@ use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
 use crate::io::ReadOptions;
 use crate::lightcurve::{phase_distance, Series};
-use crate::pipeline::{self, Signal, ViewBins};
+use crate::pipeline;
 use crate::search::SearchOptions;
+use crate::signal::{Ephemeris, ViewBins};
 use crate::views;
 
 use crate::catalogue::Row;
@@ -37,11 +38,6 @@ fn columns(r: &Row) -> BTreeMap<String, String> {
             (k, text)
         })
         .collect()
-}
-
-/// The candidate's (period, epoch, duration [d]).
-fn signal(r: &Row) -> Signal {
-    (r.period, r.epoch, r.duration_hours / 24.0)
 }
 
 fn html_escape(s: &str) -> String {
@@ -139,12 +135,12 @@ pub fn write(out: &Path, rows: &[Row], s: &ReportSettings<'_>) -> Result<usize> 
         source,
     })?;
     // Signals of every star, so a page's light curve is detrended with all of them masked.
-    let mut by_star: BTreeMap<(String, String), Vec<Signal>> = BTreeMap::new();
+    let mut by_star: BTreeMap<(String, String), Vec<Ephemeris>> = BTreeMap::new();
     for r in rows {
         by_star
             .entry((r.target_id.clone(), r.source_files.clone()))
             .or_default()
-            .push(signal(r));
+            .push(r.ephemeris());
     }
     let wanted = rows
         .iter()
@@ -313,7 +309,7 @@ struct PageData {
 
 fn page_data(
     r: &Row,
-    signals: &[Signal],
+    signals: &[Ephemeris],
     overview: Option<&OverviewRow>,
     s: &ReportSettings<'_>,
 ) -> Result<PageData> {
@@ -344,9 +340,10 @@ fn page_data(
                 .unzip()
         }
     };
-    let (p, e, d) = signal(r);
+    let own = r.ephemeris();
+    let (p, e, d) = (own.period, own.epoch, own.duration);
     // The views without the star's other candidates' transits, as the classifier saw them.
-    let clean = match signals.iter().position(|&x| x == (p, e, d)) {
+    let clean = match signals.iter().position(|&x| x == own) {
         Some(own) => pipeline::view_series(&flat, signals, own),
         None => flat.clone(),
     };
@@ -369,7 +366,7 @@ fn draw_page(
     dir: &Path,
     stem: &str,
     r: &Row,
-    signals: &[Signal],
+    signals: &[Ephemeris],
     overview: Option<&OverviewRow>,
     s: &ReportSettings<'_>,
 ) -> Result<()> {
@@ -478,7 +475,11 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     let err = |e: String| Error::file(path, format!("cannot draw the summary: {e}"));
     let root = BitMapBackend::new(path, (1500, 1150)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let (p, e, dur) = signal(r);
+    let Ephemeris {
+        period: p,
+        epoch: e,
+        duration: dur,
+    } = r.ephemeris();
     let title = format!(
         "{} candidate {}: P = {:.5} d, depth {:.0} ppm, duration {:.2} h, SNR {:.1}, SDE {:.1}, score {}",
         r.target_id,

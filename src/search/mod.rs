@@ -160,6 +160,13 @@ pub struct Candidate {
     pub period_aliases: Vec<f64>,
 }
 
+impl Candidate {
+    /// Where the candidate's transits are.
+    pub fn ephemeris(&self) -> crate::signal::Ephemeris {
+        crate::signal::Ephemeris::new(self.period, self.epoch, self.duration)
+    }
+}
+
 /// How a single event was found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,6 +11,7 @@ use crate::bls::stats;
 use crate::bls::{grid, DurationLimit, Grid, Periodogram, Prepared};
 use crate::error::{Error, Result};
 use crate::lightcurve::{phase_distance, Series};
+use crate::signal::Ephemeris;
 
 pub(super) struct StarState<'a> {
     series: &'a Series,
@@ -89,9 +90,6 @@ pub(crate) fn refine_grid(grid: &Grid, i: usize) -> Result<Option<Grid>> {
     })
     .map(Some)
 }
-
-/// A refined peak: period, mid-transit time, duration.
-type Peak3 = (f64, f64, f64);
 
 /// A star's periodogram with its SDE and, above the threshold, its best peak and the grid
 /// that refines it.
@@ -327,7 +325,7 @@ impl<'a> Rounds<'a> {
         opts: &SearchOptions,
     ) {
         let mut refined = refined.into_iter();
-        let mut work: Vec<Option<(Pending, Periodogram, Peak3)>> =
+        let mut work: Vec<Option<(Pending, Periodogram, Ephemeris)>> =
             (0..self.states.len()).map(|_| None).collect();
         for (p, pg) in pending {
             let fine = if p.fine.is_some() {
@@ -336,15 +334,8 @@ impl<'a> Rounds<'a> {
                 None
             };
             let peak = fine
-                .and_then(|f| {
-                    f.best()
-                        .map(|b| (f.period[b], f.transit_time[b], f.duration[b]))
-                })
-                .unwrap_or((
-                    pg.period[p.best],
-                    pg.transit_time[p.best],
-                    pg.duration[p.best],
-                ));
+                .and_then(|f| f.best().map(|b| f.ephemeris(b)))
+                .unwrap_or_else(|| pg.ephemeris(p.best));
             let k = p.star;
             work[k] = Some((p, pg, peak));
         }
@@ -464,7 +455,11 @@ fn single_event(
     st: &mut StarState<'_>,
     vetting: &stats::Vetting,
     why: &str,
-    (period, epoch, duration): Peak3,
+    Ephemeris {
+        period,
+        epoch,
+        duration,
+    }: Ephemeris,
     sde_value: f64,
     opts: &SearchOptions,
 ) {
@@ -494,7 +489,7 @@ fn single_event(
     }
 }
 
-/// Records the refined peak `(period, mid-transit time, duration)` of a star's periodogram
+/// Records the refined peak of a star's periodogram
 /// as a candidate, a single event, or a skip (with why), and masks it for the next round: a
 /// candidate's or rejected signal's every transit, a single event's strongest transit only
 /// (so an unrelated event it was paired with can come back as its own).
@@ -504,20 +499,19 @@ fn take_peak(
     pg: Periodogram,
     best: usize,
     sde_value: f64,
-    (period, t_mid, duration): Peak3,
+    peak: Ephemeris,
     opts: &SearchOptions,
 ) {
+    let Ephemeris {
+        period,
+        epoch: t_mid,
+        duration,
+    } = peak;
     let (period, epoch, vetting) = ephemeris(st, lc, period, t_mid, duration);
     let half = opts.mask_half_widths * duration;
     if let Some(why) = accept::single_event(&vetting) {
-        single_event(
-            st,
-            &vetting,
-            &why,
-            (period, epoch, duration),
-            sde_value,
-            opts,
-        );
+        let at = Ephemeris::new(period, epoch, duration);
+        single_event(st, &vetting, &why, at, sde_value, opts);
         return;
     }
     let signal = rejected_signal(period, epoch, duration, &vetting);

@@ -5,6 +5,7 @@ use burn::prelude::Device;
 use exoscreen::dataset::{Dataset, Example, Schema};
 use exoscreen::model::train::{self, TrainConfig};
 use exoscreen::model::{AstroNetConfig, ScalarInputs};
+use exoscreen::signal::Scalars;
 use rand::{Rng, SeedableRng};
 
 /// Planets: a flat-bottomed dip; impostors: a V-shaped dip or a sinusoid. Noisy views.
@@ -39,7 +40,7 @@ fn dataset(n: usize, seed: u64) -> Dataset {
                 label,
                 star: format!("{seed}-{i}"),
                 disposition: if label { "PC".into() } else { "J".into() },
-                scalars: [f64::NAN; 8],
+                scalars: Scalars::unknown(),
                 weight: 1.0,
             }
         })
@@ -142,7 +143,16 @@ fn snr_only_dataset(n: usize, seed: u64) -> Dataset {
         let (lo, hi): (f64, f64) = if e.label { (15.0, 60.0) } else { (3.0, 7.0) };
         let snr = (lo.ln() + rng.random::<f64>() * (hi / lo).ln()).exp();
         let snr = if i % 17 == 3 { f64::NAN } else { snr };
-        e.scalars = [5.0, 1.0, 0.1, 1e-3, snr, 10.0, 0.5, 0.0];
+        e.scalars = Scalars {
+            period: 5.0,
+            epoch: 1.0,
+            duration: 0.1,
+            depth: 1e-3,
+            snr,
+            sde: 10.0,
+            odd_even_sigma: 0.5,
+            depth_secondary: 0.0,
+        };
     }
     data
 }
@@ -326,7 +336,7 @@ fn simulations_become_labelled_views_and_candidates_get_scores() {
     assert!(pos >= 6 && neg >= 6, "{pos} / {neg}");
     assert_eq!(data.bins(), (201, 61));
     // Labels follow the truth: every PC is a planet star, every EB an eb star.
-    let truth = exoscreen::dataset::read_truth(&field.join("truth.csv")).unwrap();
+    let truth = exoscreen::pipeline::labelled::read_truth(&field.join("truth.csv")).unwrap();
     for e in &data.examples {
         let id = e.star.rsplit('/').next().unwrap();
         let t = truth.iter().find(|t| t.target_id == id).unwrap();
@@ -335,24 +345,28 @@ fn simulations_become_labelled_views_and_candidates_get_scores() {
             "EB" => assert_eq!(t.class, "eb"),
             _ => {}
         }
-        assert!((e.scalars[0] - t.period).abs() < 0.01 * t.period || e.disposition != "PC");
+        assert!((e.scalars.period - t.period).abs() < 0.01 * t.period || e.disposition != "PC");
     }
     // Every example carries the search's odd/even and secondary tests, and they tell the
     // binaries (found at their period: a secondary eclipse; at half: odd and even differ)
     // from the planets.
-    use exoscreen::model::scalars::{DEPTH, ODD_EVEN, SECONDARY};
     let binary_like = |d: &str| {
         let of: Vec<&Example> = data
             .examples
             .iter()
             .filter(|e| e.disposition == d)
             .collect();
-        assert!(of
-            .iter()
-            .all(|e| e.scalars[ODD_EVEN].is_finite() && e.scalars[SECONDARY].is_finite()));
+        assert!(
+            of.iter()
+                .all(|e| e.scalars.odd_even_sigma.is_finite()
+                    && e.scalars.depth_secondary.is_finite())
+        );
         let n = of
             .iter()
-            .filter(|e| e.scalars[ODD_EVEN] > 3.0 || e.scalars[SECONDARY] > 0.1 * e.scalars[DEPTH])
+            .filter(|e| {
+                let s = &e.scalars;
+                s.odd_even_sigma > 3.0 || s.depth_secondary > 0.1 * s.depth
+            })
             .count();
         n as f64 / of.len().max(1) as f64
     };
@@ -409,10 +423,10 @@ fn a_tce_table_with_light_curves_gives_labelled_views() {
     let Some(data) = crate::common::data_dir() else {
         return;
     };
-    let built = exoscreen::dataset::from_tce_table(
+    let built = exoscreen::pipeline::labelled::from_tce_table(
         &data.join("labels/q1_q17_dr24_tce_av_training_set.csv"),
         &data.join("kepler"),
-        exoscreen::pipeline::ViewBins {
+        exoscreen::signal::ViewBins {
             global: 201,
             local: 61,
         },
@@ -446,7 +460,7 @@ fn a_tce_table_with_light_curves_gives_labelled_views() {
         .dataset
         .examples
         .iter()
-        .find(|e| e.star == "11904151" && (e.scalars[0] - 0.837479).abs() < 1e-6)
+        .find(|e| e.star == "11904151" && (e.scalars.period - 0.837479).abs() < 1e-6)
         .unwrap();
     assert!(b.local[30] < -0.5, "{:?}", b.local);
 }

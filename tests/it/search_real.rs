@@ -152,7 +152,8 @@ fn quiet_stars_give_no_candidates() {
 #[test]
 fn views_hold_no_sibling_transits() {
     use exoscreen::lightcurve::phase_distance;
-    use exoscreen::pipeline::{self, ViewBins};
+    use exoscreen::pipeline;
+    use exoscreen::signal::ViewBins;
     let Some(dir) = data_dir() else { return };
     let bins = ViewBins {
         global: 201,
@@ -185,34 +186,34 @@ fn views_hold_no_sibling_transits() {
             .search
             .candidates
             .iter()
-            .map(|c| (c.period, c.epoch, c.duration))
+            .map(|c| c.ephemeris())
             .collect();
         let flat = pipeline::masked_detrend(&raw, &signals, &DetrendOptions::default()).unwrap();
         for &want in wanted {
             let i = signals
                 .iter()
-                .position(|s| (s.0 / want - 1.0).abs() < 2e-3)
+                .position(|s| (s.period / want - 1.0).abs() < 2e-3)
                 .unwrap_or_else(|| panic!("no candidate at {want} d: {signals:?}"));
             let vs = pipeline::view_series(&flat, &signals, i);
-            let (p, e, d) = signals[i];
+            let s = signals[i];
             let own = vs
                 .time
                 .iter()
-                .filter(|&&t| phase_distance(t, e, p) < 0.5 * d)
+                .filter(|&&t| phase_distance(t, s.epoch, s.period) < 0.5 * s.duration)
                 .count();
             assert!(own > 0, "{want} d lost its own transits");
-            for (j, &(pj, ej, dj)) in signals.iter().enumerate().filter(|&(j, _)| j != i) {
+            for (j, o) in signals.iter().enumerate().filter(|&(j, _)| j != i) {
                 let near = vs
                     .time
                     .iter()
-                    .filter(|&&t| phase_distance(t, ej, pj) < dj)
+                    .filter(|&&t| phase_distance(t, o.epoch, o.period) < o.duration)
                     .count();
                 assert_eq!(
                     near, 0,
                     "{want} d's view series holds candidate {j}'s transits"
                 );
             }
-            let mut v = pipeline::views_of(&vs, p, e, d, bins).unwrap();
+            let mut v = pipeline::views_of(&vs, s, bins).unwrap();
             // The search hands its own depth, SNR and SDE to the views beside the shapes.
             v.scalars = pipeline::candidate_scalars(&star.search.candidates[i]);
             assert_eq!(star.views[i].as_ref().unwrap(), &v);

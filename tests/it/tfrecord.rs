@@ -59,14 +59,18 @@ fn yu2019_scalars_are_read_in_our_units() {
     // Transit_Depth 56850 ppm, SN 18.0096.
     let s = data.examples[0].scalars;
     let want = [4.77809, 1365.92, 0.31827, 0.05685, 18.0096];
-    for (got, want) in s.iter().zip(want) {
+    let got = [s.period, s.epoch, s.duration, s.depth, s.snr];
+    for (got, want) in got.into_iter().zip(want) {
         assert!((got - want).abs() < 1e-4 * want, "{s:?}");
     }
     // Every record carries all five; Yu's records hold no SDE, which stays NaN (unknown).
-    assert!(data
-        .examples
-        .iter()
-        .all(|e| e.scalars[..5].iter().all(|v| v.is_finite()) && e.scalars[5].is_nan()));
+    assert!(data.examples.iter().all(|e| {
+        let s = &e.scalars;
+        [s.period, s.epoch, s.duration, s.depth, s.snr]
+            .iter()
+            .all(|v| v.is_finite())
+            && s.sde.is_nan()
+    }));
 }
 
 #[test]
@@ -123,7 +127,7 @@ fn dr24_records_are_read_in_our_units() {
     assert_eq!(data.examples.len(), 294);
     assert_eq!(data.counts(), (120, 174));
     assert_eq!(data.bins(), (2001, 201));
-    let mut durations: Vec<f64> = data.examples.iter().map(|e| e.scalars[2]).collect();
+    let mut durations: Vec<f64> = data.examples.iter().map(|e| e.scalars.duration).collect();
     durations.sort_by(f64::total_cmp);
     let median = durations[durations.len() / 2];
     assert!((0.08..0.3).contains(&median), "median duration {median} d");
@@ -131,7 +135,7 @@ fn dr24_records_are_read_in_our_units() {
     assert!(data
         .examples
         .iter()
-        .all(|e| e.scalars[2] > 0.0 && e.scalars[2] < e.scalars[0]));
+        .all(|e| e.scalars.duration > 0.0 && e.scalars.duration < e.scalars.period));
 }
 
 /// The shipped model on the real DR24 val shard (the one it was chosen and calibrated on;
@@ -172,7 +176,7 @@ fn our_views_agree_with_astronet_records() {
         .collect();
     let (data, _) =
         exoscreen::dataset::Dataset::from_tfrecords(&files, &dr24_schema(), false).unwrap();
-    let (matches, failures) = exoscreen::dataset::agreement::compare_records(
+    let (matches, failures) = exoscreen::pipeline::agreement::compare_records(
         &data,
         &dir.join("kepler"),
         &exoscreen::detrend::DetrendOptions::default(),

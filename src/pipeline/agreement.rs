@@ -118,19 +118,19 @@ pub fn compare_records(
             continue;
         };
         for e in examples {
-            let what = format!("star {star} at {:.5} d", e.scalars[0]);
+            let what = format!("star {star} at {:.5} d", e.scalars.period);
             let bins = ViewBins {
                 global: e.global.len(),
                 local: e.local.len(),
             };
-            let signal = (e.scalars[0], e.scalars[1], e.scalars[2]);
+            let signal = e.scalars.ephemeris();
             let compared = pipeline::signal_views(&series, &[signal], detrend, bins)
                 .and_then(|mut v| v.pop().unwrap_or_else(|| Err(Error::invalid("no view"))))
                 .and_then(|v| {
                     Ok(RecordMatch {
                         star: e.star.clone(),
                         disposition: e.disposition.clone(),
-                        period: e.scalars[0],
+                        period: e.scalars.period,
                         global: compare(&v.global, &e.global)?,
                         local: compare(&v.local, &e.local)?,
                     })

@@ -2,7 +2,12 @@
 //! search (many stars through one engine call per round), then fold each candidate into the
 //! classifier's views on a light curve re-detrended with every candidate's transits masked
 //! (so the trend filter does not eat into the transits the views show), and with the other
-//! candidates' transits removed (so a sibling planet's dip never shows in a view).
+//! candidates' transits removed (so a sibling planet's dip never shows in a view). The
+//! labelled sets built through the same chain ([`labelled`]) and the comparison of our views
+//! with another pipeline's ([`agreement`]) live here too.
+
+pub mod agreement;
+pub mod labelled;
 
 use rayon::prelude::*;
 
@@ -11,57 +16,16 @@ use crate::detrend::{self, DetrendOptions, TransitMask};
 use crate::error::{Error, Result};
 use crate::lightcurve::Series;
 use crate::search::{self, Candidate, SearchOptions, SearchResult};
-use crate::views::{self, ViewSpec};
-
-/// A periodic signal: period [d], epoch (mid-transit time), duration [d].
-pub type Signal = (f64, f64, f64);
-
-/// View sizes: bins of the global and of the local view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ViewBins {
-    pub global: usize,
-    pub local: usize,
-}
-
-impl ViewBins {
-    /// The global view's binning: `global` bins of period / `global`.
-    pub fn global_spec(self) -> ViewSpec {
-        ViewSpec {
-            num_bins: self.global,
-            bin_width_factor: 1.0 / self.global as f64,
-            num_durations: 0.0,
-        }
-    }
-
-    /// The local view's binning: `local` bins of 0.16 durations over +- 4 durations.
-    pub fn local_spec(self) -> ViewSpec {
-        ViewSpec {
-            num_bins: self.local,
-            ..ViewSpec::LOCAL
-        }
-    }
-}
-
-/// A candidate's views and numbers, as the network takes them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Views {
-    pub global: Vec<f32>,
-    pub local: Vec<f32>,
-    /// Period [d], epoch, duration [d], depth [fraction], SNR, SDE, odd/even depth difference
-    /// [σ] and secondary-eclipse depth [fraction] of the signal ([`crate::dataset::SCALARS`]):
-    /// all but the first three are the search's and NaN where the signal came without them
-    /// (scalar features that need them then enter as their mean).
-    pub scalars: crate::dataset::Scalars,
-}
+use crate::signal::{Ephemeris, Scalars, ViewBins, Views};
+use crate::views;
 
 /// Global and local views of one signal.
-pub fn views_of(
-    series: &Series,
-    period: f64,
-    epoch: f64,
-    duration: f64,
-    bins: ViewBins,
-) -> Result<Views> {
+pub fn views_of(series: &Series, signal: Ephemeris, bins: ViewBins) -> Result<Views> {
+    let Ephemeris {
+        period,
+        epoch,
+        duration,
+    } = signal;
     let to_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
     let global = views::global_view(
         &series.time,
@@ -78,24 +42,22 @@ pub fn views_of(
         duration,
         bins.local_spec(),
     )?;
-    // The signal's own three numbers; what a search measures is unknown here.
-    let mut scalars = [f64::NAN; crate::dataset::SCALARS.len()];
-    scalars[..3].copy_from_slice(&[period, epoch, duration]);
+    // What a search measures is unknown here.
     Ok(Views {
         global: to_f32(global),
         local: to_f32(local),
-        scalars,
+        scalars: Scalars::of(signal),
     })
 }
 
-/// Masks of signals (period, epoch, duration), each widened to twice its duration.
-pub fn masks(signals: impl IntoIterator<Item = Signal>) -> Vec<TransitMask> {
+/// Masks of signals, each widened to twice its duration.
+pub fn masks(signals: impl IntoIterator<Item = Ephemeris>) -> Vec<TransitMask> {
     signals
         .into_iter()
-        .map(|(period, epoch, duration)| TransitMask {
-            period,
-            epoch,
-            duration: 2.0 * duration,
+        .map(|s| TransitMask {
+            period: s.period,
+            epoch: s.epoch,
+            duration: 2.0 * s.duration,
         })
         .collect()
 }
@@ -105,7 +67,7 @@ pub fn masks(signals: impl IntoIterator<Item = Signal>) -> Vec<TransitMask> {
 /// detrending instead.
 pub fn masked_detrend(
     raw: &Series,
-    signals: &[Signal],
+    signals: &[Ephemeris],
     detrend_opts: &DetrendOptions,
 ) -> Result<Series> {
     let opts = DetrendOptions {
@@ -123,7 +85,7 @@ pub fn masked_detrend(
 /// its transit and a margin as wide again each side, as the search masks); `flat` itself
 /// when that would leave fewer than half its points or none of the signal's own in-transit
 /// points (siblings at short periods with long durations can cover most of the phase).
-pub fn view_series(flat: &Series, signals: &[Signal], own: usize) -> Series {
+pub fn view_series(flat: &Series, signals: &[Ephemeris], own: usize) -> Series {
     let siblings = masks(
         signals
             .iter()
@@ -132,10 +94,10 @@ pub fn view_series(flat: &Series, signals: &[Signal], own: usize) -> Series {
             .map(|(_, s)| *s),
     );
     let out = flat.select(|i| !siblings.iter().any(|m| m.contains(flat.time[i])));
-    let keeps_own = signals.get(own).is_some_and(|&(p, e, d)| {
+    let keeps_own = signals.get(own).is_some_and(|s| {
         out.time
             .iter()
-            .any(|&t| crate::lightcurve::phase_distance(t, e, p) < 0.5 * d)
+            .any(|&t| crate::lightcurve::phase_distance(t, s.epoch, s.period) < 0.5 * s.duration)
     });
     if 2 * out.len() < flat.len() || !keeps_own {
         return flat.clone();
@@ -147,7 +109,7 @@ pub fn view_series(flat: &Series, signals: &[Signal], own: usize) -> Series {
 /// other signals' transits (one result per signal, in order).
 pub fn signal_views(
     raw: &Series,
-    signals: &[Signal],
+    signals: &[Ephemeris],
     detrend_opts: &DetrendOptions,
     bins: ViewBins,
 ) -> Result<Vec<Result<Views>>> {
@@ -158,7 +120,7 @@ pub fn signal_views(
     Ok(signals
         .iter()
         .enumerate()
-        .map(|(i, &(p, e, d))| views_of(&view_series(&flat, signals, i), p, e, d, bins))
+        .map(|(i, &s)| views_of(&view_series(&flat, signals, i), s, bins))
         .collect())
 }
 
@@ -170,23 +132,19 @@ pub struct StarOutcome {
     pub views: Vec<Result<Views>>,
 }
 
-fn signal(c: &Candidate) -> Signal {
-    (c.period, c.epoch, c.duration)
-}
-
-/// A search candidate's scalars, in [`crate::dataset::SCALARS`] order: what its views carry
-/// to the network and what the dataset builders store.
-pub fn candidate_scalars(c: &Candidate) -> crate::dataset::Scalars {
-    [
-        c.period,
-        c.epoch,
-        c.duration,
-        c.depth,
-        c.depth_snr,
-        c.sde,
-        c.vetting.odd_even_sigma,
-        c.vetting.depth_secondary.depth,
-    ]
+/// A search candidate's scalars: what its views carry to the network and what the dataset
+/// builders store.
+pub fn candidate_scalars(c: &Candidate) -> Scalars {
+    Scalars {
+        period: c.period,
+        epoch: c.epoch,
+        duration: c.duration,
+        depth: c.depth,
+        snr: c.depth_snr,
+        sde: c.sde,
+        odd_even_sigma: c.vetting.odd_even_sigma,
+        depth_secondary: c.vetting.depth_secondary.depth,
+    }
 }
 
 /// The views of every candidate that could be folded, in order: what the classifier scores
@@ -241,7 +199,7 @@ pub fn search_and_fold(
         .zip(results)
         .map(|(s, r)| {
             let search = r?;
-            let signals: Vec<_> = search.candidates.iter().map(signal).collect();
+            let signals: Vec<_> = search.candidates.iter().map(Candidate::ephemeris).collect();
             let mut views = signal_views(s, &signals, detrend_opts, bins)?;
             for (v, c) in views.iter_mut().zip(&search.candidates) {
                 if let Ok(v) = v {
@@ -330,7 +288,10 @@ mod tests {
             50.0,
             &[(5.0, 0.0, 0.12, 1e-3), (5.002, 0.33, 0.12, 3e-3)],
         );
-        let signals = [(5.0, 0.0, 0.12), (5.002, 0.33, 0.12)];
+        let signals = [
+            Ephemeris::new(5.0, 0.0, 0.12),
+            Ephemeris::new(5.002, 0.33, 0.12),
+        ];
         let clean = view_series(&s, &signals, 0);
         assert!(clean.len() < s.len());
         for &t in &clean.time {
@@ -357,7 +318,7 @@ mod tests {
         let views = signal_views(&s, &signals, &flat, bins).unwrap();
         let local = &views[0].as_ref().unwrap().local;
         let detrended = masked_detrend(&s, &signals, &flat).unwrap();
-        let unclean = views_of(&detrended, 5.0, 0.0, 0.12, bins).unwrap().local;
+        let unclean = views_of(&detrended, signals[0], bins).unwrap().local;
         assert!(
             unclean.iter().any(|&v| v <= -0.99) && unclean[30] > -0.6,
             "c sets the unclean view's scale: {unclean:?}"

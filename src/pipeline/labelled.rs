@@ -7,16 +7,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Dataset, Example};
 use crate::bls::Engine;
+use crate::dataset::{Built, Example};
 use crate::detrend::DetrendOptions;
 use crate::error::{Error, Result};
 use crate::io::tce;
 use crate::io::ReadOptions;
 use crate::lightcurve::phase_distance;
-use crate::model::scalars::{DEPTH, SNR};
-use crate::pipeline::{self, ViewBins};
+use crate::pipeline;
 use crate::search::{self, SearchOptions};
+use crate::signal::{Ephemeris, ViewBins, Views};
 
 /// The SDE down to which the dataset builders keep candidates: well below the search's
 /// default (9) so the classifier also learns the marginal false alarms it will meet, and
@@ -80,22 +80,7 @@ pub fn label_signal(truth: &TruthRow, period: f64, epoch: f64, duration: f64) ->
     }
 }
 
-/// What a builder made and what it could not use.
-#[derive(Debug, Default)]
-pub struct Built {
-    pub dataset: Dataset,
-    /// Inputs (files, stars, rows) that gave no example, with why.
-    pub failures: Vec<(String, Error)>,
-    /// Inputs left out on purpose, with why (e.g. UNK TCEs, stars with no candidate).
-    pub skipped: BTreeMap<String, usize>,
-}
-
-fn example(
-    star: String,
-    disposition: &str,
-    positive: &[String],
-    views: pipeline::Views,
-) -> Example {
+fn example(star: String, disposition: &str, positive: &[String], views: Views) -> Example {
     Example {
         global: views.global,
         local: views.local,
@@ -105,67 +90,6 @@ fn example(
         scalars: views.scalars,
         weight: 1.0,
     }
-}
-
-/// Whether `dir` is a screen run that carries verdicts: its views file and a verdict log
-/// (`labels`, or the run's own `verdicts.csv`).
-pub fn is_vetted_run(dir: &Path, labels: Option<&Path>) -> bool {
-    dir.join(super::format::RUN_VIEWS).is_file()
-        && labels.map_or_else(
-            || dir.join(crate::io::verdicts::VERDICTS).is_file(),
-            Path::is_file,
-        )
-}
-
-/// The candidates of a screen run that a vetter gave a verdict (`verdicts.csv` in the run,
-/// or `labels`), with the views and scalars the run's classifier saw
-/// ([`super::format::RUN_VIEWS`]), labelled by the verdict's disposition (PC, EB, VAR, SYS,
-/// OTHER; `unsure` and cleared verdicts are left out); positive when in `positive`. A verdict
-/// finds its views by target and period (to 1e-6), so planet numbers need not agree.
-pub fn from_vetted_run(dir: &Path, labels: Option<&Path>, positive: &[String]) -> Result<Built> {
-    let log = labels.map_or_else(
-        || dir.join(crate::io::verdicts::VERDICTS),
-        Path::to_path_buf,
-    );
-    let verdicts = crate::io::verdicts::read(&log)?;
-    let (views, _) = super::format::read_run_views(&[dir.join(super::format::RUN_VIEWS)], false)?;
-    let mut built = Built::default();
-    for p in &verdicts.problems {
-        built
-            .failures
-            .push((p.clone(), Error::file(&log, p.clone())));
-    }
-    for row in verdicts.latest.values() {
-        let Some(verdict) = row.verdict else {
-            *built.skipped.entry("verdict cleared".into()).or_default() += 1;
-            continue;
-        };
-        let Some(disposition) = verdict.disposition() else {
-            *built.skipped.entry("unsure".into()).or_default() += 1;
-            continue;
-        };
-        let found = views
-            .iter()
-            .find(|e| e.star == row.target_id && (e.scalars[0] / row.period - 1.0).abs() < 1e-6);
-        match found {
-            Some(e) => built.dataset.examples.push(Example {
-                label: positive.iter().any(|p| p == disposition),
-                disposition: disposition.to_string(),
-                ..e.clone()
-            }),
-            None => built.failures.push((
-                format!("{} planet {}", row.target_id, row.planet),
-                Error::file(
-                    &log,
-                    format!(
-                        "no views in the run for {} at {} d (a candidate that could not be folded, or a verdict from another run)",
-                        row.target_id, row.period
-                    ),
-                ),
-            )),
-        }
-    }
-    Ok(built)
 }
 
 /// A folder's light-curve files; folders that cannot be listed become failures.
@@ -290,7 +214,7 @@ pub fn from_tce_table(
         };
         let signals: Vec<_> = star_tces
             .iter()
-            .map(|t| (t.period, t.epoch, t.duration))
+            .map(|t| Ephemeris::new(t.period, t.epoch, t.duration))
             .collect();
         let views =
             match pipeline::signal_views(&series, &signals, &DetrendOptions::default(), bins) {
@@ -303,7 +227,7 @@ pub fn from_tce_table(
         for (t, v) in star_tces.iter().zip(views) {
             match v {
                 Ok(mut v) => {
-                    (v.scalars[DEPTH], v.scalars[SNR]) = (t.depth, t.snr);
+                    (v.scalars.depth, v.scalars.snr) = (t.depth, t.snr);
                     built.dataset.examples.push(example(
                         kepid.to_string(),
                         t.label.as_deref().unwrap_or(""),
