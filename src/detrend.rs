@@ -81,8 +81,9 @@ impl std::str::FromStr for TransitMask {
     }
 }
 
-/// Detrending options.
+/// Detrending options (serde: fields left out take their defaults).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DetrendOptions {
     pub method: TrendMethod,
     /// Full width of the sliding window, days.

@@ -22,6 +22,29 @@ pub trait Named: Copy + PartialEq + Send + Sync + 'static {
     }
 }
 
+/// Serde by name (`#[serde(with = "crate::named::by_key")]`): a named option is written
+/// and read as its key, as the command line takes it.
+pub mod by_key {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    use super::Named;
+
+    pub fn serialize<T: Named, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.key())
+    }
+
+    pub fn deserialize<'de, T: Named, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        let name = String::deserialize(d)?;
+        T::from_key(&name).ok_or_else(|| {
+            let known: Vec<&str> = T::VARIANTS.iter().map(|v| v.1).collect();
+            D::Error::custom(format!(
+                "unknown name {name:?}; one of {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Named;

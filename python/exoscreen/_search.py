@@ -34,25 +34,59 @@ class StarResult:
     error: str = None
 
 
-_OPTIONS = {
-    "engine", "detrend", "method", "window", "break_tolerance", "clip_sigma", "period_min",
-    "period_max", "oversampling", "objective", "sde_threshold", "min_snr", "max_planets",
-    "max_rounds", "max_rejected", "known", "model",
-}
+# Keyword arguments as the command line names them, mapped to the library's settings.
+_ALIASES = {"window": "window_days", "break_tolerance": "break_tolerance_days"}
+
+
+def _paths(value):
+    value = [value] if isinstance(value, (str, os.PathLike)) else value
+    return [os.fspath(p) for p in value]
+
+
+def _settings(kind, options, groups):
+    """``options`` (flat keyword arguments) sorted into the library's settings of ``kind``
+    (``"search"`` or ``"screen"``), as JSON: a name of the top level stays there, the name
+    of a field of one of ``groups`` (``"trend"``, ``"search"``, ...) goes into it. The
+    library's names are taken, and the command line's where they differ (``window``,
+    ``break_tolerance``, ``no_event_scan``, ``clip_sigma=0`` for none, ``resume``,
+    ``force``, ``invert``, ``scramble``, an integer ``quality`` bitmask)."""
+    defaults = json.loads(_core.settings_defaults())[kind]
+    top = {k for k in defaults if k not in groups}
+    out = {}
+    for key, value in options.items():
+        key = _ALIASES.get(key, key)
+        if key == "no_event_scan":
+            key, value = "event_scan", not value
+        elif key == "clip_sigma" and value == 0:
+            value = None
+        elif key in ("resume", "force"):
+            if value:
+                out["existing"] = key
+            continue
+        elif key in ("invert", "scramble"):
+            if value is not None and value is not False:
+                null = "inverted" if key == "invert" else {"scrambled": {"seed": int(value)}}
+                out.setdefault("read", {})["null"] = null
+            continue
+        elif key == "quality" and isinstance(value, int):
+            value = {"bits": value}
+        if key in ("known", "inputs"):
+            value = _paths(value)
+        elif isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        group = next((g for g in groups if key in defaults[g]), None)
+        if group is not None:
+            out.setdefault(group, {})[key] = value
+        elif key in top:
+            out[key] = value
+        else:
+            names = sorted(top | {k for g in groups for k in defaults[g]} | set(_ALIASES))
+            raise TypeError(f"unknown option(s) {key}; known: {', '.join(names)}")
+    return json.dumps(out)
 
 
 def _options(options):
-    unknown = sorted(set(options) - _OPTIONS)
-    if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_OPTIONS))}")
-    opts = dict(options)
-    known = opts.get("known")
-    if known is not None:
-        known = [known] if isinstance(known, (str, os.PathLike)) else known
-        opts["known"] = [os.fspath(p) for p in known]
-    if opts.get("model") is not None:
-        opts["model"] = os.fspath(opts["model"])
-    return json.dumps(opts)
+    return _settings("search", options, ("trend", "search"))
 
 
 def _stars(stars):
@@ -159,26 +193,16 @@ def cli(args):
     return _core.cli([os.fspath(a) for a in args])
 
 
-def screen(paths, out, **flags):
-    """``exoscreen screen`` of files and folders into ``out`` (resumable, a status row per
-    file, an HTML report); returns the ranked candidates of ``out/candidates.csv`` as dicts
-    (strings as the CSV holds them). ``flags`` are the command's options with ``_`` for
-    ``-``: ``engine="cpu"``, ``resume=True``, ``shard="3/16"``, ``known="builtin"``, ...
-    A list value repeats the flag. Raises RuntimeError when the command fails outright;
-    files that could not be read are listed in ``out/status.csv`` (exit code 1)."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    args = ["screen", *[os.fspath(p) for p in paths], "--out", os.fspath(out)]
-    for key, value in flags.items():
-        flag = "--" + key.replace("_", "-")
-        for v in value if isinstance(value, (list, tuple)) else [value]:
-            if v is True:
-                args.append(flag)
-            elif v is not False and v is not None:
-                args += [flag, os.fspath(v) if isinstance(v, os.PathLike) else str(v)]
-    code = _core.cli(args)
-    table = os.path.join(os.fspath(out), "candidates.csv")
-    if code == 2 or not os.path.exists(table):
-        raise RuntimeError(f"exoscreen screen failed (exit code {code}); see the messages above")
-    with open(table, newline="") as f:
+def screen(paths, out, **settings):
+    """Screens files and folders into ``out`` as ``exoscreen screen`` does, by the library's
+    own screen (resumable, a status row per file, an HTML report); returns the ranked
+    candidates of ``out/candidates.csv`` as dicts (strings as the CSV holds them).
+    ``settings`` are the screen's settings by name: ``engine="cpu"``, ``shard="3/16"``,
+    ``known="builtin"``, ``report_top=5``, ``max_planets=3``, ``resume=True``, ... (the
+    command line's option names, ``_`` for ``-``). Raises ValueError for settings that
+    cannot work and OSError when the run cannot start; files that could not be read are
+    listed in ``out/status.csv``."""
+    _core.screen(_settings("screen", dict(settings, inputs=_paths(paths), out=os.fspath(out)),
+                           ("read", "detrend", "search")))
+    with open(os.path.join(os.fspath(out), "candidates.csv"), newline="") as f:
         return list(csv.DictReader(f))

@@ -140,6 +140,32 @@ fn classify_many(py: Python<'_>, stars: Vec<StarInput>, options: &str) -> PyResu
     py.detach(|| stars::classify(&stars, &opts)).map_err(py_err)
 }
 
+/// Screens files and folders as `exoscreen screen` does, through the library's
+/// [`exoscreen::screen::run`]: `settings` is a JSON object of
+/// [`exoscreen::screen::ScreenSettings`]. Returns the run's summary as JSON (the `summary`
+/// of `run.json`); the outputs are in the settings' `out` folder.
+#[pyfunction]
+fn screen(py: Python<'_>, settings: &str) -> PyResult<String> {
+    let s: exoscreen::screen::ScreenSettings = serde_json::from_str(settings)
+        .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
+    let outcome = py
+        .detach(|| exoscreen::screen::run(&s, |_| {}))
+        .map_err(py_err)?;
+    serde_json::to_string(&outcome.summary)
+        .map_err(|e| PyValueError::new_err(format!("summary to JSON: {e}")))
+}
+
+/// The settings `search_many`/`classify_many` (`"search"`) and `screen` (`"screen"`) take,
+/// with their defaults, as JSON: the Python layer sorts keyword arguments into them by name.
+#[pyfunction]
+fn settings_defaults() -> PyResult<String> {
+    let all = serde_json::json!({
+        "search": stars::Options::default(),
+        "screen": exoscreen::screen::ScreenSettings::default(),
+    });
+    Ok(all.to_string())
+}
+
 /// Reads one light-curve file (Kepler, K2, TESS FITS or CSV) as the command line does:
 /// a dict with `time`, `flux`, `flux_err` (numpy, in the file's units and time system),
 /// `labels`, `class`, `mission`, `time_system`, `target_id`, `cadence_days`, `err_estimated`
@@ -200,6 +226,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(search_many, m)?)?;
     m.add_function(wrap_pyfunction!(classify_many, m)?)?;
     m.add_function(wrap_pyfunction!(read, m)?)?;
+    m.add_function(wrap_pyfunction!(screen, m)?)?;
+    m.add_function(wrap_pyfunction!(settings_defaults, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli, m)?)?;
     Ok(())
 }

@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 
 use exoscreen::bls::EngineKind;
 use exoscreen::catalogue::{self, Row, SingleEventRow};
-use exoscreen::detrend::{DetrendOptions, TrendMethod};
+use exoscreen::detrend::DetrendOptions;
 use exoscreen::known::Catalogue;
 use exoscreen::lightcurve::{
     self, DropCounts, LightCurve, Mission, Segment, SeriesMeta, TimeSystem,
 };
 use exoscreen::model::classify::Classifier;
 use exoscreen::model::ModelDevice;
-use exoscreen::named::Named;
 use exoscreen::search::{SearchOptions, SearchResult};
 use exoscreen::{pipeline, robust, Error, Result, Series};
 use numpy::PyReadonlyArray1;
@@ -131,61 +130,34 @@ pub fn curves(stars: Vec<StarInput<'_>>) -> PyResult<Vec<LightCurve>> {
         .collect()
 }
 
-/// The options of `search` and `classify` (names as the command line's flags, with `_`).
-#[derive(Debug, serde::Deserialize)]
+/// The options of `search` and `classify`: the engine, whether to detrend, the known-object
+/// catalogues and the model, with the library's own serde forms of the detrending and
+/// search settings (the ones `run.json` records), so every library option reaches Python
+/// under its library name.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Options {
-    engine: String,
+    #[serde(with = "exoscreen::named::by_key")]
+    engine: EngineKind,
+    /// False for light curves already flattened.
     detrend: bool,
-    method: String,
-    window: f64,
-    break_tolerance: f64,
-    clip_sigma: f64,
-    period_min: Option<f64>,
-    period_max: Option<f64>,
-    oversampling: f64,
-    objective: String,
-    sde_threshold: f64,
-    min_snr: f64,
-    max_planets: usize,
-    max_rounds: usize,
-    max_rejected: usize,
     known: Vec<PathBuf>,
     model: Option<PathBuf>,
+    trend: DetrendOptions,
+    search: SearchOptions,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        let d = DetrendOptions::default();
-        let s = SearchOptions::default();
         Options {
-            engine: EngineKind::Auto.key().into(),
+            engine: EngineKind::default(),
             detrend: true,
-            method: d.method.key().into(),
-            window: d.window_days,
-            break_tolerance: d.break_tolerance_days,
-            clip_sigma: d.clip_sigma.unwrap_or(0.0),
-            period_min: s.period_min,
-            period_max: s.period_max,
-            oversampling: s.oversampling,
-            objective: s.objective.key().into(),
-            sde_threshold: s.sde_threshold,
-            min_snr: s.min_snr,
-            max_planets: s.max_planets,
-            max_rounds: s.max_rounds,
-            max_rejected: s.max_rejected,
             known: Vec::new(),
             model: None,
+            trend: DetrendOptions::default(),
+            search: SearchOptions::default(),
         }
     }
-}
-
-/// The pieces the options stand for, checked.
-struct Settings {
-    engine: EngineKind,
-    detrend: Option<DetrendOptions>,
-    search: SearchOptions,
-    known: Option<Catalogue>,
 }
 
 impl Options {
@@ -193,41 +165,17 @@ impl Options {
         serde_json::from_str(text).map_err(|e| PyValueError::new_err(format!("options: {e}")))
     }
 
-    fn settings(&self) -> Result<Settings> {
-        let name = |what: &str, s: &str| Error::invalid(format!("{what}: unknown name {s:?}"));
-        let detrend = DetrendOptions {
-            method: TrendMethod::from_key(&self.method)
-                .ok_or_else(|| name("method", &self.method))?,
-            window_days: self.window,
-            break_tolerance_days: self.break_tolerance,
-            clip_sigma: (self.clip_sigma > 0.0).then_some(self.clip_sigma),
-            ..Default::default()
-        };
-        detrend.validate()?;
-        let search = SearchOptions {
-            objective: Named::from_key(&self.objective)
-                .ok_or_else(|| name("objective", &self.objective))?,
-            oversampling: self.oversampling,
-            period_min: self.period_min,
-            period_max: self.period_max,
-            sde_threshold: self.sde_threshold,
-            min_snr: self.min_snr,
-            max_planets: self.max_planets,
-            max_rounds: self.max_rounds,
-            max_rejected: self.max_rejected,
-            ..Default::default()
-        };
-        Ok(Settings {
-            engine: EngineKind::from_key(&self.engine)
-                .ok_or_else(|| name("engine", &self.engine))?,
-            detrend: self.detrend.then_some(detrend),
-            search,
-            known: if self.known.is_empty() {
-                None
-            } else {
-                Some(Catalogue::load(&self.known)?)
-            },
-        })
+    /// The detrending asked for (`None`: the light curves are used as given), checked.
+    fn trend(&self) -> Result<Option<&DetrendOptions>> {
+        self.trend.validate()?;
+        Ok(self.detrend.then_some(&self.trend))
+    }
+
+    fn known(&self) -> Result<Option<Catalogue>> {
+        match self.known.as_slice() {
+            [] => Ok(None),
+            paths => Catalogue::load(paths).map(Some),
+        }
     }
 }
 
@@ -276,14 +224,15 @@ fn to_json(reports: &[StarReport]) -> Result<String> {
 
 /// Detrends (unless asked not to) and searches every star, one engine call per round.
 pub fn search(stars: &[LightCurve], opts: &Options) -> Result<String> {
-    let set = opts.settings()?;
-    let engine = crate::engine(set.engine)?;
+    let trend = opts.trend()?;
+    let known = opts.known()?;
+    let engine = crate::engine(opts.engine)?;
     let raw: Vec<Series> = stars.iter().map(LightCurve::series).collect();
-    let flat = match &set.detrend {
+    let flat = match trend {
         Some(d) => pipeline::detrend_all(&raw, d),
         None => raw.into_iter().map(Ok).collect(),
     };
-    let results = pipeline::search_detrended(flat, engine.as_ref(), &set.search);
+    let results = pipeline::search_detrended(flat, engine.as_ref(), &opts.search);
     let reports: Vec<StarReport> = stars
         .iter()
         .zip(&results)
@@ -294,7 +243,7 @@ pub fn search(stars: &[LightCurve], opts: &Options) -> Result<String> {
                 rep.candidates = found
                     .candidates
                     .iter()
-                    .map(|c| catalogue::row(star, c, None, set.known.as_ref()))
+                    .map(|c| catalogue::row(star, c, None, known.as_ref()))
                     .collect();
             }
             rep
@@ -305,13 +254,14 @@ pub fn search(stars: &[LightCurve], opts: &Options) -> Result<String> {
 
 /// Detrends, searches, folds and scores every star with the classifier.
 pub fn classify(stars: &[LightCurve], opts: &Options) -> Result<String> {
-    let set = opts.settings()?;
-    let detrend = set.detrend.unwrap_or_default();
-    let engine = crate::engine(set.engine)?;
+    // The views are folded from the raw light curves detrended, whatever `detrend` says.
+    opts.trend()?;
+    let known = opts.known()?;
+    let engine = crate::engine(opts.engine)?;
     let device = ModelDevice::Cpu.device()?;
     let clf = Classifier::open(opts.model.as_deref().map(Path::new), &device)?;
     let raw: Vec<Series> = stars.iter().map(LightCurve::series).collect();
-    let outcomes = pipeline::run(&raw, engine.as_ref(), &detrend, &set.search, clf.bins());
+    let outcomes = pipeline::run(&raw, engine.as_ref(), &opts.trend, &opts.search, clf.bins());
     let mut scores = clf.score(&pipeline::folded_views(&outcomes))?.into_iter();
     let reports: Vec<StarReport> = stars
         .iter()
@@ -333,7 +283,7 @@ pub fn classify(stars: &[LightCurve], opts: &Options) -> Result<String> {
                         star,
                         c,
                         Some((score, &clf.name)),
-                        set.known.as_ref(),
+                        known.as_ref(),
                     ));
                 }
             }

@@ -95,6 +95,15 @@ def test_screen_and_the_command_line(data_dir, tmp_path):
     assert any(abs(float(r["period"]) - 1.338231) < 0.01 for r in rows)
     status = (tmp_path / "out" / "status.csv").read_text()
     assert "broken.fits" in status and "error" in status
+    # The library's run: the same settings resume the finished run, other ones are refused,
+    # and names it does not know are an error before anything runs.
+    again = exoscreen.screen([data_dir / WASP4, bad], tmp_path / "out", engine="cpu",
+                             report_top=1, resume=True)
+    assert again == rows
+    with pytest.raises(OSError, match="different run"):
+        exoscreen.screen([data_dir / WASP4], tmp_path / "out", engine="cpu", resume=True)
+    with pytest.raises(TypeError, match="unknown option"):
+        exoscreen.screen([data_dir / WASP4], tmp_path / "other", no_such_setting=1)
     assert exoscreen.cli(["inspect", str(data_dir / KEPLER10_Q13)]) == 0
     assert exoscreen.cli(["inspect", str(bad)]) == 1
     with pytest.raises(ValueError, match="unexpected argument|unrecognized"):

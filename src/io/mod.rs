@@ -97,8 +97,9 @@ impl FromStr for QualityMask {
     }
 }
 
-/// Options shared by the readers.
+/// Options shared by the readers (serde: fields left out take their defaults).
 #[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReadOptions {
     pub flux: FluxColumn,
     pub quality: QualityMask,

@@ -42,6 +42,46 @@ impl std::str::FromStr for Shard {
     }
 }
 
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Written and read as its `K/N` text.
+impl serde::Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Shard {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The lines of a manifest (one input per line; `-` reads standard input).
+pub fn manifest_lines(path: &Path) -> Result<Vec<String>> {
+    use std::io::BufRead;
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(io_err)?,
+        ))
+    };
+    reader
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .map_err(io_err)
+}
+
 impl Shard {
     /// Whether this shard takes the target with key `key`.
     pub fn takes(&self, key: &str) -> bool {
