@@ -799,16 +799,8 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::UNIFORM,
             });
         let c = &mut bufs.chunks[slot];
-        let trial_buf = c
-            .trials
-            .ensure(&self.device, std::mem::size_of_val(&trials[..]) as u64);
-        self.queue
-            .write_buffer(&trial_buf, 0, bytemuck::cast_slice(trials));
-        let group_buf = c
-            .groups
-            .ensure(&self.device, std::mem::size_of_val(&groups[..]) as u64);
-        self.queue
-            .write_buffer(&group_buf, 0, bytemuck::cast_slice(groups));
+        let trial_buf = self.write_slot(&mut c.trials, trials);
+        let group_buf = self.write_slot(&mut c.groups, groups);
         let result_bytes = (n * std::mem::size_of::<GpuBest>()) as u64;
         let results = c.results.ensure(&self.device, result_bytes);
         let [pts, stars, boxes] = inputs;
@@ -848,6 +840,13 @@ impl GpuEngine {
             rx
         });
         Ok((submission, mapped))
+    }
+
+    /// Writes `items` into `buf` (grown to fit) and returns the buffer.
+    fn write_slot<T: bytemuck::Pod>(&self, buf: &mut Slot, items: &[T]) -> wgpu::Buffer {
+        let b = buf.ensure(&self.device, std::mem::size_of_val(items) as u64);
+        self.queue.write_buffer(&b, 0, bytemuck::cast_slice(items));
+        b
     }
 
     /// The kernel's bindings, in the order of its `@binding` numbers.

@@ -324,6 +324,9 @@ fn train_one(
     Ok(())
 }
 
+/// `exoscreen train`. Long on purpose: it reads as the steps a person training a model
+/// follows (data, validation split, fit, calibration, write-up), each a few lines that
+/// only this command needs; pieces cut out would only be called from here.
 pub fn run_train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let config_file = match (&args.config, &args.init) {
         (Some(p), _) => Some(p.clone()),

@@ -180,6 +180,21 @@ fn classify_candidates(
         .records()
         .collect::<Result<_, _>>()
         .with_context(|| format!("reading {}", path.display()))?;
+    let (views, failures) = rows_views(clf, path, &rows, cols)?;
+    let have: Vec<&Views> = views.iter().flatten().collect();
+    let scores = clf.score(&have)?;
+    write_scored(out, &headers, &rows, &views, scores, &clf.name)?;
+    Ok(super::batch_exit(failures))
+}
+
+/// The views of each row (`None` where it could not be folded, said on stderr), and how
+/// many rows could not be.
+fn rows_views(
+    clf: &Classifier,
+    path: &Path,
+    rows: &[csv::StringRecord],
+    cols: Cols,
+) -> anyhow::Result<(Vec<Option<Views>>, usize)> {
     // Rows grouped by star (target and files), in order of first appearance.
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
@@ -217,8 +232,20 @@ fn classify_candidates(
             }
         }
     }
-    let have: Vec<&Views> = views.iter().flatten().collect();
-    let mut scores = clf.score(&have)?.into_iter();
+    Ok((views, failures))
+}
+
+/// Writes `rows` with a `score` (from `scores`, one per row with views, in order) and a
+/// `model` column.
+fn write_scored(
+    out: Option<&Path>,
+    headers: &csv::StringRecord,
+    rows: &[csv::StringRecord],
+    views: &[Option<Views>],
+    scores: Vec<f64>,
+    model: &str,
+) -> anyhow::Result<()> {
+    let mut scores = scores.into_iter();
     // A catalogue scored before (a screen's) keeps its columns: `score` and `model` are
     // replaced, not repeated.
     let kept: Vec<usize> = (0..headers.len())
@@ -228,20 +255,20 @@ fn classify_candidates(
         kept.iter().map(|&i| r.get(i).unwrap_or("")).collect()
     };
     let mut w = csv::Writer::from_writer(super::output(out)?);
-    let mut h = pick(&headers);
+    let mut h = pick(headers);
     h.push_field("score");
     h.push_field("model");
     w.write_record(&h)?;
-    for (row, v) in rows.iter().zip(&views) {
+    for (row, v) in rows.iter().zip(views) {
         let mut row = pick(row);
         let score = v
             .as_ref()
             .and_then(|_| scores.next())
             .map_or(String::new(), |s| format!("{s:.6}"));
         row.push_field(&score);
-        row.push_field(&clf.name);
+        row.push_field(model);
         w.write_record(&row)?;
     }
     w.flush()?;
-    Ok(super::batch_exit(failures))
+    Ok(())
 }

@@ -65,6 +65,23 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
     let quarter = Star::new(&synthetic_star(90.0, 1), step)?;
     let years = Star::new(&synthetic_star(1460.0, 2), step)?;
 
+    identity(&gpu, &cpu, &years, step)?;
+    if args.identity_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    speeds(
+        &gpu,
+        &cpu,
+        [("one quarter", &quarter), ("four years", &years)],
+        args.repeats,
+    )?;
+    steps(&gpu, &years, args.repeats)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The identity check: the GPU engine's periodogram of the four-year star against the CPU
+/// engine's, every column at every period (an error at any difference).
+fn identity(gpu: &GpuEngine, cpu: &CpuEngine, years: &Star, step: usize) -> anyhow::Result<()> {
     let grid_name = if step == 1 {
         "full default grid".to_string()
     } else {
@@ -86,12 +103,19 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
     if off > 0 {
         bail!("the GPU engine's periodogram differs from the CPU engine's at {off} periods");
     }
-    if args.identity_only {
-        return Ok(ExitCode::SUCCESS);
-    }
+    Ok(())
+}
 
+/// Point-trials per second (medians of `repeats`) of the kernel alone, the GPU engine end
+/// to end and the CPU engine on all cores, for each star.
+fn speeds(
+    gpu: &GpuEngine,
+    cpu: &CpuEngine,
+    stars: [(&str, &Star); 2],
+    repeats: usize,
+) -> anyhow::Result<()> {
     let cores = rayon::current_num_threads();
-    println!("point-trials per second (median of {}):", args.repeats);
+    println!("point-trials per second (median of {repeats}):");
     println!(
         "  {:<44} {:>10} {:>12} {:>12}",
         "star",
@@ -99,15 +123,15 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
         "gpu total",
         format!("cpu {cores} cores")
     );
-    for (name, star) in [("one quarter", &quarter), ("four years", &years)] {
+    for (name, star) in stars {
         let job = star.job();
         let trials = job.point_trials();
-        let kernel = median(args.repeats, || {
+        let kernel = median(repeats, || {
             gpu.time_kernel(&[job], Objective::Likelihood)
                 .map_err(anyhow::Error::from)
         })?;
-        let total = median(args.repeats, || timed(&gpu, job))?;
-        let cpu_s = median(args.repeats, || timed(&cpu, job))?;
+        let total = median(repeats, || timed(gpu, job))?;
+        let cpu_s = median(repeats, || timed(cpu, job))?;
         println!(
             "  {:<44} {:>10} {:>12} {:>12}",
             format!(
@@ -120,8 +144,7 @@ pub fn run(args: GpuCheckArgs) -> anyhow::Result<ExitCode> {
             sig3(trials / cpu_s)
         );
     }
-    steps(&gpu, &years, args.repeats)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The kernel alone on the four-year star, built as before each step of less work per point

@@ -127,6 +127,30 @@ fn write_completeness(
     Ok(())
 }
 
+impl<'a> TrialRow<'a> {
+    fn new(
+        target_id: &'a str,
+        trial: usize,
+        inj: &Injection,
+        found_period: Option<f64>,
+        recovered: bool,
+    ) -> Self {
+        TrialRow {
+            target_id,
+            trial,
+            period: inj.period,
+            epoch: inj.epoch,
+            radius_ratio: inj.radius_ratio,
+            impact: inj.impact,
+            duration_hours: inj.duration * 24.0,
+            depth_ppm: inj.depth * 1e6,
+            snr: inj.snr,
+            recovered,
+            found_period,
+        }
+    }
+}
+
 pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
     let spec = InjectionSpec {
         period_min: args.inject_period_min,
@@ -167,19 +191,13 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
             let cands = r.map(|r| r.candidates).unwrap_or_default();
             let hit = cands.iter().find(|c| inject::matches(inj, c));
             let found_period = hit.or(cands.first()).map(|c| c.period);
-            w.serialize(TrialRow {
-                target_id: lc.target_id(),
-                trial: k,
-                period: inj.period,
-                epoch: inj.epoch,
-                radius_ratio: inj.radius_ratio,
-                impact: inj.impact,
-                duration_hours: inj.duration * 24.0,
-                depth_ppm: inj.depth * 1e6,
-                snr: inj.snr,
-                recovered: hit.is_some(),
+            w.serialize(TrialRow::new(
+                lc.target_id(),
+                k,
+                inj,
                 found_period,
-            })?;
+                hit.is_some(),
+            ))?;
             trials.push((*inj, hit.is_some()));
         }
     }

@@ -347,7 +347,8 @@ pub fn sky_position(path: &Path) -> Option<(f64, f64)> {
 /// Writes a segment in the mission layout the reader expects (primary header with TELESCOP,
 /// MISSION, OBJECT, target id and segment keys; a `LIGHTCURVE` table with TIME, SAP_FLUX,
 /// PDCSAP_FLUX, their errors and the quality column; BJDREFI/BJDREFF and TIMEDEL). Both flux
-/// columns hold `flux`. Overwrites `path`.
+/// columns hold `flux`. Overwrites `path`. Long on purpose: cfitsio's calls for every
+/// header key and column in the order the file holds them, one line each.
 pub fn write(path: &Path, seg: &Segment, quality: Option<&[i32]>) -> Result<()> {
     use fitsio::tables::{ColumnDataType, ColumnDescription};
     let err = |e: fitsio::errors::Error| Error::file(path, format!("cannot write FITS: {e}"));

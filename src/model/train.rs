@@ -154,7 +154,9 @@ fn with_scalar_statistics(cfg: &TrainConfig, train: &Dataset) -> Result<TrainCon
 /// `cfg.model` already trained, or from random weights), picks on `val`, writes the best
 /// model to `out`. `progress` is called after every epoch. Returns the best network, its
 /// settings (with the scalar features' standardisation measured on `train` unless `cfg`
-/// carried one) and every epoch's figures.
+/// carried one) and every epoch's figures. Long on purpose: Burn's training loop (epochs,
+/// batches, augmentation, optimiser step, validation, early stopping) in one place, as the
+/// framework's own examples keep it, so the order of the steps is visible.
 pub fn train(
     train: &Dataset,
     val: &Dataset,

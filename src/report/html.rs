@@ -470,6 +470,8 @@ fn view_line(v: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// Draws a candidate's summary page. Long on purpose: one figure's layout, panel after
+/// panel on one drawing area, read top to bottom as the page is.
 fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     crate::report::plot::register_font()?;
     let err = |e: String| Error::file(path, format!("cannot draw the summary: {e}"));

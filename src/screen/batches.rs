@@ -286,7 +286,9 @@ fn finish(
 
 /// Screens `targets` (already sharded) into `out`, batch by batch; batches whose status part
 /// exists are skipped (resume). `progress` is called after every batch. Returns the
-/// summary; `candidates.csv` and `status.csv` are written by [`assemble`].
+/// summary; `candidates.csv` and `status.csv` are written by [`super::assemble`]. Long on
+/// purpose: the reading thread, the two search workers and the shared tally live in one
+/// scope, so the channel, the lock and the early stop on a failure are seen together.
 pub fn screen_batches(
     targets: &[Target],
     out: &Path,

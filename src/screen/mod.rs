@@ -26,7 +26,6 @@ use crate::error::{Error, Result};
 use crate::io::ReadOptions;
 use crate::model::classify::Classifier;
 use crate::model::ModelDevice;
-use crate::named::Named;
 use crate::search::SearchOptions;
 pub use batches::screen_batches;
 pub use inputs::{Shard, Target};
@@ -222,6 +221,24 @@ impl Default for ScreenSettings {
     }
 }
 
+impl ScreenSettings {
+    /// What identifies the run besides its files (with `batch` targets per batch and the
+    /// model named `model`), as `run.json` records it and the fingerprint hashes it.
+    pub fn run_settings<'a>(&'a self, batch: usize, model: &'a str) -> RunSettings<'a> {
+        RunSettings {
+            options: RunOptions {
+                read: &self.read,
+                detrend: &self.detrend,
+                search: &self.search,
+            },
+            shard: self.shard.to_string(),
+            batch_targets: batch,
+            model,
+            known: &self.known,
+        }
+    }
+}
+
 /// What a screen run tells its caller as it goes.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -271,6 +288,17 @@ fn shard_targets(s: &ScreenSettings) -> Result<(Vec<Target>, Vec<StatusRow>)> {
     Ok((targets, missing))
 }
 
+/// The known-object catalogues, loaded (none given: `None`).
+fn load_known(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<crate::known::Catalogue>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let cat = crate::known::Catalogue::load(paths)?;
+    let sources = cat.sources.join(", ");
+    tracing::info!("{} known object(s) from {sources}", cat.len());
+    Ok(Some(std::sync::Arc::new(cat)))
+}
+
 /// Screens what `s` names into `s.out`: sets up (or resumes) the run folder and `run.json`,
 /// screens the targets batch by batch, assembles `candidates.csv`, `status.csv`,
 /// `single_events.csv` and the views from the parts, cross-matches the known objects, draws
@@ -279,39 +307,17 @@ fn shard_targets(s: &ScreenSettings) -> Result<(Vec<Target>, Vec<StatusRow>)> {
 pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<ScreenOutcome> {
     let started = Instant::now();
     s.detrend.validate()?;
-    let known = match s.known.as_slice() {
-        [] => None,
-        paths => {
-            let cat = crate::known::Catalogue::load(paths)?;
-            tracing::info!(
-                "{} known object(s) from {}",
-                cat.len(),
-                cat.sources.join(", ")
-            );
-            Some(std::sync::Arc::new(cat))
-        }
-    };
+    let known = load_known(&s.known)?;
     let (targets, missing) = shard_targets(s)?;
     let shard_files: Vec<PathBuf> = targets.iter().flat_map(|t| t.files.clone()).collect();
     let engine = crate::bls::engine(s.engine)?;
     let clf = Classifier::open(s.model.as_deref(), &s.device.device()?)?;
     // Enough stars per batch to fill the engine.
-    let batch = s.batch.unwrap_or(if engine.name().starts_with("gpu") {
-        256
-    } else {
-        32 * rayon::current_num_threads()
+    let batch = s.batch.unwrap_or(match engine.name().starts_with("gpu") {
+        true => 256,
+        false => 32 * rayon::current_num_threads(),
     });
-    let settings = RunSettings {
-        options: RunOptions {
-            read: &s.read,
-            detrend: &s.detrend,
-            search: &s.search,
-        },
-        shard: s.shard.to_string(),
-        batch_targets: batch,
-        model: &clf.name,
-        known: &s.known,
-    };
+    let settings = s.run_settings(batch, &clf.name);
     let fp = fingerprint(&shard_files, &settings.canonical()?);
     let resumed = open_output(&s.out, &fp, s.existing)?;
     let mut record = RunRecord {
@@ -324,7 +330,7 @@ pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<S
         files: shard_files.len(),
         targets: targets.len(),
         engine: engine.name(),
-        model_device: s.device.key().to_string(),
+        model_device: s.device.name().to_string(),
         settings,
         resumed,
         summary: None,
@@ -353,18 +359,15 @@ pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<S
     };
     summary.set_tally(tally.as_ref());
     let t_report = Instant::now();
-    let report_pages = crate::report::html::write(
-        &s.out,
-        &combined.candidates,
-        &crate::report::html::ReportSettings {
-            engine: engine.as_ref(),
-            read: s.read,
-            detrend: s.detrend.clone(),
-            search: s.search.clone(),
-            bins: clf.bins(),
-            top: s.report_top,
-        },
-    )?;
+    let report = crate::report::html::ReportSettings {
+        engine: engine.as_ref(),
+        read: s.read,
+        detrend: s.detrend.clone(),
+        search: s.search.clone(),
+        bins: clf.bins(),
+        top: s.report_top,
+    };
+    let report_pages = crate::report::html::write(&s.out, &combined.candidates, &report)?;
     summary.seconds_total = started.elapsed().as_secs_f64();
     record.state = RunState::Complete;
     record.seconds_report = Some(t_report.elapsed().as_secs_f64());

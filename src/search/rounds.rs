@@ -489,9 +489,36 @@ fn single_event(
     }
 }
 
-/// Records the refined peak of a star's periodogram
-/// as a candidate, a single event, or a skip (with why), and masks it for the next round: a
-/// candidate's or rejected signal's every transit, a single event's strongest transit only
+/// Strong peaks of a periodogram that are harmonics of its peak at `best` (periods).
+fn harmonics(pg: &Periodogram, best: usize) -> Vec<f64> {
+    peaks(pg, 6)
+        .iter()
+        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
+        .map(|p| p.period)
+        .collect()
+}
+
+/// Shorter periods P/n that put no transit on data the candidate's own `n_transits`
+/// transits miss (searched for candidates of at most three transits).
+fn period_aliases(
+    lc: &Prepared,
+    period: f64,
+    epoch: f64,
+    duration: f64,
+    n_transits: usize,
+) -> Vec<f64> {
+    if n_transits > 3 {
+        return Vec::new();
+    }
+    (2..=10)
+        .map(|n| period / f64::from(n))
+        .filter(|&p| p > 2.0 * duration)
+        .filter(|&p| stats::vet(lc, p, epoch, duration).n_transits == n_transits)
+        .collect()
+}
+
+/// Records the refined peak of a star's periodogram as a candidate, a single event, or a
+/// skip (with why), and masks it for the next round: a candidate's or rejected signal's every transit, a single event's strongest transit only
 /// (so an unrelated event it was paired with can come back as its own).
 fn take_peak(
     st: &mut StarState<'_>,
@@ -554,21 +581,8 @@ fn take_peak(
             .push(format!("P = {period:.5} d: {why} of candidate {p}, masked"));
         return;
     }
-    // Shorter periods P/n that put no transit on data the candidate's own transits miss.
-    let period_aliases: Vec<f64> = if vetting.n_transits <= 3 {
-        (2..=10)
-            .map(|n| period / f64::from(n))
-            .filter(|&p| p > 2.0 * duration)
-            .filter(|&p| stats::vet(lc, p, epoch, duration).n_transits == vetting.n_transits)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let harmonics: Vec<f64> = peaks(&pg, 6)
-        .iter()
-        .filter(|p| p.index != best && harmonic_ratio(p.period, pg.period[best], 2e-3).is_some())
-        .map(|p| p.period)
-        .collect();
+    let period_aliases = period_aliases(lc, period, epoch, duration, vetting.n_transits);
+    let harmonics = harmonics(&pg, best);
     st.result.candidates.push(Candidate {
         planet: st.result.candidates.len() + 1,
         period,

@@ -585,6 +585,21 @@ fn draw_system(
         .collect()
 }
 
+/// The instrument's systematics of star `index` when the configuration asks for them, drawn
+/// from their own stream (the star's signal and noise do not depend on them).
+fn instrument(
+    cfg: &SimConfig,
+    index: usize,
+    id: &str,
+    times: &[Vec<f64>],
+) -> Option<systematics::Systematics> {
+    let seed = cfg.seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index as u64 ^ 0x5157_5157;
+    cfg.systematics.then(|| {
+        let mut sys_rng = rand::rngs::StdRng::seed_from_u64(seed);
+        systematics::Systematics::draw(&mut sys_rng, id, &cfg.cadence, times)
+    })
+}
+
 /// Simulates star `index` of the configuration (deterministic for seed and index).
 pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
     if cfg.segments == 0 {
@@ -609,15 +624,7 @@ pub fn simulate_star(cfg: &SimConfig, index: usize) -> Result<SimStar> {
     let tau = log_uniform(&mut rng, 0.3, 3.0);
     let level = 1e4;
     let times: Vec<Vec<f64>> = (0..cfg.segments).map(|s| c.segment_times(s)).collect();
-    let instrument = if cfg.systematics {
-        // Its own stream: the star's signal and noise do not depend on it.
-        let mut sys_rng = rand::rngs::StdRng::seed_from_u64(
-            cfg.seed.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ index as u64 ^ 0x5157_5157,
-        );
-        Some(systematics::Systematics::draw(&mut sys_rng, &id, c, &times))
-    } else {
-        None
-    };
+    let instrument = instrument(cfg, index, &id, &times);
     // Exposure average of a function of time (5 sub-exposures).
     let exposure = |f: &dyn Fn(f64) -> f64, t: f64| {
         (0..5)
