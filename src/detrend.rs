@@ -152,7 +152,7 @@ pub struct Detrended {
 const ANCHORS_PER_WINDOW: f64 = 32.0;
 
 /// Start indices of gap-free stretches (and `time.len()` at the end).
-pub fn gap_splits(time: &[f64], break_tolerance: f64) -> Vec<usize> {
+pub(crate) fn gap_splits(time: &[f64], break_tolerance: f64) -> Vec<usize> {
     let mut splits = vec![0];
     for i in 1..time.len() {
         if time[i] - time[i - 1] > break_tolerance {
@@ -164,7 +164,7 @@ pub fn gap_splits(time: &[f64], break_tolerance: f64) -> Vec<usize> {
 }
 
 /// Tukey biweight location of `values` (reorders it). `None` when empty.
-pub fn biweight_location(values: &mut [f64], c: f64) -> Option<f64> {
+pub(crate) fn biweight_location(values: &mut [f64], c: f64) -> Option<f64> {
     let mut loc = robust::median_in_place(values)?;
     let mut dev = vec![0.0; values.len()];
     for _ in 0..10 {

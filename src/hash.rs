@@ -2,7 +2,7 @@
 
 /// FNV-1a, 64 bits, with a finaliser: stable across platforms and versions.
 #[derive(Debug, Clone, Copy)]
-pub struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 
 impl Default for Fnv {
     fn default() -> Self {

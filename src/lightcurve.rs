@@ -52,7 +52,7 @@ impl Mission {
     }
 
     /// Label key of the observing segment.
-    pub fn segment_key(self) -> &'static str {
+    pub(crate) fn segment_key(self) -> &'static str {
         match self {
             Mission::Kepler => "quarter",
             Mission::K2 => "campaign",
@@ -86,7 +86,7 @@ pub enum TimeSystem {
 
 impl TimeSystem {
     /// From a FITS `BJDREFI + BJDREFF` reference.
-    pub fn from_bjd_ref(reference: f64) -> Self {
+    pub(crate) fn from_bjd_ref(reference: f64) -> Self {
         if reference == 2454833.0 {
             TimeSystem::Bkjd
         } else if reference == 2457000.0 {
@@ -457,7 +457,7 @@ impl Selector {
 }
 
 /// Whether every selector matches.
-pub fn select_all(selectors: &[Selector], meta: &SeriesMeta) -> bool {
+pub(crate) fn select_all(selectors: &[Selector], meta: &SeriesMeta) -> bool {
     selectors.iter().all(|s| s.matches(meta))
 }
 

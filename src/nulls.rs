@@ -46,7 +46,7 @@ fn inverted(lc: &LightCurve) -> LightCurve {
 
 /// The order in which the segments are laid out again (never the identity when there are
 /// two or more segments: a scramble that changes nothing would measure nothing).
-pub fn scramble_order(n: usize, seed: u64) -> Vec<usize> {
+pub(crate) fn scramble_order(n: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     if n < 2 {
         return order;

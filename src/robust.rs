@@ -2,7 +2,7 @@
 //! Non-finite values must be removed by the caller; empty input gives `None`.
 
 /// Median of `values` (reorders the slice). `None` when empty.
-pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
+pub(crate) fn median_in_place(values: &mut [f64]) -> Option<f64> {
     let n = values.len();
     if n == 0 {
         return None;
@@ -41,7 +41,7 @@ pub fn mad_std(values: &[f64], center: f64) -> Option<f64> {
 }
 
 /// [`mad_std`] about the median: a robust estimate of the scatter (`None` when empty).
-pub fn mad_std_about_median(values: &[f64]) -> Option<f64> {
+pub(crate) fn mad_std_about_median(values: &[f64]) -> Option<f64> {
     median(values).and_then(|m| mad_std(values, m))
 }
 

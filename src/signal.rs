@@ -79,7 +79,7 @@ impl Scalars {
     }
 
     /// The scalars with each one's value from `value(name)`.
-    pub fn from_fn(mut value: impl FnMut(&str) -> f64) -> Self {
+    pub(crate) fn from_fn(mut value: impl FnMut(&str) -> f64) -> Self {
         Self {
             period: value("period"),
             epoch: value("epoch"),
@@ -132,7 +132,7 @@ pub struct ViewBins {
 
 impl ViewBins {
     /// The global view's binning: `global` bins of period / `global`.
-    pub fn global_spec(self) -> ViewSpec {
+    pub(crate) fn global_spec(self) -> ViewSpec {
         ViewSpec {
             num_bins: self.global,
             bin_width_factor: 1.0 / self.global as f64,
@@ -141,7 +141,7 @@ impl ViewBins {
     }
 
     /// The local view's binning: `local` bins of 0.16 durations over +- 4 durations.
-    pub fn local_spec(self) -> ViewSpec {
+    pub(crate) fn local_spec(self) -> ViewSpec {
         ViewSpec {
             num_bins: self.local,
             ..ViewSpec::LOCAL

@@ -162,7 +162,7 @@ pub struct Orbit {
 
 impl Orbit {
     /// a / R* from Kepler's third law for a star of density `rho` (g/cm^3).
-    pub fn a_over_r_from_density(period: f64, rho: f64) -> f64 {
+    pub(crate) fn a_over_r_from_density(period: f64, rho: f64) -> f64 {
         const G_CGS: f64 = 6.674_30e-8;
         let p = period * 86_400.0;
         (G_CGS * rho * p * p / (3.0 * PI)).cbrt()
@@ -200,7 +200,7 @@ impl Orbit {
     }
 
     /// Projected separation at time `t`, stellar radii; +infinity behind the star.
-    pub fn separation(&self, t: f64) -> f64 {
+    pub(crate) fn separation(&self, t: f64) -> f64 {
         let phase = std::f64::consts::TAU * (t - self.epoch) / self.period;
         let (s, c) = phase.sin_cos();
         if c <= 0.0 {
@@ -222,7 +222,7 @@ impl Orbit {
 
 /// Flux at each time, averaged over an exposure of `exposure` days with `supersample`
 /// sub-exposures (1: instantaneous).
-pub fn light_curve(
+pub(crate) fn light_curve(
     orbit: &Orbit,
     ld: LimbDarkening,
     time: &[f64],

@@ -28,7 +28,7 @@ impl ViewSpec {
         num_durations: 0.0,
     };
     /// AstroNet's local view: 201 bins of 0.16 durations over +- 4 durations.
-    pub const LOCAL: ViewSpec = ViewSpec {
+    pub(crate) const LOCAL: ViewSpec = ViewSpec {
         num_bins: 201,
         bin_width_factor: 0.16,
         num_durations: 4.0,
@@ -49,7 +49,7 @@ pub fn fold(time: &[f64], flux: &[f64], period: f64, epoch: f64) -> (Vec<f64>, V
 
 /// Median of `y` in `num_bins` bins of `bin_width` spread evenly over [x_min, x_max]
 /// (`x` sorted); empty bins take the median of all `y`.
-pub fn median_bins(
+pub(crate) fn median_bins(
     x: &[f64],
     y: &[f64],
     num_bins: usize,
@@ -91,7 +91,7 @@ pub fn median_bins(
 
 /// Shifts a view so its median is 0 and scales it so its minimum is -1. Errors when the
 /// view has no dip below its median.
-pub fn normalise(view: &mut [f64]) -> Result<()> {
+pub(crate) fn normalise(view: &mut [f64]) -> Result<()> {
     let med = robust::median(view).ok_or_else(|| Error::invalid("empty view"))?;
     let min = view.iter().copied().fold(f64::INFINITY, f64::min) - med;
     if min >= 0.0 || !min.is_finite() {
@@ -106,7 +106,7 @@ pub fn normalise(view: &mut [f64]) -> Result<()> {
 /// A view of another binning resampled to `n` bins, as the views are built: each new bin the
 /// mean of the old bins it covers (weighted by the overlap; from fewer bins, the covering
 /// bin's value repeats), then normalised again (median 0, minimum -1) when it has a dip.
-pub fn resample(view: &[f32], n: usize) -> Vec<f32> {
+pub(crate) fn resample(view: &[f32], n: usize) -> Vec<f32> {
     let m = view.len();
     if m == n || m == 0 || n == 0 {
         return view.to_vec();
@@ -192,7 +192,7 @@ pub fn local_view(
 }
 
 /// Local views of the odd and of the even transits (folded at twice the period).
-pub fn odd_even_views(
+pub(crate) fn odd_even_views(
     time: &[f64],
     flux: &[f64],
     period: f64,
@@ -207,7 +207,7 @@ pub fn odd_even_views(
 
 /// The local view centred on phase 0.5 (secondary eclipse), scaled like the primary's local
 /// view (median 0, divided by the primary's depth) so a missing secondary stays flat.
-pub fn secondary_view(
+pub(crate) fn secondary_view(
     time: &[f64],
     flux: &[f64],
     period: f64,

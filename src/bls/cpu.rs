@@ -73,7 +73,7 @@ fn compute(jobs: &[Job<'_>], objective: Objective) -> Result<Vec<Periodogram>> {
 /// w packed in one i64 (`w y << 32 | w`). Weights are never negative and a star's steps sum
 /// to less than 2^31 even counted twice (the wrap), so one add sums both exactly and any sum
 /// of points unpacks to (w, w y): one add to memory per point instead of two, ~1.5x faster.
-pub struct Packed {
+pub(crate) struct Packed {
     /// The star's scales and totals; its points moved into `ticks` and `sums` (not kept
     /// twice).
     q: Quantized,
@@ -88,7 +88,7 @@ impl Packed {
     }
 
     /// The star from its scales and totals (`q`, whose points are not read) and its points.
-    pub fn from_points(q: Quantized, points: &[Point]) -> Self {
+    pub(crate) fn from_points(q: Quantized, points: &[Point]) -> Self {
         let ticks = points.iter().map(|p| p.t).collect();
         let sums = points
             .iter()
@@ -108,7 +108,7 @@ fn unpack(v: i64) -> (i64, i64) {
 /// Reusable per-thread buffers: packed steps per wrapped bin, then their cumulative sums, and
 /// those as f64; the boxes of the period; box ranks.
 #[derive(Debug, Default)]
-pub struct Scratch {
+pub(crate) struct Scratch {
     bins: Vec<i64>,
     boxes: Vec<(u32, u32)>,
     w: Vec<f64>,
@@ -193,7 +193,7 @@ fn best_box<const LIKELIHOOD: bool>(
 }
 
 /// The best box at period `grid.periods[index]` of a packed star.
-pub fn fit_period(
+pub(crate) fn fit_period(
     star: &Packed,
     grid: &Grid,
     index: usize,
@@ -242,7 +242,7 @@ pub fn fit_period(
 
 /// The f64 fit of box `(k bins, start bin n)` at period `index` from its in-transit sums in
 /// steps: both engines end here, so a box chosen alike is reported alike to the bit.
-pub fn fit_box(
+pub(crate) fn fit_box(
     q: &Quantized,
     grid: &Grid,
     index: usize,

@@ -29,7 +29,7 @@ pub fn span(baseline: f64) -> f64 {
 
 /// A time (days since the first point) in ticks.
 #[inline]
-pub fn ticks(t: f64, span: f64) -> u32 {
+pub(crate) fn ticks(t: f64, span: f64) -> u32 {
     (t * (TICKS / span)).clamp(0.0, TICKS - 1.0) as u32
 }
 
@@ -56,7 +56,7 @@ pub struct Point {
 
 /// A conditioned light curve in integers.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Quantized {
+pub(crate) struct Quantized {
     pub points: Vec<Point>,
     /// Days covered by the ticks.
     pub span: f64,
@@ -114,7 +114,7 @@ impl Quantized {
     }
 
     /// Totals in real units (sum w, sum w y).
-    pub fn totals(&self) -> (f64, f64) {
+    pub(crate) fn totals(&self) -> (f64, f64) {
         (
             self.sum_w as f64 * self.unit_w,
             self.sum_wy as f64 * self.unit_wy,

@@ -55,17 +55,17 @@ const IN_FLIGHT: usize = 3;
 /// Relative margin within which the kernel's f32 ranking of two boxes is not trusted. The
 /// f32 power of a box is within ~1e-6 of its value unless its depth is near zero; a trial
 /// whose runner-up comes within this margin of its winner is refitted on the host.
-pub const AMBIGUOUS: f32 = 1e-4;
+pub(crate) const AMBIGUOUS: f32 = 1e-4;
 /// Mesa's llvmpipe (lavapipe) silently ends a shader's loops after 65,535 iterations in all
 /// (`LP_MAX_TGSI_LOOP_ITERATIONS`, shared by every loop of an invocation). On such an
 /// adapter a trial whose per-invocation loop count could come near it is refused, not
 /// answered wrongly. This limit was the cause of the old engine's wrong answers on stars of
 /// more than ~60,000 points, where one invocation looped over every point.
-pub const LLVMPIPE_LOOP_LIMIT: u64 = 65_535;
+pub(crate) const LLVMPIPE_LOOP_LIMIT: u64 = 65_535;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq)]
-pub struct Params {
+pub(crate) struct Params {
     pub n_groups: u32,
     pub objective: u32,
     pub groups_x: u32,
@@ -74,7 +74,7 @@ pub struct Params {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq)]
-pub struct GpuStar {
+pub(crate) struct GpuStar {
     pub offset: u32,
     pub count: u32,
     pub oversample: u32,
@@ -87,7 +87,7 @@ pub struct GpuStar {
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Default)]
-pub struct GpuTrial {
+pub(crate) struct GpuTrial {
     pub star: u32,
     pub m: u32,
     /// Frequency in cycles per time tick, 64-bit fixed point (units of 2^-64 cycles).
@@ -104,14 +104,14 @@ pub struct GpuTrial {
 /// Consecutive trials of one star searched by one workgroup.
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Default)]
-pub struct GpuGroup {
+pub(crate) struct GpuGroup {
     pub first: u32,
     pub count: u32,
 }
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable, Debug, PartialEq, Default)]
-pub struct GpuBest {
+pub(crate) struct GpuBest {
     pub power: f32,
     pub k: u32,
     pub n: u32,
@@ -233,7 +233,7 @@ pub struct GpuEngine {
 /// Workgroup size and tile bins for the adapter's limits: the largest power-of-two
 /// workgroup up to 256, and as many bins (two i32 each) as the workgroup memory left after
 /// the reduction arrays (five words per invocation) holds, a multiple of the workgroup.
-pub fn kernel_shape(limits: &wgpu::Limits) -> (u32, u32) {
+pub(crate) fn kernel_shape(limits: &wgpu::Limits) -> (u32, u32) {
     let max_inv = limits
         .max_compute_invocations_per_workgroup
         .min(limits.max_compute_workgroup_size_x)
@@ -268,7 +268,7 @@ impl GpuEngine {
     }
 
     /// Builds the engine on a given adapter (tests and callers may pick their own).
-    pub fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
+    pub(crate) fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
         Self::with_options(adapter, KernelOptions::fastest(adapter))
     }
 
@@ -463,7 +463,14 @@ fn compile(
 /// Loop iterations one invocation of the kernel runs for a trial of `m` bins with boxes up
 /// to `k_max` bins over `n_box` box lengths, on a star of `n_points` points (an upper bound;
 /// see [`LLVMPIPE_LOOP_LIMIT`]).
-pub fn loop_iterations(n_points: u64, m: u64, k_max: u64, n_box: u64, wg: u64, tile: u64) -> u64 {
+pub(crate) fn loop_iterations(
+    n_points: u64,
+    m: u64,
+    k_max: u64,
+    n_box: u64,
+    wg: u64,
+    tile: u64,
+) -> u64 {
     let per_tile = tile.saturating_sub(k_max).max(1);
     let tiles = m.div_ceil(per_tile);
     let log_wg = u64::from(64 - wg.leading_zeros());

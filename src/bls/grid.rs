@@ -11,7 +11,7 @@ const DAY: f64 = 86_400.0;
 
 /// Default ceiling on the number of trial periods; beyond it a grid is refused (astropy issue
 /// #14150: `autoperiod` once asked for 1.8e8 periods).
-pub const DEFAULT_MAX_PERIODS: usize = 2_000_000;
+pub(crate) const DEFAULT_MAX_PERIODS: usize = 2_000_000;
 
 /// Stellar parameters that bound the grids.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,7 +33,7 @@ impl Default for Star {
 
 impl Star {
     /// Shortest period at the Roche limit of a dense planet (TLS's choice), days.
-    pub fn roche_period(&self) -> f64 {
+    pub(crate) fn roche_period(&self) -> f64 {
         let r = self.radius * R_SUN;
         let m = self.mass * M_SUN;
         let f_max = (G * m / (3.0 * r).powi(3)).sqrt() / std::f64::consts::TAU;
@@ -43,7 +43,7 @@ impl Star {
     /// Longest transit (or grazing eclipse, radius ratio up to 1) on a circular orbit of
     /// period `period` days around a star up to twice this radius and down to half this mass,
     /// days; at most half the period.
-    pub fn max_duration(&self, period: f64) -> f64 {
+    pub(crate) fn max_duration(&self, period: f64) -> f64 {
         let r = 2.0 * self.radius * R_SUN;
         let m = 0.5 * self.mass * M_SUN;
         let p = period * DAY;
@@ -55,7 +55,7 @@ impl Star {
 
 /// Ofir (2014) periods, uniform in f^(1/3), ascending, between `period_min` (default: the
 /// Roche limit) and `period_max` (default: half the baseline, two transits), days.
-pub fn ofir_periods(
+pub(crate) fn ofir_periods(
     baseline: f64,
     star: Star,
     oversampling: f64,
@@ -142,7 +142,7 @@ pub fn even_frequency_periods(period_min: f64, period_max: f64, n: usize) -> Res
 }
 
 /// `n` durations evenly spaced in log between `min` and `max`, days.
-pub fn log_durations(min: f64, max: f64, n: usize) -> Result<Vec<f64>> {
+pub(crate) fn log_durations(min: f64, max: f64, n: usize) -> Result<Vec<f64>> {
     if !(min > 0.0 && max >= min && max.is_finite()) || n == 0 {
         return Err(Error::invalid(format!(
             "duration grid needs 0 < min <= max and n >= 1 (got {min}, {max}, {n})"
@@ -175,7 +175,7 @@ fn check_size(n: f64) -> Result<()> {
 }
 
 /// The period-count ceiling: `EXOSCREEN_MAX_PERIODS` or [`DEFAULT_MAX_PERIODS`].
-pub fn max_periods() -> usize {
+pub(crate) fn max_periods() -> usize {
     std::env::var("EXOSCREEN_MAX_PERIODS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -183,7 +183,7 @@ pub fn max_periods() -> usize {
 }
 
 /// Checks that a period list is finite, positive, strictly ascending and not too long.
-pub fn check_periods(periods: &[f64]) -> Result<()> {
+pub(crate) fn check_periods(periods: &[f64]) -> Result<()> {
     if periods.is_empty() {
         return Err(Error::invalid("the period grid is empty"));
     }
@@ -209,7 +209,7 @@ pub fn check_periods(periods: &[f64]) -> Result<()> {
 }
 
 /// Checks that a duration list is finite, positive and strictly ascending.
-pub fn check_durations(durations: &[f64]) -> Result<()> {
+pub(crate) fn check_durations(durations: &[f64]) -> Result<()> {
     if durations.is_empty() {
         return Err(Error::invalid("the duration grid is empty"));
     }

@@ -104,7 +104,7 @@ impl Prepared {
     }
 
     /// Total weight and weighted flux, (sum w, sum w y).
-    pub fn totals(&self) -> (f64, f64) {
+    pub(crate) fn totals(&self) -> (f64, f64) {
         self.ivar
             .iter()
             .zip(&self.y)
@@ -112,7 +112,7 @@ impl Prepared {
     }
 
     /// Chi-square of the best constant model, sum w (y - weighted mean)^2; the SDE needs it.
-    pub fn chi2_constant(&self) -> f64 {
+    pub(crate) fn chi2_constant(&self) -> f64 {
         let (w, wy) = self.totals();
         let mean = if w > 0.0 { wy / w } else { 0.0 };
         self.ivar
@@ -162,7 +162,7 @@ pub struct Grid {
 
 /// Most phase bins a grid may give one period (a fold holds this many sums per period and
 /// thread): 4,194,304, 23 times what four years at the default durations need.
-pub const MAX_BINS_PER_PERIOD: usize = 1 << 22;
+pub(crate) const MAX_BINS_PER_PERIOD: usize = 1 << 22;
 
 impl Grid {
     /// Builds and checks a grid.
@@ -227,7 +227,7 @@ impl Grid {
     /// over `oversample`) stays the floor. On four years of Kepler long-cadence data with
     /// the default Ofir grid and `per_drift` 1, bins grow from the nominal 15 minutes at
     /// 0.6 d to 18 minutes at 1 d, ~1.4 h at 100 d and ~2.6 h at 700 d (a test pins these).
-    pub fn with_resolution_bins(mut self, baseline: f64, per_drift: f64) -> Grid {
+    pub(crate) fn with_resolution_bins(mut self, baseline: f64, per_drift: f64) -> Grid {
         let n = self.periods.len();
         if n < 2 || !(baseline > 0.0 && per_drift > 0.0) {
             return self;
@@ -265,7 +265,7 @@ impl Grid {
     /// shortest at every bin, a box `s` times longer every `s` bins, so each duration gets
     /// the same phase resolution relative to its length (long boxes need no finer steps, and
     /// scoring them at every bin would dominate the cost at long periods).
-    pub fn box_bins(&self, index: usize, out: &mut Vec<(u32, u32)>) {
+    pub(crate) fn box_bins(&self, index: usize, out: &mut Vec<(u32, u32)>) {
         let (m, bw) = self.bins(index);
         out.clear();
         for d in &self.durations[..self.n_durations[index] as usize] {
@@ -345,7 +345,7 @@ impl Periodogram {
 
     /// At most `n` (period, power) pairs for a plot: the periods cut into `n` bins even in
     /// log period, each giving its highest power (peaks survive, the rest is thinned).
-    pub fn overview(&self, n: usize) -> Vec<(f64, f64)> {
+    pub(crate) fn overview(&self, n: usize) -> Vec<(f64, f64)> {
         let (Some(&lo), Some(&hi)) = (self.period.first(), self.period.last()) else {
             return Vec::new();
         };
@@ -389,7 +389,12 @@ pub struct BoxFit {
 
 impl Periodogram {
     /// Assembles a periodogram from per-period fits.
-    pub fn from_fits(objective: Objective, grid: &Grid, lc: &Prepared, fits: &[BoxFit]) -> Self {
+    pub(crate) fn from_fits(
+        objective: Objective,
+        grid: &Grid,
+        lc: &Prepared,
+        fits: &[BoxFit],
+    ) -> Self {
         let t_ref = lc.t_ref;
         let mut pg = Periodogram {
             objective,

@@ -30,11 +30,11 @@ impl Depth {
 
 /// Data resuming after at least this long without any (days: Kepler's monthly downlinks,
 /// quarter rolls and safe modes; not single missing cadences) opens a settling window.
-pub const GAP_DAYS: f64 = 0.5;
+pub(crate) const GAP_DAYS: f64 = 0.5;
 /// How long after data resume a transit counts as in the settling window (days): Kepler's
 /// focus and pointing settle over one to two days after a downlink or safe mode, and the
 /// flux dips meanwhile.
-pub const SETTLING_DAYS: f64 = 1.5;
+pub(crate) const SETTLING_DAYS: f64 = 1.5;
 
 /// One transit epoch with data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -184,7 +184,7 @@ fn max_single_fraction(per_transit: &[TransitDepth]) -> f64 {
 /// [`vet`], with the gaps before transits taken from `observed` (the times of the whole
 /// light curve, ascending, in its time system) instead of from `lc`: where `lc` has earlier
 /// signals masked, their holes are not data gaps.
-pub fn vet_observed(
+pub(crate) fn vet_observed(
     lc: &Prepared,
     observed: Option<&[f64]>,
     period: f64,
@@ -270,7 +270,7 @@ pub(crate) fn after_gap(t: &[f64], tc: f64, half: f64) -> bool {
 /// sample it differently. Without it the transits of TrES-2 b, HAT-P-7 b (Q0 short cadence)
 /// and K2-3 b disagree at chances of 1e-4 to 1e-20; with it they agree, while Kepler-227's
 /// lined-up 446-d events (1120, 1382, -50 and 264 ppm) still disagree at ~1e-5.
-pub const DEPTH_SCATTER: f64 = 0.25;
+pub(crate) const DEPTH_SCATTER: f64 = 0.25;
 
 /// Chi-square of the per-transit depths about the combined `depth` (each error widened by
 /// [`DEPTH_SCATTER`] of the depth) and its upper-tail probability; (0, 1) with fewer than two
@@ -291,7 +291,7 @@ fn depth_consistency(per: &[TransitDepth], depth: &Depth) -> (f64, f64) {
 
 /// P(X >= x) for X chi-square with `dof` degrees of freedom (Wilson-Hilferty: a normal tail
 /// of the cube root; within a few per cent of the exact tail down to 1e-6 for dof >= 1).
-pub fn chi2_upper_tail(x: f64, dof: f64) -> f64 {
+pub(crate) fn chi2_upper_tail(x: f64, dof: f64) -> f64 {
     if x <= 0.0 || dof <= 0.0 {
         return 1.0;
     }

@@ -25,8 +25,8 @@ const EXCLUDE_DURATIONS: f64 = 1.5;
 /// strongest of the other phases reaches about the chance level itself, so a transit needs
 /// about twice the chance level plus the margin: 7-9 sigma for the dips, 8-10 for the
 /// brightenings (chance levels 2.7-3.6 from short to long periods).
-pub const DIP_MARGIN: f64 = 1.0;
-pub const POSITIVE_MARGIN: f64 = 2.0;
+pub(crate) const DIP_MARGIN: f64 = 1.0;
+pub(crate) const POSITIVE_MARGIN: f64 = 2.0;
 
 /// The model-shift figures of one candidate: SNRs of boxes of its duration at every phase of
 /// its fold, against the mean flux of the whole fold.
@@ -55,7 +55,7 @@ impl ModelShift {
     /// or a brightening elsewhere in phase that it does not beat by the chance level and a
     /// margin ([`DIP_MARGIN`], [`POSITIVE_MARGIN`]), or a significance that red noise
     /// explains (below `min_snr` once divided by the red-noise factor).
-    pub fn not_unique(&self, min_snr: f64) -> Option<String> {
+    pub(crate) fn not_unique(&self, min_snr: f64) -> Option<String> {
         if self.primary - self.tertiary < self.false_alarm + DIP_MARGIN {
             return Some(format!(
                 "not unique: a dip of {:.1} sigma elsewhere in phase against its {:.1} (model-shift, chance level {:.1})",
@@ -81,7 +81,7 @@ impl ModelShift {
 
 /// The model-shift figures of a box of `duration` at `period`, mid-transit `epoch` (in the
 /// light curve's time system).
-pub fn model_shift(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> ModelShift {
+pub(crate) fn model_shift(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> ModelShift {
     let n_bins = ((STEPS_PER_BOX as f64 * period / duration).ceil() as usize).clamp(8, MAX_BINS);
     let bin_of = |t: f64| -> usize {
         let phase = ((t - (epoch - lc.t_ref)) / period + 0.5 / n_bins as f64).rem_euclid(1.0);
@@ -151,7 +151,7 @@ pub fn model_shift(lc: &Prepared, period: f64, epoch: f64, duration: f64) -> Mod
 
 /// sqrt(2) erfcinv(x), the normal quantile at 1 - x/2, for 0 < x < 1 (Acklam's rational
 /// approximation of the normal quantile, relative error below 1.2e-9).
-pub fn chance_level(x: f64) -> f64 {
+pub(crate) fn chance_level(x: f64) -> f64 {
     let p = (1.0 - 0.5 * x).clamp(0.5, 1.0 - 1e-300);
     normal_quantile(p)
 }

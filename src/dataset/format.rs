@@ -33,12 +33,12 @@ const SCALAR_ALIASES: [(&str, &[(&str, f64)]); 5] = [
 /// Name of a screen run's views file: every folded candidate's views and scalars as the
 /// classifier took them (`star_id` the target, `Disposition` empty, `period` the
 /// candidate's, which finds its row and its verdict).
-pub const RUN_VIEWS: &str = "views.tfrecord";
+pub(crate) const RUN_VIEWS: &str = "views.tfrecord";
 
 /// Reads screen runs' views files ([`RUN_VIEWS`] or their batch parts), unlabelled; empty
 /// files (a batch without a candidate) hold none. With `skip_bad`, records that cannot be
 /// read are left out and returned in the second list.
-pub fn read_run_views(
+pub(crate) fn read_run_views(
     paths: &[std::path::PathBuf],
     skip_bad: bool,
 ) -> Result<(Vec<Example>, Vec<Error>)> {

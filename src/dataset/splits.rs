@@ -3,7 +3,7 @@
 /// Which split a star goes to, from a hash of its id: every TCE of a star lands in the same
 /// split (the Yu et al. 2019 shards share 293 stars between train and test; this cannot).
 /// `val` and `test` are fractions; the rest is training.
-pub fn split_of(star: &str, val: f64, test: f64, seed: u64) -> Split {
+pub(crate) fn split_of(star: &str, val: f64, test: f64, seed: u64) -> Split {
     let mut h = crate::hash::Fnv::seeded(seed);
     h.write(star.as_bytes());
     let u = (h.finish() >> 11) as f64 / (1u64 << 53) as f64;
@@ -18,7 +18,7 @@ pub fn split_of(star: &str, val: f64, test: f64, seed: u64) -> Split {
 
 /// A dataset split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Split {
+pub(crate) enum Split {
     Train,
     Val,
     Test,

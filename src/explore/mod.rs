@@ -38,7 +38,7 @@ const STAR_CACHE: usize = 16;
 
 /// The explorer's state: the runs, the classifier and engine a re-fold uses, and the stars
 /// opened last.
-pub struct Explorer {
+pub(crate) struct Explorer {
     pub runs: Vec<run::Run>,
     pub clf: Mutex<Classifier>,
     pub engine: CpuEngine,

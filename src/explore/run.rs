@@ -26,7 +26,7 @@ pub struct RunOptions {
 }
 
 /// A candidate's views as the run kept them: its period, global and local views.
-pub type KeptViews = (f64, Vec<f32>, Vec<f32>);
+pub(crate) type KeptViews = (f64, Vec<f32>, Vec<f32>);
 
 /// One run folder, loaded.
 #[derive(Debug, Default)]

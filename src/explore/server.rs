@@ -54,7 +54,7 @@ const ASSETS: [(&str, &str, &[u8]); 5] = [
 const INDEX: &str = include_str!("assets/index.html");
 
 /// The routes over an explorer.
-pub fn router(ex: Shared) -> Router {
+pub(crate) fn router(ex: Shared) -> Router {
     Router::new()
         .route(
             "/",
@@ -392,7 +392,7 @@ async fn refold(
 
 /// One target of the sky map: where it is, and its best candidate.
 #[derive(Serialize, Clone)]
-pub struct SkyTarget {
+pub(crate) struct SkyTarget {
     target_id: String,
     ra: f64,
     dec: f64,

@@ -273,7 +273,7 @@ pub struct Refold {
 
 /// Half-width of the period window re-searched about a click, as a fraction of the period
 /// (a bin of the page's periodogram spans 0.7 % of period on a four-year star).
-pub const REFOLD_WINDOW: f64 = 0.01;
+pub(crate) const REFOLD_WINDOW: f64 = 0.01;
 
 /// Searches `star` about `period` (within [`REFOLD_WINDOW`]) with the run's search options,
 /// refines the best peak as the search does, and folds and scores that signal. The SDE,

@@ -331,7 +331,7 @@ impl Keys<'_> {
 
 /// The target's sky position from the primary header (`RA_OBJ`, `DEC_OBJ`, degrees), when
 /// the file is a FITS file that gives both.
-pub fn sky_position(path: &Path) -> Option<(f64, f64)> {
+pub(crate) fn sky_position(path: &Path) -> Option<(f64, f64)> {
     std::panic::catch_unwind(|| {
         let mut f = FitsFile::open(path).ok()?;
         let primary = f.primary_hdu().ok()?;

@@ -14,7 +14,7 @@ const UNIX_EPOCH_JD: f64 = 2_440_587.5;
 const MICROS_PER_DAY: f64 = 86_400e6;
 
 /// Time in the light curve's system to Unix microseconds.
-pub fn to_micros(time: f64, system: TimeSystem) -> Result<i64> {
+pub(crate) fn to_micros(time: f64, system: TimeSystem) -> Result<i64> {
     let reference = system.bjd_reference().ok_or_else(|| {
         Error::invalid("GTS export needs a known time system (BKJD, BTJD or a BJD reference)")
     })?;

@@ -43,7 +43,7 @@ impl Duplicate {
 /// is kept and the others are returned as duplicates. Targets are told apart by the label
 /// the readers always set (from the header, or else the file name), as [`lightcurve::stitch`]
 /// groups them; files by each segment's `source`.
-pub fn drop_duplicates(
+pub(crate) fn drop_duplicates(
     segments: Vec<lightcurve::Segment>,
 ) -> (Vec<lightcurve::Segment>, Vec<Duplicate>) {
     // Kept segments' spans by target: (first time, last time, file).
@@ -120,7 +120,7 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
 
 /// One star's light curve from its files ([`load`] with the default reading), each file
 /// that fails pushed to `failures` by its path; `None` when none could be read.
-pub fn one_star(
+pub(crate) fn one_star(
     files: &[PathBuf],
     failures: &mut Vec<(String, Error)>,
 ) -> Option<lightcurve::Series> {
@@ -136,7 +136,7 @@ pub fn one_star(
 
 /// A file name for per-target outputs that the readers map back to the same target
 /// (`kplr11442793`, `ktwo201367065`, `tic402026209`, or the id).
-pub fn target_file_stem(lc: &LightCurve) -> String {
+pub(crate) fn target_file_stem(lc: &LightCurve) -> String {
     use crate::lightcurve::Mission;
     let prefix = match lc.mission {
         Mission::Kepler => "kplr",

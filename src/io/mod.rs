@@ -121,7 +121,7 @@ impl ReadOptions {
 
 /// The formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Fits,
     Csv,
 }
@@ -138,7 +138,7 @@ pub fn read_segment(path: &Path, opts: &ReadOptions) -> Result<lightcurve::Segme
 }
 
 /// Decides the format from the first bytes, then the file name.
-pub fn detect_format(path: &Path) -> Result<Format> {
+pub(crate) fn detect_format(path: &Path) -> Result<Format> {
     let mut head = [0u8; 9];
     let n = std::fs::File::open(path)
         .and_then(|mut f| read_up_to(&mut f, &mut head))
@@ -296,7 +296,7 @@ pub(crate) fn cadence_label(mission: Mission, cadence_days: f64) -> String {
 
 /// Mission and target id named by a file name (`kplr011442793-...`, `ktwo2000...`,
 /// `EPIC201367065.csv`, `tess...-0000000402026209-...`, `TIC25155310`); otherwise the stem.
-pub fn identity_from_name(path: &Path) -> (Mission, String) {
+pub(crate) fn identity_from_name(path: &Path) -> (Mission, String) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -373,13 +373,16 @@ pub(crate) fn base_meta(
 
 /// Writes rows as a CSV file (header from the first row's fields; an empty file for no rows),
 /// atomically as [`write_atomic`]. Errors name the file.
-pub fn write_csv_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
+pub(crate) fn write_csv_rows<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<()> {
     write_atomic(path, &csv_bytes(path, rows)?)
 }
 
 /// As [`write_csv_rows`], but a table without rows still gets its header (the columns of
 /// `T::default()`), so an empty output says what it would hold.
-pub fn write_csv_table<T: serde::Serialize + Default>(path: &Path, rows: &[T]) -> Result<()> {
+pub(crate) fn write_csv_table<T: serde::Serialize + Default>(
+    path: &Path,
+    rows: &[T],
+) -> Result<()> {
     if !rows.is_empty() {
         return write_csv_rows(path, rows);
     }
@@ -409,7 +412,7 @@ pub fn read_csv_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<
 
 /// Writes `bytes` to `path` through a temporary file in the same folder renamed into place,
 /// so a crash never leaves a half-written file under the final name.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -430,12 +433,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// and `systematics.csv`, a screen's outputs). Links are followed, each folder listed once
 /// (a link back to a parent is no loop). Folders that cannot be listed come back with why.
 /// Light-curve files by star number.
-pub type FilesByStar = std::collections::BTreeMap<u64, Vec<PathBuf>>;
+pub(crate) type FilesByStar = std::collections::BTreeMap<u64, Vec<PathBuf>>;
 
 /// [`light_curve_files`] under `dir` by Kepler/K2/TESS star number (from the file names;
 /// files whose names carry no number are left out), and the folders that could not be
 /// listed, with why.
-pub fn files_by_star(dir: &Path) -> (FilesByStar, Vec<(PathBuf, String)>) {
+pub(crate) fn files_by_star(dir: &Path) -> (FilesByStar, Vec<(PathBuf, String)>) {
     let (files, bad) = light_curve_files(dir);
     let mut by_star = FilesByStar::new();
     for p in files {

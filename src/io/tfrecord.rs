@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 const CRC32C: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
 /// TFRecord's masked CRC32C.
-pub fn masked_crc(data: &[u8]) -> u32 {
+pub(crate) fn masked_crc(data: &[u8]) -> u32 {
     let c = CRC32C.checksum(data);
     (c.rotate_right(15)).wrapping_add(0xa282_ead8)
 }
@@ -58,7 +58,11 @@ pub fn records(path: &Path, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
 /// Splits a TFRecord file into its records. With `skip_corrupt`, a record whose data CRC
 /// does not match is left out and reported (its index in the second list) instead of
 /// failing the file; a broken length header still fails it (the rest cannot be found).
-pub fn framed(path: &Path, bytes: &[u8], skip_corrupt: bool) -> Result<(Vec<Vec<u8>>, Vec<Error>)> {
+pub(crate) fn framed(
+    path: &Path,
+    bytes: &[u8],
+    skip_corrupt: bool,
+) -> Result<(Vec<Vec<u8>>, Vec<Error>)> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let mut pos = 0usize;

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// Name of the verdict log in a run folder.
-pub const VERDICTS: &str = "verdicts.csv";
+pub(crate) const VERDICTS: &str = "verdicts.csv";
 
 /// What a vetter says a candidate is.
 #[derive(

@@ -28,17 +28,17 @@ use crate::search::harmonic_ratio;
 /// Relative period tolerance of a match (same period, or m/n of it): 1 %, wide enough for a
 /// period measured from two transits in one Kepler quarter (Kepler-10 c comes out 0.5 % short
 /// in Q13), far narrower than the spacing of planets in a system.
-pub const PERIOD_TOLERANCE: f64 = 0.01;
+pub(crate) const PERIOD_TOLERANCE: f64 = 0.01;
 
 /// The catalogue shipped with exoscreen: the known planets of the stars in the examples and
 /// tests (Kepler-10, -90, -227, TrES-2, HAT-P-7, WASP-4, WASP-126, K2-3, WASP-75), each row
 /// naming its source (NASA Exoplanet Archive cumulative KOI and TOI tables of 2025-10-04;
 /// Kepler-90 i from Shallue & Vanderburg 2018; K2-3 and WASP-75 as the TLS examples quote
 /// them). `--known builtin`.
-pub const SNAPSHOT: &str = include_str!("snapshot.csv");
+pub(crate) const SNAPSHOT: &str = include_str!("snapshot.csv");
 
 /// The name that selects [`SNAPSHOT`] where a catalogue file is expected.
-pub const BUILTIN: &str = "builtin";
+pub(crate) const BUILTIN: &str = "builtin";
 
 /// One known object.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +98,7 @@ pub struct Catalogue {
 
 /// The number in a target identifier (`EPIC201367065`, `kplr011904151`, `TIC 25155310`);
 /// `None` when it holds no digits.
-pub fn target_number(id: &str) -> Option<u64> {
+pub(crate) fn target_number(id: &str) -> Option<u64> {
     let digits: String = id
         .chars()
         .skip_while(|c| !c.is_ascii_digit())
@@ -135,7 +135,7 @@ impl Catalogue {
     }
 
     /// Known objects of a target (by the number in its identifier).
-    pub fn of_target(&self, target_id: &str) -> &[Known] {
+    pub(crate) fn of_target(&self, target_id: &str) -> &[Known] {
         target_number(target_id)
             .and_then(|n| self.by_target.get(&n))
             .map_or(&[], Vec::as_slice)

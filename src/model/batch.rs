@@ -21,7 +21,7 @@ pub struct Tensors {
 
 /// Tensors of a batch of inputs for a network of `cfg`; views whose `reverse` entry is true
 /// are reversed in time (missing entries: false).
-pub fn input_tensors(
+pub(crate) fn input_tensors(
     inputs: &[Input],
     reverse: &[bool],
     cfg: &AstroNetConfig,

@@ -13,7 +13,7 @@ use crate::model::train::{Ensemble, TrainConfig};
 use crate::signal::{ViewBins, Views};
 
 /// The shipped model's name and files.
-pub const SHIPPED_NAME: &str = "astronet-dr24";
+pub(crate) const SHIPPED_NAME: &str = "astronet-dr24";
 /// The shipped model's files, by their path inside its folder: an ensemble of the network
 /// trained on simulations and the same network trained further on real Kepler DR24 views,
 /// with the calibration of their mean.

@@ -71,7 +71,7 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<f64> {
 
 /// Points of the precision-recall curve at each distinct threshold, descending:
 /// (threshold, precision, recall).
-pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<(f64, f64, f64)>> {
+pub(crate) fn pr_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<(f64, f64, f64)>> {
     let (pos, _) = check(scores, labels)?;
     let idx = order(scores);
     let (mut tp, mut fp) = (0usize, 0usize);
@@ -96,7 +96,7 @@ pub fn pr_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<(f64, f64, f64)>>
 
 /// Points of the ROC curve at each distinct threshold: (threshold, false-positive rate,
 /// true-positive rate), starting from (inf, 0, 0).
-pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<(f64, f64, f64)>> {
+pub(crate) fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<(f64, f64, f64)>> {
     let (pos, neg) = check(scores, labels)?;
     let idx = order(scores);
     let (mut tp, mut fp) = (0usize, 0usize);

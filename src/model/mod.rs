@@ -123,7 +123,7 @@ impl AstroNetConfig {
 
 /// Two same-padded convolutions with ReLU, then a max-pool.
 #[derive(Module, Debug)]
-pub struct ConvBlock {
+pub(crate) struct ConvBlock {
     conv1: Conv1d,
     conv2: Conv1d,
     pool: MaxPool1d,
@@ -260,7 +260,7 @@ impl AstroNet {
     /// Logits `[batch, 1]` from global `[batch, 1, global_bins]` and local
     /// `[batch, 1, local_bins]` views and, for a model that takes them, standardised scalar
     /// features `[batch, n]`.
-    pub fn forward(
+    pub(crate) fn forward(
         &self,
         global: Tensor<3>,
         local: Tensor<3>,

@@ -10,7 +10,7 @@ use crate::signal::Scalars;
 
 /// `s` with each measured scalar ([`Scalars::measured_mut`]) hidden (NaN: unknown) with
 /// probability `p`: the training augmentation behind `TrainConfig::scalar_missing`.
-pub fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
+pub(crate) fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
     let mut out = *s;
     if p <= 0.0 {
         return out;
@@ -24,7 +24,7 @@ pub fn hide_measured(s: &Scalars, p: f64, rng: &mut impl rand::Rng) -> Scalars {
 }
 
 /// The features a model can take, by the name `config.json` and `train --scalars` use.
-pub const FEATURES: [(&str, &str); 8] = [
+pub(crate) const FEATURES: [(&str, &str); 8] = [
     ("log_period", "ln period [d]"),
     ("log_duration", "ln duration [d]"),
     ("log_depth", "ln depth [fraction]"),
@@ -116,7 +116,7 @@ pub fn statistics(names: &[String], examples: &[Scalars]) -> Result<(Vec<f64>, V
 }
 
 /// The standardised features of each signal, row after row (`names.len()` per signal).
-pub fn standardise(
+pub(crate) fn standardise(
     names: &[String],
     mean: &[f64],
     std: &[f64],

@@ -73,14 +73,14 @@ pub struct EpochRow {
 /// Mean binary cross-entropy of `logits` against 0/1 `targets`, each example weighted by
 /// `weights` (all `[batch, 1]`); computed stably from the logits:
 /// max(z, 0) - z y + ln(1 + exp(-|z|)).
-pub fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<2>) -> Tensor<1> {
+pub(crate) fn weighted_bce(logits: Tensor<2>, targets: Tensor<2>, weights: Tensor<2>) -> Tensor<1> {
     let per = logits.clone().clamp_min(0.0) - logits.clone() * targets
         + logits.abs().neg().exp().add_scalar(1.0).log();
     (per * weights).mean()
 }
 
 /// Scores (probabilities) of a network of `cfg` for signals' inputs, in batches.
-pub fn predict_inputs(
+pub(crate) fn predict_inputs(
     model: &AstroNet,
     cfg: &AstroNetConfig,
     inputs: &[Input],
@@ -101,7 +101,7 @@ pub fn predict_inputs(
 }
 
 /// Scores (probabilities) of a network of `cfg` over a dataset, in batches.
-pub fn predict(
+pub(crate) fn predict(
     model: &AstroNet,
     cfg: &AstroNetConfig,
     data: &Dataset,
@@ -347,7 +347,7 @@ impl Ensemble {
 
     /// Scores of signals' inputs, in batches: the members' mean probability, calibrated
     /// when the model carries a calibration.
-    pub fn predict_inputs(
+    pub(crate) fn predict_inputs(
         &self,
         inputs: &[Input],
         device: &Device,

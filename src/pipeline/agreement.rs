@@ -73,7 +73,7 @@ fn outer_scatter(v: &[f64]) -> f64 {
 }
 
 /// Compares two views of the same length.
-pub fn compare(ours: &[f32], theirs: &[f32]) -> Result<ViewMatch> {
+pub(crate) fn compare(ours: &[f32], theirs: &[f32]) -> Result<ViewMatch> {
     if ours.len() != theirs.len() || ours.len() < 10 {
         return Err(Error::invalid(format!(
             "views of {} and {} bins cannot be compared",

@@ -51,7 +51,7 @@ pub fn views_of(series: &Series, signal: Ephemeris, bins: ViewBins) -> Result<Vi
 }
 
 /// Masks of signals, each widened to twice its duration.
-pub fn masks(signals: impl IntoIterator<Item = Ephemeris>) -> Vec<TransitMask> {
+pub(crate) fn masks(signals: impl IntoIterator<Item = Ephemeris>) -> Vec<TransitMask> {
     signals
         .into_iter()
         .map(|s| TransitMask {
@@ -186,7 +186,7 @@ pub fn search_detrended(
 /// Searches the detrended stars (one engine call per round for all of them) and folds each
 /// candidate on its raw light curve re-detrended with the candidates masked. `raw` and
 /// `flat` are parallel; a star whose detrending failed keeps its error.
-pub fn search_and_fold(
+pub(crate) fn search_and_fold(
     raw: &[Series],
     flat: Vec<Result<Series>>,
     engine: &dyn Engine,

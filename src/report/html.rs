@@ -59,7 +59,7 @@ fn page_stem(rank: usize, r: &Row) -> String {
 /// One star's first periodogram, thinned ([`crate::search::SearchResult::overview`]), as a
 /// screen run keeps it (`parts/*.overview.csv`) so its report page need not search again.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OverviewRow {
+pub(crate) struct OverviewRow {
     pub target_id: String,
     pub source_files: String,
     /// Periods [d] and powers, `;`-separated.

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the bundled font (once).
-pub fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static DONE: OnceLock<bool> = OnceLock::new();
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok()
@@ -88,7 +88,7 @@ pub fn completeness(path: &Path, title: &str, bins: &[(f64, f64, usize, usize)])
 }
 
 /// A curve in the unit square (ROC or precision-recall), with its summary in the title.
-pub fn unit_curve(
+pub(crate) fn unit_curve(
     path: &Path,
     title: &str,
     x_desc: &str,

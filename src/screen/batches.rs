@@ -289,7 +289,7 @@ fn finish(
 /// summary; `candidates.csv` and `status.csv` are written by [`super::assemble`]. Long on
 /// purpose: the reading thread, the two search workers and the shared tally live in one
 /// scope, so the channel, the lock and the early stop on a failure are seen together.
-pub fn screen_batches(
+pub(crate) fn screen_batches(
     targets: &[Target],
     out: &Path,
     engine: &dyn Engine,

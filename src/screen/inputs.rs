@@ -63,7 +63,7 @@ impl<'de> serde::Deserialize<'de> for Shard {
 }
 
 /// The lines of a manifest (one input per line; `-` reads standard input).
-pub fn manifest_lines(path: &Path) -> Result<Vec<String>> {
+pub(crate) fn manifest_lines(path: &Path) -> Result<Vec<String>> {
     use std::io::BufRead;
     let io_err = |source| Error::Io {
         path: path.to_path_buf(),
@@ -93,7 +93,7 @@ impl Shard {
 
 /// One target's files.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
+pub(crate) struct Target {
     /// Mission and id from the file names (`kepler:11442793`), or `file:<stem>` when the
     /// names carry no id.
     pub key: String,
@@ -121,7 +121,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<StatusRow>) {
 
 /// Expands inputs (files, folders, glob patterns) and manifest lines into a sorted,
 /// deduplicated file list. Inputs that name nothing come back as error rows.
-pub fn expand(inputs: &[PathBuf], manifest: &[String]) -> (Vec<PathBuf>, Vec<StatusRow>) {
+pub(crate) fn expand(inputs: &[PathBuf], manifest: &[String]) -> (Vec<PathBuf>, Vec<StatusRow>) {
     let mut files = Vec::new();
     let mut bad = Vec::new();
     let all = inputs.iter().cloned().chain(
@@ -179,7 +179,7 @@ pub fn expand(inputs: &[PathBuf], manifest: &[String]) -> (Vec<PathBuf>, Vec<Sta
 }
 
 /// Groups files by the target their names give; targets sorted by key.
-pub fn group(files: &[PathBuf]) -> Vec<Target> {
+pub(crate) fn group(files: &[PathBuf]) -> Vec<Target> {
     let mut map: BTreeMap<String, Target> = BTreeMap::new();
     for f in files {
         let (mission, id) = identity_from_name(f);

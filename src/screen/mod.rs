@@ -27,11 +27,14 @@ use crate::io::ReadOptions;
 use crate::model::classify::Classifier;
 use crate::model::ModelDevice;
 use crate::search::SearchOptions;
-pub use batches::screen_batches;
-pub use inputs::{Shard, Target};
-pub use parts::{assemble, merge, tally_known, Combined, VIEWS};
+pub(crate) use batches::screen_batches;
+pub use inputs::Shard;
+pub(crate) use inputs::Target;
+pub(crate) use parts::{assemble, tally_known};
+pub use parts::{merge, Combined};
+pub(crate) use record::open_output;
 pub use record::{
-    fingerprint, open_output, Existing, RunOptions, RunRecord, RunSettings, RunState,
+    fingerprint, Existing, Fingerprint, RunOptions, RunRecord, RunSettings, RunState,
 };
 
 /// What happened to an input file.
@@ -128,7 +131,7 @@ pub struct Summary {
 
 impl Summary {
     /// Records what the combined outputs hold: `files` inputs, by status, and the candidates.
-    pub fn set_files(&mut self, files: usize, combined: &Combined) {
+    pub(crate) fn set_files(&mut self, files: usize, combined: &Combined) {
         self.files = files;
         self.files_ok = combined.files(Status::Ok);
         self.files_failed = combined.files(Status::Error);
@@ -137,7 +140,7 @@ impl Summary {
     }
 
     /// Records a cross-match tally (none: no catalogue was given).
-    pub fn set_tally(&mut self, tally: Option<&crate::known::Tally>) {
+    pub(crate) fn set_tally(&mut self, tally: Option<&crate::known::Tally>) {
         self.known_planets = tally.map(|t| t.known);
         self.known_found = tally.map(|t| t.found);
         self.candidates_new = tally.map(|t| t.new);
@@ -224,7 +227,7 @@ impl Default for ScreenSettings {
 impl ScreenSettings {
     /// What identifies the run besides its files (with `batch` targets per batch and the
     /// model named `model`), as `run.json` records it and the fingerprint hashes it.
-    pub fn run_settings<'a>(&'a self, batch: usize, model: &'a str) -> RunSettings<'a> {
+    pub(crate) fn run_settings<'a>(&'a self, batch: usize, model: &'a str) -> RunSettings<'a> {
         RunSettings {
             options: RunOptions {
                 read: &self.read,

@@ -24,7 +24,7 @@ pub(super) fn part_path(out: &Path, batch: usize, kind: &str) -> PathBuf {
 /// Name of the views output: every folded candidate's views and scalars as the classifier
 /// took them, in the dataset format (`star_id` the target, `Disposition` empty), so the
 /// explorer shows them as they were and `train` can learn from a vetted run.
-pub use crate::dataset::format::RUN_VIEWS as VIEWS;
+pub(crate) use crate::dataset::format::RUN_VIEWS as VIEWS;
 
 pub(super) fn views_part(out: &Path, batch: usize) -> PathBuf {
     parts_dir(out).join(format!("{batch:06}.{VIEWS}"))
@@ -54,7 +54,7 @@ fn read_parts<T: serde::de::DeserializeOwned>(paths: &[PathBuf]) -> Result<Vec<T
 /// Combines candidate and status CSVs (parts of one run, or the outputs of shards) into
 /// `out/candidates.csv`, ranked by score (highest first; ties by target and planet), and
 /// `out/status.csv`, sorted by file.
-pub fn combine(
+pub(crate) fn combine(
     candidate_files: &[PathBuf],
     status_files: &[PathBuf],
     single_files: &[PathBuf],
@@ -120,7 +120,7 @@ impl Combined {
 /// Cross-match tally of a finished run (the rows [`assemble`] or [`merge`] wrote): the
 /// targets searched are those with a file read without error. Writes `out/known_planets.csv`,
 /// each known planet of the searched targets with the candidate that found it.
-pub fn tally_known(
+pub(crate) fn tally_known(
     out: &Path,
     known: &crate::known::Catalogue,
     run: &Combined,
@@ -139,7 +139,7 @@ pub fn tally_known(
 
 /// Rebuilds `candidates.csv` and `status.csv` of a run from its parts (plus status rows for
 /// inputs that never reached a batch: missing files, say).
-pub fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
+pub(crate) fn assemble(out: &Path, extra_status: &[StatusRow]) -> Result<Combined> {
     let mut cands = Vec::new();
     let mut status = Vec::new();
     let mut singles = Vec::new();

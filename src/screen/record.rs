@@ -84,11 +84,10 @@ impl RunRecord<'_> {
     }
 }
 
-/// The part of `run.json` read back: its fingerprint and state.
+/// The part of `run.json` read back: its fingerprint.
 #[derive(Debug, Clone, Deserialize)]
-pub struct RunHeader {
+pub(crate) struct RunHeader {
     pub fingerprint: Fingerprint,
-    pub state: RunState,
 }
 
 /// What `run.json` records to recognise the same run on `--resume`.

@@ -10,17 +10,17 @@ use crate::lightcurve::phase_distance;
 /// A candidate whose strongest transit carries more than this share of its total SNR^2 is
 /// taken for a single event (or unrelated events lined up) and skipped: two equal transits
 /// give 0.5, and a real two-transit planet with one partial transit stays below 0.8.
-pub const MAX_SINGLE_FRACTION: f64 = 0.8;
+pub(crate) const MAX_SINGLE_FRACTION: f64 = 0.8;
 
 /// A candidate with at most this many transits is rejected when its transits disagree in
 /// depth beyond [`MIN_DEPTH_CONSISTENCY_P`] (unrelated events lined up; with many transits,
 /// red noise alone inflates the chi-square and the SDE already speaks for the signal).
-pub const FEW_TRANSITS: usize = 10;
+pub(crate) const FEW_TRANSITS: usize = 10;
 
 /// Chance below which the per-transit depths of a few-transit candidate count as
 /// inconsistent: Kepler-227's 446-d "planet" (transits of 1120, 1382, -50 and 264 ppm) has
 /// ~1e-5 (with [`stats::DEPTH_SCATTER`]); one in 10,000 lets real planets through.
-pub const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
+pub(crate) const MIN_DEPTH_CONSISTENCY_P: f64 = 1e-4;
 
 /// Whether a peak rests on one event: it has a single transit with data, or one transit
 /// carries more than [`MAX_SINGLE_FRACTION`] of its SNR^2.

@@ -14,7 +14,7 @@ use crate::lightcurve::Series;
 use crate::robust;
 
 /// Least scaled single-event SNR of an event (Kepler's TPS threshold, 7.1 sigma).
-pub const EVENT_SNR: f64 = 7.1;
+pub(crate) const EVENT_SNR: f64 = 7.1;
 
 /// A dip of this scaled SNR or more, at least a third of an event's depth, elsewhere in the
 /// light curve makes the event one of several (a planet's transits resemble each other).

@@ -11,8 +11,8 @@ pub(crate) mod rounds;
 
 use serde::Serialize;
 
-pub use accept::{FEW_TRANSITS, MAX_SINGLE_FRACTION, MIN_DEPTH_CONSISTENCY_P};
-pub use periodogram::{harmonic_ratio, peaks, sde, Peak};
+pub(crate) use periodogram::harmonic_ratio;
+pub use periodogram::{peaks, sde, Peak};
 
 use crate::bls::grid::{self, Star};
 use crate::bls::stats::{self, Vetting};
@@ -45,7 +45,7 @@ pub const DEFAULT_MAX_ROUNDS: usize = 25;
 pub const DEFAULT_MAX_REJECTED: usize = 8;
 
 /// A light curve with fewer points than this is refused as too short to search.
-pub const MIN_SEARCH_POINTS: usize = 50;
+pub(crate) const MIN_SEARCH_POINTS: usize = 50;
 
 /// Search options.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -216,7 +216,7 @@ pub struct SearchResult {
 }
 
 /// Points kept of a star's first periodogram for its report page.
-pub const OVERVIEW_BINS: usize = 1000;
+pub(crate) const OVERVIEW_BINS: usize = 1000;
 
 /// Searches many stars (each a detrended series) for transit signals until each star's
 /// signal runs out or a cap stops it. Each round runs the engine once over every star still
@@ -230,7 +230,7 @@ pub fn search_many(
 }
 
 /// [`search_many`] over borrowed series.
-pub fn search_many_refs(
+pub(crate) fn search_many_refs(
     stars: &[&Series],
     engine: &dyn Engine,
     opts: &SearchOptions,

@@ -51,7 +51,7 @@ pub fn sde(pg: &Periodogram) -> (Vec<f64>, f64) {
 
 /// Whether `p` is within `tol` (relative) of `m/n` times `reference` for m, n up to 4
 /// (m = n = 1 excluded): a harmonic or sub-harmonic.
-pub fn harmonic_ratio(p: f64, reference: f64, tol: f64) -> Option<(u32, u32)> {
+pub(crate) fn harmonic_ratio(p: f64, reference: f64, tol: f64) -> Option<(u32, u32)> {
     for m in 1..=4u32 {
         for n in 1..=4u32 {
             if m == n || gcd(m, n) != 1 {

@@ -156,7 +156,7 @@ impl<'a> Rounds<'a> {
     }
 
     /// Stops the stars that reached a cap, saying which.
-    pub fn stop_capped(&mut self, opts: &SearchOptions) {
+    pub(crate) fn stop_capped(&mut self, opts: &SearchOptions) {
         for st in self.states.iter_mut().filter(|st| !st.done) {
             let stop = if st.result.candidates.len() >= opts.max_planets {
                 Some(format!(
@@ -185,7 +185,7 @@ impl<'a> Rounds<'a> {
 
     /// Every still-searching star's light curve (its masked points left out) and grid, in
     /// parallel. A star that cannot be prepared stops: with an error in its first round.
-    pub fn prepare(&mut self, opts: &SearchOptions) -> Active {
+    pub(crate) fn prepare(&mut self, opts: &SearchOptions) -> Active {
         let prepared: Vec<(usize, Result<(Prepared, Grid)>)> = self
             .states
             .par_iter()
@@ -260,7 +260,7 @@ impl<'a> Rounds<'a> {
 
     /// SDE of each star's periodogram and, above the threshold, the grid that refines its
     /// best peak (in parallel). Stars below the threshold are done.
-    pub fn judge(
+    pub(crate) fn judge(
         &mut self,
         active: &Active,
         pgs: Vec<Periodogram>,

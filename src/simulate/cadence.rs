@@ -68,7 +68,7 @@ impl Cadence {
     }
 
     /// Times of the cadences of segment `index` (0-based), with gaps removed.
-    pub fn segment_times(&self, index: usize) -> Vec<f64> {
+    pub(crate) fn segment_times(&self, index: usize) -> Vec<f64> {
         let t0 = self.start + index as f64 * (self.segment_days + self.segment_gap);
         let n = (self.segment_days / self.step).floor() as usize;
         (0..n)

@@ -15,7 +15,7 @@ use crate::transit::{self, LimbDarkening, Orbit};
 
 /// A candidate matches an injection when its period is within this fraction of the injected
 /// one and its transits fall within one injected duration of the injected ones.
-pub const PERIOD_TOLERANCE: f64 = 0.005;
+pub(crate) const PERIOD_TOLERANCE: f64 = 0.005;
 
 /// What to inject.
 #[derive(Debug, Clone, Copy, PartialEq)]

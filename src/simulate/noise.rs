@@ -5,7 +5,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// Per-point sigma that gives `cdpp_ppm` over 6.5 h at cadence `step` days (white noise).
-pub fn sigma_from_cdpp(cdpp_ppm: f64, step: f64) -> f64 {
+pub(crate) fn sigma_from_cdpp(cdpp_ppm: f64, step: f64) -> f64 {
     let n = (6.5 / 24.0 / step).max(1.0);
     cdpp_ppm * 1e-6 * n.sqrt()
 }

@@ -15,7 +15,7 @@ use crate::transit::{self, LimbDarkening, Orbit};
 
 /// An eclipsing binary on a circular orbit.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Binary {
+pub(crate) struct Binary {
     /// Orbit of star 2 around star 1 in units of R1; `radius_ratio` is R2 / R1.
     pub orbit: Orbit,
     /// Light of star 2 over light of star 1.
@@ -63,14 +63,14 @@ impl Binary {
 }
 
 /// Rotational modulation: two harmonics of the rotation period with slowly evolving amplitude.
-pub fn rotation(t: f64, period: f64, amplitude: f64, phase: f64) -> f64 {
+pub(crate) fn rotation(t: f64, period: f64, amplitude: f64, phase: f64) -> f64 {
     let w = std::f64::consts::TAU / period;
     let evolve = 1.0 + 0.3 * (w * t / 5.0).sin();
     1.0 + amplitude * evolve * ((w * t + phase).sin() + 0.3 * (2.0 * w * t + 1.7 * phase).sin())
 }
 
 /// A sudden sensitivity drop at `t0` of `depth`, recovering with timescale `tau`.
-pub fn sensitivity_drop(t: f64, t0: f64, depth: f64, tau: f64) -> f64 {
+pub(crate) fn sensitivity_drop(t: f64, t0: f64, depth: f64, tau: f64) -> f64 {
     if t < t0 {
         1.0
     } else {

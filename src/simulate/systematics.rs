@@ -58,7 +58,7 @@ pub struct Event {
 
 /// A star's systematics: a multiplicative factor per point and the quality bits they set.
 #[derive(Debug, Clone, Default)]
-pub struct Systematics {
+pub(crate) struct Systematics {
     pub events: Vec<Event>,
     /// Dumps: first time and interval, days.
     dumps: Option<(f64, f64)>,
