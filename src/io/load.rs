@@ -89,20 +89,49 @@ pub fn load(paths: &[PathBuf], opts: &ReadOptions, select: &[Selector]) -> Loade
             files.push(p.clone());
         }
     }
-    let results: Vec<_> = files
-        .par_iter()
-        .map(|p| (p.clone(), io::read_segment(p, opts)))
-        .collect();
     let mut segments = Vec::new();
-    for (path, r) in results {
+    for (path, r) in read_files(&files, opts) {
         match r {
             Ok(seg) if lightcurve::select_all(select, &seg.meta) => segments.push(seg),
             Ok(_) => out.unselected.push(path),
             Err(e) => out.failures.push((path, e)),
         }
     }
+    let stitched = stitch(segments, opts);
+    out.curves = stitched.curves;
+    out.duplicates = stitched.duplicates;
+    out.failures.extend(stitched.failures);
+    out
+}
+
+/// Reads `files` in parallel, each into a segment or the reason it could not be, in order.
+pub(crate) fn read_files(
+    files: &[PathBuf],
+    opts: &ReadOptions,
+) -> Vec<(PathBuf, crate::Result<lightcurve::Segment>)> {
+    files
+        .par_iter()
+        .map(|p| (p.clone(), io::read_segment(p, opts)))
+        .collect()
+}
+
+/// Segments stitched into light curves, one per target: the curves (as the read options
+/// ask: themselves or their null copies), the duplicates left out ([`drop_duplicates`]),
+/// and the segments that could not be stitched (by file, with why).
+pub(crate) struct Stitched {
+    pub curves: Vec<LightCurve>,
+    pub duplicates: Vec<Duplicate>,
+    pub failures: Vec<(PathBuf, Error)>,
+}
+
+/// Drops duplicates and stitches the other segments by target.
+pub(crate) fn stitch(segments: Vec<lightcurve::Segment>, opts: &ReadOptions) -> Stitched {
     let (segments, duplicates) = drop_duplicates(segments);
-    out.duplicates = duplicates;
+    let mut out = Stitched {
+        curves: Vec::new(),
+        duplicates,
+        failures: Vec::new(),
+    };
     for r in lightcurve::stitch(segments) {
         match r {
             Ok(lc) => out.curves.push(opts.stitched(lc)),

@@ -5,15 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use super::parts::{part_path, views_part, SINGLES};
 use super::{peak_rss_mib, Options, Progress, Status, StatusRow, Summary, Target};
 use crate::bls::Engine;
 use crate::catalogue;
 use crate::error::{Error, Result};
 use crate::io;
-use crate::lightcurve::{self, LightCurve, Segment, Series};
+use crate::lightcurve::{LightCurve, Series};
 use crate::model::classify::Classifier;
 use crate::pipeline;
 use crate::report::html::OverviewRow;
@@ -56,50 +54,37 @@ struct Prepared {
     seconds: f64,
 }
 
-/// Reads a batch's files. Of two files of one target that overlap in time (the same
-/// quarter, campaign or sector twice, say) the first by path is kept and the other skipped.
+/// Reads a batch's files through the one reading path ([`io::load`]'s pieces): a status row
+/// for each file that could not be read (with its target) and each duplicate skipped (of two
+/// files of one target that overlap in time, the first by path is kept), and one without a
+/// target for each target that could not be stitched (see [`status_for_unassembled`]).
 fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<StatusRow>) {
-    let files: Vec<(&Target, &PathBuf)> = targets
+    let (files, ids): (Vec<PathBuf>, Vec<&str>) = targets
         .iter()
-        .flat_map(|t| t.files.iter().map(move |f| (t, f)))
-        .collect();
-    let read: Vec<(&Target, &PathBuf, Result<Segment>)> = files
-        .par_iter()
-        .map(|&(t, f)| (t, f, io::read_segment(f, &opts.read)))
-        .collect();
+        .flat_map(|t| t.files.iter().map(move |f| (f.clone(), t.id.as_str())))
+        .unzip();
     let mut status = Vec::new();
     let mut segments = Vec::new();
-    for (t, f, r) in read {
+    for ((f, r), id) in io::load::read_files(&files, &opts.read)
+        .into_iter()
+        .zip(ids)
+    {
         match r {
             Ok(seg) => segments.push(seg),
-            Err(e) => status.push(StatusRow::new(f, &t.id, Status::Error, e.to_string())),
+            Err(e) => status.push(StatusRow::new(&f, id, Status::Error, e.to_string())),
         }
     }
-    let (segments, duplicates) = crate::io::load::drop_duplicates(segments);
-    for d in duplicates {
-        status.push(StatusRow::new(
-            &d.file,
-            &d.target,
-            Status::Skipped,
-            d.reason(),
-        ));
+    let stitched = io::load::stitch(segments, &opts.read);
+    for d in stitched.duplicates {
+        let why = d.reason();
+        status.push(StatusRow::new(&d.file, &d.target, Status::Skipped, why));
     }
-    let mut curves = Vec::new();
-    for r in lightcurve::stitch(segments) {
-        match r {
-            Ok(lc) => curves.push(opts.read.stitched(lc)),
-            Err(e) => {
-                // Not expected once overlapping files are skipped; the target's files get
-                // this error (see `finish`).
-                let path = match &e {
-                    Error::File { path, .. } => path.clone(),
-                    _ => PathBuf::new(),
-                };
-                status.push(StatusRow::new(&path, "", Status::Error, e.to_string()));
-            }
-        }
+    for (path, e) in stitched.failures {
+        // Not expected once overlapping files are skipped; the target's files get this
+        // error (see `finish`).
+        status.push(StatusRow::new(&path, "", Status::Error, e.to_string()));
     }
-    (curves, status)
+    (stitched.curves, status)
 }
 
 fn prepare(index: usize, targets: &[Target], opts: &Options) -> Prepared {
