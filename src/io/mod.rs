@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod fits;
 pub mod gts;
+pub mod known;
 pub mod load;
 pub mod tce;
 pub mod tfrecord;
