@@ -379,3 +379,62 @@ pub(crate) fn screen_batches(
     summary.peak_rss_mib = peak_rss_mib();
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options {
+            read: io::ReadOptions::default(),
+            detrend: crate::detrend::DetrendOptions::default(),
+            search: crate::search::SearchOptions::default(),
+            batch_targets: 2,
+            known: None,
+        }
+    }
+
+    #[test]
+    fn unreadable_files_get_an_error_row_with_their_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("kplr000000042-2009131105131_llc.fits");
+        std::fs::write(&bad, b"not a FITS file").unwrap();
+        let targets = [Target {
+            key: "kepler:42".into(),
+            id: "42".into(),
+            files: vec![bad.clone(), dir.path().join("gone.fits")],
+        }];
+        let (curves, status) = read_batch(&targets, &options());
+        assert!(curves.is_empty());
+        assert_eq!(status.len(), 2);
+        for (row, file) in status.iter().zip([&bad, &dir.path().join("gone.fits")]) {
+            assert_eq!(row.status, Status::Error);
+            assert_eq!(
+                (row.file.as_str(), row.target_id.as_str()),
+                (&*file.display().to_string(), "42")
+            );
+            assert!(!row.detail.is_empty());
+        }
+    }
+
+    #[test]
+    fn files_of_a_target_that_could_not_be_stitched_get_its_errors() {
+        let mut status = vec![
+            StatusRow::new(Path::new("a.fits"), "7", Status::Ok, "1 candidate(s)"),
+            StatusRow::new(Path::new("b.fits"), "", Status::Error, "cadences differ"),
+        ];
+        let files = [
+            (PathBuf::from("a.fits"), "7".to_string()),
+            (PathBuf::from("c.fits"), "8".to_string()),
+        ];
+        status_for_unassembled(&mut status, &files);
+        let last = status.last().unwrap();
+        assert_eq!(status.len(), 3);
+        assert_eq!(
+            (last.file.as_str(), last.target_id.as_str()),
+            ("c.fits", "8")
+        );
+        assert_eq!(last.status, Status::Error);
+        assert!(last.detail.contains("cadences differ"), "{}", last.detail);
+    }
+}

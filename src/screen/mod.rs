@@ -383,3 +383,71 @@ pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<S
         report_pages,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_take_partial_json_and_refuse_unknown_names() {
+        let s: ScreenSettings = serde_json::from_str(
+            r#"{"inputs": ["a"], "out": "o", "shard": "2/3", "engine": "cpu",
+                "existing": "resume", "search": {"max_planets": 2}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.shard, Shard { index: 2, count: 3 });
+        assert_eq!((s.engine, s.existing), (EngineKind::Cpu, Existing::Resume));
+        assert_eq!(s.search.max_planets, 2);
+        assert_eq!(s.search.min_snr, SearchOptions::default().min_snr);
+        assert_eq!(s.report_top, 50);
+        // The settings round-trip through their serde form.
+        let again: ScreenSettings =
+            serde_json::from_value(serde_json::to_value(&s).unwrap()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            serde_json::to_value(&s).unwrap()
+        );
+        for bad in [
+            r#"{"no_such": 1}"#,
+            r#"{"shard": "4/3"}"#,
+            r#"{"engine": "tpu"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<ScreenSettings>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_to_screen_is_a_usage_error_naming_no_flag() {
+        let err = shard_targets(&ScreenSettings::default()).unwrap_err();
+        assert!(matches!(err, Error::Usage(_)), "{err:?}");
+        assert!(!err.to_string().contains("--"), "{err}");
+    }
+
+    #[test]
+    fn a_shard_takes_its_share_of_the_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: Vec<PathBuf> = (1..=20)
+            .map(|k| {
+                let f = dir
+                    .path()
+                    .join(format!("kplr{k:09}-2009131105131_llc.fits"));
+                std::fs::write(&f, b"").unwrap();
+                f
+            })
+            .collect();
+        let of = |k| {
+            let s = ScreenSettings {
+                inputs: vec![dir.path().to_path_buf()],
+                shard: Shard { index: k, count: 3 },
+                ..Default::default()
+            };
+            shard_targets(&s).unwrap().0
+        };
+        let mut all: Vec<PathBuf> = (1..=3).flat_map(of).flat_map(|t| t.files).collect();
+        all.sort();
+        assert_eq!(all, files);
+    }
+}

@@ -206,3 +206,56 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Combined> {
     combine_views(&v, out)?;
     combine(&c, &s, &e, &[], out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(target: &str, planet: usize, score: Option<f64>) -> catalogue::Row {
+        catalogue::Row {
+            target_id: target.into(),
+            planet,
+            score,
+            ..Default::default()
+        }
+    }
+
+    fn status(file: &str, status: Status) -> StatusRow {
+        StatusRow::new(Path::new(file), "t", status, "")
+    }
+
+    #[test]
+    fn only_finished_batches_are_assembled_ranked_and_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        std::fs::create_dir_all(parts_dir(out)).unwrap();
+        let part = |batch, kind: &str| part_path(out, batch, kind);
+        io::write_csv_rows(&part(0, "candidates"), &[row("b", 1, Some(0.2))]).unwrap();
+        io::write_csv_rows(&part(0, "status"), &[status("z.fits", Status::Ok)]).unwrap();
+        io::write_csv_rows(&part(1, "candidates"), &[row("a", 1, Some(0.9))]).unwrap();
+        io::write_csv_rows(&part(1, "status"), &[status("y.fits", Status::Ok)]).unwrap();
+        // Batch 2 never finished: its candidates have no status part beside them.
+        io::write_csv_rows(&part(2, "candidates"), &[row("c", 1, Some(1.0))]).unwrap();
+        let missing = status("m.fits", Status::Error);
+        let c = assemble(out, std::slice::from_ref(&missing)).unwrap();
+        let ranked: Vec<&str> = c.candidates.iter().map(|r| r.target_id.as_str()).collect();
+        assert_eq!(ranked, ["a", "b"]);
+        let files: Vec<&str> = c.status.iter().map(|r| r.file.as_str()).collect();
+        assert_eq!(files, ["m.fits", "y.fits", "z.fits"]);
+        assert_eq!((c.files(Status::Ok), c.files(Status::Error)), (2, 1));
+        assert_eq!(c.by_status().get("ok"), Some(&2));
+        // What was written is what was returned.
+        let written: Vec<catalogue::Row> = io::read_csv_rows(&out.join("candidates.csv")).unwrap();
+        assert_eq!(written, c.candidates);
+    }
+
+    #[test]
+    fn a_merge_needs_finished_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = merge(&[dir.path().to_path_buf()], &dir.path().join("all")).unwrap_err();
+        assert!(
+            err.to_string().contains("not a finished screen run"),
+            "{err}"
+        );
+    }
+}

@@ -162,3 +162,49 @@ pub fn open_output(out: &Path, fp: &Fingerprint, existing: Existing) -> Result<b
     std::fs::create_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
     Ok(resumed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_follows_the_files_and_the_settings() {
+        let files = [PathBuf::from("a.fits"), PathBuf::from("b.fits")];
+        let fp = fingerprint(&files, "{}");
+        assert_eq!(fp.files, 2);
+        assert_eq!(fp, fingerprint(&files, "{}"));
+        assert_ne!(fp.hash, fingerprint(&files[..1], "{}").hash);
+        assert_ne!(fp.hash, fingerprint(&files, "{\"batch\":1}").hash);
+    }
+
+    #[test]
+    fn an_output_folder_is_refused_resumed_or_discarded_as_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let fp = fingerprint(&[PathBuf::from("a.fits")], "{}");
+        let other = fingerprint(&[PathBuf::from("b.fits")], "{}");
+        // A new folder: created, with its parts folder, and nothing resumed.
+        assert!(!open_output(&out, &fp, Existing::Refuse).unwrap());
+        assert!(parts_dir(&out).is_dir());
+        let record = format!(
+            "{{\"fingerprint\": {}}}",
+            serde_json::to_string(&fp).unwrap()
+        );
+        std::fs::write(out.join("run.json"), record).unwrap();
+        let refused = open_output(&out, &fp, Existing::Refuse).unwrap_err();
+        assert!(
+            refused.to_string().contains("already holds a run"),
+            "{refused}"
+        );
+        assert!(open_output(&out, &fp, Existing::Resume).unwrap());
+        let different = open_output(&out, &other, Existing::Resume).unwrap_err();
+        assert!(
+            different.to_string().contains("different run"),
+            "{different}"
+        );
+        // Force discards the parts of the run before.
+        std::fs::write(parts_dir(&out).join("000000.status.csv"), "x").unwrap();
+        assert!(!open_output(&out, &other, Existing::Force).unwrap());
+        assert_eq!(std::fs::read_dir(parts_dir(&out)).unwrap().count(), 0);
+    }
+}
