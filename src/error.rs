@@ -16,6 +16,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output folder holds a run that this one may not continue or write over.
+    #[error("{}: {reason}", path.display())]
+    RunFolder { path: PathBuf, reason: String },
     /// A parameter or a derived input is outside what the operation accepts.
     #[error("{0}")]
     Invalid(String),

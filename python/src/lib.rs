@@ -23,9 +23,9 @@ use stars::{Options, StarInput};
 /// The Python exception for a library error.
 pub(crate) fn py_err(e: exoscreen::Error) -> PyErr {
     match e {
-        exoscreen::Error::File { .. } | exoscreen::Error::Io { .. } => {
-            PyOSError::new_err(e.to_string())
-        }
+        exoscreen::Error::File { .. }
+        | exoscreen::Error::Io { .. }
+        | exoscreen::Error::RunFolder { .. } => PyOSError::new_err(e.to_string()),
         exoscreen::Error::Gpu(_) => PyRuntimeError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }

@@ -172,10 +172,7 @@ impl Options {
     }
 
     fn known(&self) -> Result<Option<Catalogue>> {
-        match self.known.as_slice() {
-            [] => Ok(None),
-            paths => Catalogue::load(paths).map(Some),
-        }
+        Catalogue::load_if_any(&self.known)
     }
 }
 

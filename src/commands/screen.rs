@@ -134,10 +134,8 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         }
     })
     .map_err(|e| match e {
-        // The run folder's refusals (see `screen::open_output`) say how to go on.
-        exoscreen::Error::File { ref reason, .. }
-            if reason == "already holds a run" || reason.starts_with("holds a different run") =>
-        {
+        // The run folder's refusals say how to go on.
+        exoscreen::Error::RunFolder { .. } => {
             anyhow::anyhow!("{e}: --resume continues the same run, --force starts over")
         }
         e => e.into(),

@@ -63,16 +63,7 @@ pub struct SearchFlags {
 impl SearchFlags {
     /// The `--known` catalogues, loaded; `None` when none was given.
     pub fn catalogue(&self) -> anyhow::Result<Option<Catalogue>> {
-        if self.known.is_empty() {
-            return Ok(None);
-        }
-        let cat = Catalogue::load(&self.known)?;
-        tracing::info!(
-            "{} known object(s) from {}",
-            cat.len(),
-            cat.sources.join(", ")
-        );
-        Ok(Some(cat))
+        Ok(Catalogue::load_if_any(&self.known)?)
     }
 
     pub fn options(&self) -> SearchOptions {

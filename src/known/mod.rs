@@ -82,6 +82,18 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// Loads catalogue files as [`Catalogue::load`] does, logging what was read; `None` when
+    /// no file is given (nothing to cross-match against).
+    pub fn load_if_any(paths: &[impl AsRef<Path>]) -> Result<Option<Catalogue>> {
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        let cat = Catalogue::load(paths)?;
+        let sources = cat.sources.join(", ");
+        tracing::info!("{} known object(s) from {sources}", cat.len());
+        Ok(Some(cat))
+    }
+
     /// Loads catalogue files ([`BUILTIN`] for the shipped snapshot); errors name the file.
     pub fn load(paths: &[impl AsRef<Path>]) -> Result<Catalogue> {
         let mut cat = Catalogue::default();

@@ -58,14 +58,12 @@ struct Prepared {
 /// for each file that could not be read (with its target) and each duplicate skipped (of two
 /// files of one target that overlap in time, the first by path is kept), and one without a
 /// target for each target that could not be stitched (see [`status_for_unassembled`]).
-fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<StatusRow>) {
-    let (files, ids): (Vec<PathBuf>, Vec<&str>) = targets
-        .iter()
-        .flat_map(|t| t.files.iter().map(move |f| (f.clone(), t.id.as_str())))
-        .unzip();
+fn read_batch(files: &[(PathBuf, String)], opts: &Options) -> (Vec<LightCurve>, Vec<StatusRow>) {
+    let paths: Vec<PathBuf> = files.iter().map(|(f, _)| f.clone()).collect();
     let mut status = Vec::new();
     let mut segments = Vec::new();
-    for ((f, r), id) in io::load::read_files(&files, &opts.read)
+    let ids = files.iter().map(|(_, id)| id);
+    for ((f, r), id) in io::load::read_files(&paths, &opts.read)
         .into_iter()
         .zip(ids)
     {
@@ -89,7 +87,11 @@ fn read_batch(targets: &[Target], opts: &Options) -> (Vec<LightCurve>, Vec<Statu
 
 fn prepare(index: usize, targets: &[Target], opts: &Options) -> Prepared {
     let t0 = Instant::now();
-    let (curves, status) = read_batch(targets, opts);
+    let files: Vec<(PathBuf, String)> = targets
+        .iter()
+        .flat_map(|t| t.files.iter().map(|f| (f.clone(), t.id.clone())))
+        .collect();
+    let (curves, status) = read_batch(&files, opts);
     let raw: Vec<Series> = curves.iter().map(LightCurve::series).collect();
     let flat = pipeline::detrend_all(&raw, &opts.detrend);
     Prepared {
@@ -98,10 +100,7 @@ fn prepare(index: usize, targets: &[Target], opts: &Options) -> Prepared {
         raw,
         flat,
         status,
-        files: targets
-            .iter()
-            .flat_map(|t| t.files.iter().map(|f| (f.clone(), t.id.clone())))
-            .collect(),
+        files,
         seconds: t0.elapsed().as_secs_f64(),
     }
 }
@@ -399,12 +398,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("kplr000000042-2009131105131_llc.fits");
         std::fs::write(&bad, b"not a FITS file").unwrap();
-        let targets = [Target {
-            key: "kepler:42".into(),
-            id: "42".into(),
-            files: vec![bad.clone(), dir.path().join("gone.fits")],
-        }];
-        let (curves, status) = read_batch(&targets, &options());
+        let files = [
+            (bad.clone(), "42".to_string()),
+            (dir.path().join("gone.fits"), "42".to_string()),
+        ];
+        let (curves, status) = read_batch(&files, &options());
         assert!(curves.is_empty());
         assert_eq!(status.len(), 2);
         for (row, file) in status.iter().zip([&bad, &dir.path().join("gone.fits")]) {

@@ -291,17 +291,6 @@ fn shard_targets(s: &ScreenSettings) -> Result<(Vec<Target>, Vec<StatusRow>)> {
     Ok((targets, missing))
 }
 
-/// The known-object catalogues, loaded (none given: `None`).
-fn load_known(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<crate::known::Catalogue>>> {
-    if paths.is_empty() {
-        return Ok(None);
-    }
-    let cat = crate::known::Catalogue::load(paths)?;
-    let sources = cat.sources.join(", ");
-    tracing::info!("{} known object(s) from {sources}", cat.len());
-    Ok(Some(std::sync::Arc::new(cat)))
-}
-
 /// Screens what `s` names into `s.out`: sets up (or resumes) the run folder and `run.json`,
 /// screens the targets batch by batch, assembles `candidates.csv`, `status.csv`,
 /// `single_events.csv` and the views from the parts, cross-matches the known objects, draws
@@ -310,7 +299,7 @@ fn load_known(paths: &[PathBuf]) -> Result<Option<std::sync::Arc<crate::known::C
 pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<ScreenOutcome> {
     let started = Instant::now();
     s.detrend.validate()?;
-    let known = load_known(&s.known)?;
+    let known = crate::known::Catalogue::load_if_any(&s.known)?.map(std::sync::Arc::new);
     let (targets, missing) = shard_targets(s)?;
     let shard_files: Vec<PathBuf> = targets.iter().flat_map(|t| t.files.clone()).collect();
     let engine = crate::bls::engine(s.engine)?;

@@ -152,12 +152,17 @@ pub fn open_output(out: &Path, fp: &Fingerprint, existing: Existing) -> Result<b
         }
         (Existing::Resume, true) if previous.as_ref() == Some(fp) => true,
         (Existing::Resume, true) => {
-            return Err(Error::file(
-                out,
-                "holds a different run (other inputs or options)",
-            ))
+            return Err(Error::RunFolder {
+                path: out.to_path_buf(),
+                reason: "holds a different run (other inputs or options)".into(),
+            })
         }
-        (Existing::Refuse, true) => return Err(Error::file(out, "already holds a run")),
+        (Existing::Refuse, true) => {
+            return Err(Error::RunFolder {
+                path: out.to_path_buf(),
+                reason: "already holds a run".into(),
+            })
+        }
     };
     std::fs::create_dir_all(parts_dir(out)).map_err(io_err(&parts_dir(out)))?;
     Ok(resumed)
