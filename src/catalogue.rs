@@ -64,6 +64,13 @@ pub struct Row {
 }
 
 impl Row {
+    /// The score rows are ranked by: the classifier's, or −∞ without a finite one.
+    pub(crate) fn rank_score(&self) -> f64 {
+        self.score
+            .filter(|s| s.is_finite())
+            .unwrap_or(f64::NEG_INFINITY)
+    }
+
     /// Where the candidate's transits are (its duration from hours to days).
     pub fn ephemeris(&self) -> crate::signal::Ephemeris {
         crate::signal::Ephemeris::new(self.period, self.epoch, self.duration_hours / 24.0)
@@ -83,14 +90,9 @@ impl Row {
 /// Ranks rows as `screen` and `merge` write them: by score, highest first (rows without a
 /// finite score last), ties by target and planet.
 pub fn rank(rows: &mut [Row]) {
-    let score = |r: &Row| {
-        r.score
-            .filter(|s| s.is_finite())
-            .unwrap_or(f64::NEG_INFINITY)
-    };
     rows.sort_by(|a, b| {
-        score(b)
-            .total_cmp(&score(a))
+        b.rank_score()
+            .total_cmp(&a.rank_score())
             .then_with(|| a.target_id.cmp(&b.target_id))
             .then_with(|| a.planet.cmp(&b.planet))
     });

@@ -113,21 +113,35 @@ pub fn signal_views(
     detrend_opts: &DetrendOptions,
     bins: ViewBins,
 ) -> Result<Vec<Result<Views>>> {
+    Ok(fold_signals(raw, signals, detrend_opts, bins)?.1)
+}
+
+/// [`signal_views`], with the series they were folded from (empty without signals).
+fn fold_signals(
+    raw: &Series,
+    signals: &[Ephemeris],
+    detrend_opts: &DetrendOptions,
+    bins: ViewBins,
+) -> Result<(Series, Vec<Result<Views>>)> {
     if signals.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Series::default(), Vec::new()));
     }
     let flat = masked_detrend(raw, signals, detrend_opts)?;
-    Ok(signals
+    let views = signals
         .iter()
         .enumerate()
         .map(|(i, &s)| views_of(&view_series(&flat, signals, i), s, bins))
-        .collect())
+        .collect();
+    Ok((flat, views))
 }
 
 /// What the chain gave for one star.
 #[derive(Debug)]
 pub struct StarOutcome {
     pub search: SearchResult,
+    /// The light curve the views were folded from: detrended with every candidate's transits
+    /// masked (empty without candidates).
+    pub flat: Series,
     /// One entry per candidate, in order.
     pub views: Vec<Result<Views>>,
 }
@@ -200,13 +214,17 @@ pub(crate) fn search_and_fold(
         .map(|(s, r)| {
             let search = r?;
             let signals: Vec<_> = search.candidates.iter().map(Candidate::ephemeris).collect();
-            let mut views = signal_views(s, &signals, detrend_opts, bins)?;
+            let (flat, mut views) = fold_signals(s, &signals, detrend_opts, bins)?;
             for (v, c) in views.iter_mut().zip(&search.candidates) {
                 if let Ok(v) = v {
                     v.scalars = candidate_scalars(c);
                 }
             }
-            Ok(StarOutcome { search, views })
+            Ok(StarOutcome {
+                search,
+                flat,
+                views,
+            })
         })
         .collect()
 }

@@ -11,15 +11,10 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::bls::{Engine, Job, Prepared};
-use crate::detrend::DetrendOptions;
+use super::page_data::{PageViews, StarPages};
 use crate::error::{Error, Result};
-use crate::io::ReadOptions;
 use crate::lightcurve::{phase_distance, Series};
-use crate::pipeline;
-use crate::search::SearchOptions;
-use crate::signal::{Ephemeris, ViewBins};
-use crate::views;
+use crate::signal::Ephemeris;
 
 use crate::catalogue::Row;
 
@@ -87,7 +82,7 @@ impl OverviewRow {
 }
 
 /// The overviews a run kept for the stars in `wanted` (the pages drawn), by (target, source
-/// files); unreadable parts are skipped (the page then recomputes its periodogram).
+/// files); unreadable parts are skipped (their pages are listed as not drawn).
 fn read_overviews(
     out: &Path,
     wanted: &std::collections::BTreeSet<(String, String)>,
@@ -114,45 +109,33 @@ fn read_overviews(
     map
 }
 
-/// Settings the report needs to redo a star's light curve and periodogram.
-pub struct ReportSettings<'a> {
-    pub engine: &'a dyn Engine,
-    pub read: ReadOptions,
-    pub detrend: DetrendOptions,
-    pub search: SearchOptions,
-    pub bins: ViewBins,
-    /// Pages drawn for the best `top` candidates.
-    pub top: usize,
-}
-
-/// Writes `out/report/` for the run's catalogue `rows` (as in `out/candidates.csv`, ranked);
-/// returns the number of pages drawn. A candidate whose page cannot be drawn is listed
-/// without one, with why, in the index.
-pub fn write(out: &Path, rows: &[Row], s: &ReportSettings<'_>) -> Result<usize> {
+/// Writes `out/report/` for the run's catalogue `rows` (as in `out/candidates.csv`, ranked)
+/// with pages for the best `top`, drawn from what the run kept (its `parts/`: each star's
+/// periodogram and page data, [`StarPages`]); returns the number of pages drawn. A candidate
+/// whose page cannot be drawn is listed without one, with why, in the index.
+pub fn write(out: &Path, rows: &[Row], top: usize) -> Result<usize> {
     let dir = out.join("report");
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         path: dir.clone(),
         source,
     })?;
-    // Signals of every star, so a page's light curve is detrended with all of them masked.
-    let mut by_star: BTreeMap<(String, String), Vec<Ephemeris>> = BTreeMap::new();
-    for r in rows {
-        by_star
-            .entry((r.target_id.clone(), r.source_files.clone()))
-            .or_default()
-            .push(r.ephemeris());
-    }
     let wanted = rows
         .iter()
-        .take(s.top)
+        .take(top)
         .map(|r| (r.target_id.clone(), r.source_files.clone()))
         .collect();
     let overviews = read_overviews(out, &wanted);
+    let mut stars: BTreeMap<(String, String), std::result::Result<Option<StarPages>, String>> =
+        BTreeMap::new();
     let mut pages: Vec<std::result::Result<String, String>> = Vec::new();
-    for (rank, r) in rows.iter().enumerate().take(s.top) {
+    for (rank, r) in rows.iter().enumerate().take(top) {
         let stem = page_stem(rank + 1, r);
         let key = (r.target_id.clone(), r.source_files.clone());
-        let drawn = draw_page(&dir, &stem, r, &by_star[&key], overviews.get(&key), s)
+        let star = stars.entry(key.clone()).or_insert_with(|| {
+            StarPages::read(out, &r.target_id, &r.source_files).map_err(|e| e.to_string())
+        });
+        let drawn = page_data(r, star.as_ref(), overviews.get(&key))
+            .and_then(|data| draw_page(&dir, &stem, r, &data))
             .map(|_| stem)
             .map_err(|e| e.to_string());
         pages.push(drawn);
@@ -300,79 +283,44 @@ struct PageData {
     flat: Series,
     period_grid: Vec<f64>,
     power: Vec<f64>,
-    global: Vec<f64>,
-    local: Vec<f64>,
-    odd: Vec<f64>,
-    even: Vec<f64>,
-    secondary: Vec<f64>,
+    views: PageViews,
 }
 
+/// What the run kept for row `r`'s page: its star's page data and first periodogram.
 fn page_data(
     r: &Row,
-    signals: &[Ephemeris],
+    star: std::result::Result<&Option<StarPages>, &String>,
     overview: Option<&OverviewRow>,
-    s: &ReportSettings<'_>,
 ) -> Result<PageData> {
-    let (lc, _) = crate::io::load::reload(&r.source_files, &r.target_id, &s.read)?;
-    let flat = pipeline::masked_detrend(&lc.series(), signals, &s.detrend)?;
-    // The search's own first periodogram when the run kept it (runs merged from shards
-    // elsewhere may not have): searching again would cost as much as the search did.
-    let (period_grid, power) = match overview.map(OverviewRow::points) {
-        Some((p, w)) if !p.is_empty() && p.len() == w.len() => (p, w),
-        _ => {
-            let unmasked = crate::detrend::detrend(&lc.series(), &s.detrend)?.series;
-            let prepared = Prepared::new(&unmasked)?;
-            let grid = s.search.grid(prepared.baseline(), prepared.cadence())?;
-            let pg = s
-                .engine
-                .periodograms(
-                    &[Job {
-                        lc: &prepared,
-                        grid: &grid,
-                    }],
-                    s.search.objective,
-                )?
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::invalid("the engine returned no periodogram"))?;
-            pg.overview(crate::search::OVERVIEW_BINS)
-                .into_iter()
-                .unzip()
-        }
+    let star = star.map_err(|e| Error::invalid(e.clone()))?;
+    let not_kept = || {
+        Error::invalid(
+            "the run kept no page data for it (its batch was screened by an earlier version, \
+             or when fewer pages were asked for: screen again from scratch to draw it)",
+        )
     };
-    let own = r.ephemeris();
-    let (p, e, d) = (own.period, own.epoch, own.duration);
-    // The views without the star's other candidates' transits, as the classifier saw them.
-    let clean = match signals.iter().position(|&x| x == own) {
-        Some(own) => pipeline::view_series(&flat, signals, own),
-        None => flat.clone(),
-    };
-    let (t, f) = (&clean.time, &clean.flux);
-    let local_spec = s.bins.local_spec();
-    let (odd, even) = views::odd_even_views(t, f, p, e, d, local_spec)?;
+    let pages = star.as_ref().ok_or_else(not_kept)?;
+    let views = pages
+        .candidate(r.planet)
+        .ok_or_else(not_kept)?
+        .views
+        .clone()
+        .map_err(Error::invalid)?;
+    let (period_grid, power) = overview
+        .map(OverviewRow::points)
+        .filter(|(p, w)| !p.is_empty() && p.len() == w.len())
+        .ok_or_else(|| Error::invalid("the run kept no periodogram for its star"))?;
     Ok(PageData {
-        global: views::global_view(t, f, p, e, s.bins.global_spec())?,
-        local: views::local_view(t, f, p, e, d, local_spec)?,
-        odd,
-        even,
-        secondary: views::secondary_view(t, f, p, e, d, local_spec).unwrap_or_default(),
+        flat: pages.series(),
         period_grid,
         power,
-        flat,
+        views,
     })
 }
 
-fn draw_page(
-    dir: &Path,
-    stem: &str,
-    r: &Row,
-    signals: &[Ephemeris],
-    overview: Option<&OverviewRow>,
-    s: &ReportSettings<'_>,
-) -> Result<()> {
-    let data = page_data(r, signals, overview, s)?;
+fn draw_page(dir: &Path, stem: &str, r: &Row, data: &PageData) -> Result<()> {
     let png = dir.join(format!("{stem}.png"));
-    draw_summary(&png, r, &data)?;
+    draw_summary(&png, r, data)?;
     crate::io::write_atomic(
         &dir.join(format!("{stem}.html")),
         page_html(stem, r).as_bytes(),
@@ -516,11 +464,12 @@ fn draw_summary(path: &Path, r: &Row, d: &PageData) -> Result<()> {
     let mark = [(p, lo), (p, hi)];
     let folded = folded_points(&d.flat, p, e, 3.0 * dur);
     // 3: global | local views; 4: odd (blue) vs even (red) | secondary eclipse.
-    let (global, local) = (view_line(&d.global), view_line(&d.local));
+    let v = &d.views;
+    let (global, local) = (view_line(&v.global), view_line(&v.local));
     let (odd, even, secondary) = (
-        view_line(&d.odd),
-        view_line(&d.even),
-        view_line(&d.secondary),
+        view_line(&v.odd),
+        view_line(&v.even),
+        view_line(&v.secondary),
     );
     let sec_title = format!(
         "secondary eclipse (depth {:.0} ppm, SNR {:.1})",
@@ -623,4 +572,61 @@ fn folded_points(flat: &Series, p: f64, e: f64, reach: f64) -> Vec<(f64, f64)> {
         .filter(|(x, _)| x.abs() <= reach)
         .map(|(x, f)| (x * 24.0, f))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::page_data::CandidatePage;
+    use super::*;
+
+    #[test]
+    fn a_page_without_what_the_run_kept_says_why() {
+        let row = Row {
+            target_id: "a".into(),
+            planet: 2,
+            ..Default::default()
+        };
+        let why = |star: &Option<StarPages>, overview: Option<&OverviewRow>| {
+            page_data(&row, Ok(star), overview)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(why(&None, None).contains("kept no page data"));
+        let star = StarPages {
+            target_id: "a".into(),
+            source_files: String::new(),
+            time: vec![1.0, 2.0],
+            flux: vec![1.0, 1.0],
+            candidates: Vec::new(),
+        };
+        assert!(why(&Some(star.clone()), None).contains("kept no page data"));
+        let views = PageViews {
+            global: vec![0.0],
+            local: vec![0.0],
+            odd: vec![0.0],
+            even: vec![0.0],
+            secondary: vec![0.0],
+        };
+        let kept = StarPages {
+            candidates: vec![CandidatePage {
+                planet: 2,
+                views: Ok(views),
+            }],
+            ..star
+        };
+        assert!(why(&Some(kept.clone()), None).contains("no periodogram"));
+        let overview = OverviewRow {
+            target_id: "a".into(),
+            source_files: String::new(),
+            period: "1;2".into(),
+            power: "0.5;0.7".into(),
+        };
+        let data = page_data(&row, Ok(&Some(kept)), Some(&overview)).unwrap();
+        assert_eq!(
+            (data.period_grid, data.power),
+            (vec![1.0, 2.0], vec![0.5, 0.7])
+        );
+        assert_eq!(data.flat.time, [1.0, 2.0]);
+    }
 }

@@ -2,4 +2,5 @@
 //! font) and the screen's HTML report.
 
 pub mod html;
+pub(crate) mod page_data;
 pub mod plot;

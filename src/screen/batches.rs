@@ -15,6 +15,7 @@ use crate::lightcurve::{LightCurve, Series};
 use crate::model::classify::Classifier;
 use crate::pipeline;
 use crate::report::html::OverviewRow;
+use crate::report::page_data::StarPages;
 
 /// The views of every folded candidate of a batch, one example per candidate.
 fn run_views(
@@ -103,6 +104,77 @@ fn prepare(index: usize, targets: &[Target], opts: &Options) -> Prepared {
         files,
         seconds: t0.elapsed().as_secs_f64(),
     }
+}
+
+/// The best scores of the run so far, at most `top` of them: a batch keeps the page data of
+/// the candidates that can still be among the `top` the report draws, so a run keeps a few
+/// hundred light curves however many stars it screens.
+pub(super) struct BestScores {
+    top: usize,
+    /// Highest first.
+    scores: std::sync::Mutex<Vec<f64>>,
+}
+
+impl BestScores {
+    pub(super) fn new(top: usize) -> Self {
+        BestScores {
+            top,
+            scores: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The lowest score that can still be among the best `top` (−∞ until `top` are known;
+    /// +∞ when `top` is 0). Rows are ranked by [`catalogue::Row::rank_score`].
+    fn floor(&self) -> f64 {
+        if self.top == 0 {
+            return f64::INFINITY;
+        }
+        match self.scores.lock() {
+            Ok(s) if s.len() >= self.top => s[self.top - 1],
+            _ => f64::NEG_INFINITY,
+        }
+    }
+
+    /// Counts the scores of `rows`.
+    pub(super) fn add(&self, rows: &[catalogue::Row]) {
+        if let Ok(mut s) = self.scores.lock() {
+            s.extend(rows.iter().map(catalogue::Row::rank_score));
+            s.sort_by(|a, b| b.total_cmp(a));
+            s.truncate(self.top);
+        }
+    }
+}
+
+/// Keeps the page data ([`StarPages`]) of the batch's candidates whose rows score at least
+/// `floor`.
+fn keep_pages(
+    out: &Path,
+    curves: &[LightCurve],
+    outcomes: &[Result<pipeline::StarOutcome>],
+    rows: &[catalogue::Row],
+    floor: f64,
+    bins: crate::signal::ViewBins,
+) -> Result<()> {
+    let kept: std::collections::BTreeSet<(&str, &str, usize)> = rows
+        .iter()
+        .filter(|r| r.rank_score() >= floor)
+        .map(|r| (r.target_id.as_str(), r.source_files.as_str(), r.planet))
+        .collect();
+    for (lc, o) in curves.iter().zip(outcomes) {
+        let Ok(o) = o else { continue };
+        let (target, files) = (lc.target_id(), catalogue::source_files(lc));
+        let candidates: Vec<_> = o
+            .search
+            .candidates
+            .iter()
+            .map(|c| (c.planet, c.ephemeris()))
+            .collect();
+        let keep = |planet| kept.contains(&(target, files.as_str(), planet));
+        if let Some(p) = StarPages::fold(target, &files, &o.flat, &candidates, keep, bins) {
+            p.write(out)?;
+        }
+    }
+    Ok(())
 }
 
 /// A finished batch's figures.
@@ -210,6 +282,7 @@ fn finish(
     engine: &dyn Engine,
     clf: &Classifier,
     opts: &Options,
+    best: &BestScores,
 ) -> Result<BatchDone> {
     let t0 = Instant::now();
     let Prepared {
@@ -255,11 +328,13 @@ fn finish(
         })
         .collect();
     io::write_csv_rows(&part_path(out, index, "overview"), &overviews)?;
+    keep_pages(out, &curves, &outcomes, &rows, best.floor(), clf.bins())?;
     crate::dataset::format::write(&views_part(out, index), &run_views(&curves, &outcomes))?;
     io::write_csv_rows(&part_path(out, index, "candidates"), &rows)?;
     io::write_csv_rows(&part_path(out, index, SINGLES), &singles)?;
     // The status part last: its presence marks the batch done.
     io::write_csv_rows(&part_path(out, index, "status"), &status)?;
+    best.add(&rows);
     Ok(BatchDone {
         targets: curves.len(),
         candidates,
@@ -297,9 +372,11 @@ pub(crate) fn screen_batches(
         batches_done: summary.batches_resumed,
         ..Default::default()
     };
+    let best = BestScores::new(opts.report_top);
     for i in (0..batches.len()).filter(|i| !pending.contains(i)) {
         prog.files_done += batches[i].iter().map(|t| t.files.len()).sum::<usize>();
         prog.targets_done += batches[i].len();
+        best.add(&io::read_csv_rows(&part_path(out, i, "candidates"))?);
     }
     progress(prog);
     // Reading and detrending run one batch ahead on another thread, and two batches are
@@ -331,7 +408,7 @@ pub(crate) fn screen_batches(
                     return Ok(());
                 };
                 let (seconds, files) = (p.seconds, p.files.len());
-                let done = match finish(p, out, engine, clf, opts) {
+                let done = match finish(p, out, engine, clf, opts, &best) {
                     Ok(d) => d,
                     Err(e) => {
                         if let Ok(mut r) = rx.lock() {
@@ -383,12 +460,38 @@ pub(crate) fn screen_batches(
 mod tests {
     use super::*;
 
+    #[test]
+    fn best_scores_give_the_floor_a_page_must_reach() {
+        let row = |score: Option<f64>| catalogue::Row {
+            score,
+            ..Default::default()
+        };
+        let best = BestScores::new(2);
+        assert_eq!(best.floor(), f64::NEG_INFINITY, "fewer than `top` known");
+        best.add(&[row(Some(0.3)), row(None)]);
+        assert_eq!(
+            best.floor(),
+            f64::NEG_INFINITY,
+            "a row without a score ranks last"
+        );
+        best.add(&[row(Some(0.9)), row(Some(f64::NAN)), row(Some(0.5))]);
+        assert_eq!(best.floor(), 0.5);
+        best.add(&[row(Some(0.1))]);
+        assert_eq!(best.floor(), 0.5, "a lower score changes nothing");
+        assert_eq!(
+            BestScores::new(0).floor(),
+            f64::INFINITY,
+            "no pages, none kept"
+        );
+    }
+
     fn options() -> Options {
         Options {
             read: io::ReadOptions::default(),
             detrend: crate::detrend::DetrendOptions::default(),
             search: crate::search::SearchOptions::default(),
             batch_targets: 2,
+            report_top: 50,
             known: None,
         }
     }

@@ -95,6 +95,8 @@ pub struct Options {
     pub search: SearchOptions,
     /// Targets per batch (one engine call per search round covers a batch).
     pub batch_targets: usize,
+    /// The report draws pages for the best this many candidates (their page data is kept).
+    pub report_top: usize,
     /// Known objects every candidate is cross-matched against.
     pub known: Option<std::sync::Arc<crate::known::Catalogue>>,
 }
@@ -338,6 +340,7 @@ pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<S
         detrend: s.detrend.clone(),
         search: s.search.clone(),
         batch_targets: batch,
+        report_top: s.report_top,
         known: known.clone(),
     };
     let mut summary = screen_batches(&targets, &s.out, engine.as_ref(), &clf, &opts, |p| {
@@ -351,15 +354,7 @@ pub fn run(s: &ScreenSettings, mut on: impl FnMut(Event<'_>) + Send) -> Result<S
     };
     summary.set_tally(tally.as_ref());
     let t_report = Instant::now();
-    let report = crate::report::html::ReportSettings {
-        engine: engine.as_ref(),
-        read: s.read,
-        detrend: s.detrend.clone(),
-        search: s.search.clone(),
-        bins: clf.bins(),
-        top: s.report_top,
-    };
-    let report_pages = crate::report::html::write(&s.out, &combined.candidates, &report)?;
+    let report_pages = crate::report::html::write(&s.out, &combined.candidates, s.report_top)?;
     summary.seconds_total = started.elapsed().as_secs_f64();
     record.state = RunState::Complete;
     record.seconds_report = Some(t_report.elapsed().as_secs_f64());

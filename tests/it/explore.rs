@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::common::{exoscreen, stderr};
+use crate::http;
 
 /// A screened field shared by the tests (read-only: each test copies the run folder).
 fn screened() -> &'static Path {
@@ -101,11 +102,7 @@ pub fn serve(args: &[&str]) -> Server {
 
 /// GET: status and body.
 pub fn get(url: &str) -> (u16, String) {
-    match ureq::get(url).call() {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
-        Err(e) => panic!("GET {url}: {e}"),
-    }
+    http::request("GET", url, None).unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 pub fn get_json(url: &str) -> serde_json::Value {
@@ -115,14 +112,7 @@ pub fn get_json(url: &str) -> serde_json::Value {
 }
 
 fn post(url: &str, body: &str) -> (u16, String) {
-    match ureq::post(url)
-        .set("content-type", "application/json")
-        .send_string(body)
-    {
-        Ok(r) => (r.status(), r.into_string().unwrap()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
-        Err(e) => panic!("POST {url}: {e}"),
-    }
+    http::request("POST", url, Some(body)).unwrap_or_else(|e| panic!("POST {url}: {e}"))
 }
 
 fn verdict(s: &Server, id: &str, verdict: Option<&str>, comment: &str) -> serde_json::Value {
@@ -443,7 +433,8 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let url = format!("{}/session/{}", self.base, self.session);
+        let _ = http::request("DELETE", &url, None);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -491,9 +482,9 @@ impl Browser {
         }}});
         let mut last = String::new();
         for _ in 0..100 {
-            match ureq::post(&format!("{base}/session")).send_json(caps.clone()) {
-                Ok(r) => {
-                    let v: serde_json::Value = r.into_json().unwrap();
+            match http::request("POST", &format!("{base}/session"), Some(&caps.to_string())) {
+                Ok((200, text)) => {
+                    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                     let session = v["value"]["sessionId"].as_str().unwrap().to_string();
                     return Some(Browser {
                         driver,
@@ -501,6 +492,7 @@ impl Browser {
                         session,
                     });
                 }
+                Ok((code, text)) => last = format!("{code} {text}"),
                 Err(e) => last = e.to_string(),
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -510,13 +502,12 @@ impl Browser {
 
     fn cmd(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
         let url = format!("{}/session/{}/{path}", self.base, self.session);
-        let r = match method {
-            "GET" => ureq::get(&url).call(),
-            _ => ureq::post(&url).send_json(body),
-        };
-        match r {
-            Ok(r) => r.into_json::<serde_json::Value>().unwrap()["value"].clone(),
-            Err(ureq::Error::Status(c, r)) => panic!("{path}: {c} {}", r.into_string().unwrap()),
+        let body = (method != "GET").then(|| body.to_string());
+        match http::request(method, &url, body.as_deref()) {
+            Ok((200, text)) => {
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()["value"].clone()
+            }
+            Ok((code, text)) => panic!("{path}: {code} {text}"),
             Err(e) => panic!("{path}: {e}"),
         }
     }

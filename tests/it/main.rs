@@ -9,6 +9,7 @@ mod common;
 mod detrend_synth;
 mod explore;
 mod fuzz;
+mod http;
 mod inject;
 mod python;
 mod real_data;
