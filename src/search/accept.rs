@@ -77,6 +77,32 @@ pub(super) fn not_unique(v: &Vetting, min_snr: f64) -> Option<String> {
     v.model_shift.not_unique(min_snr)
 }
 
+/// Candidates with at most this many transits: one or two outliers of a star can line up
+/// into them, which the SDE cannot tell from a planet's transits.
+pub(crate) const FEW_EVENTS: usize = 5;
+
+/// A few-transit candidate's transits must hold at least this many points each (typically):
+/// one or two cadences are an outlier's width, and at Kepler's long cadence three points
+/// are the 1.5 h of the shortest pulse Kepler's TPS searched for.
+pub(crate) const MIN_POINTS_PER_TRANSIT: usize = 3;
+
+/// Why a few-transit peak is outliers rather than transits, if it is: its transits (the
+/// median of them) span fewer than [`MIN_POINTS_PER_TRANSIT`] points.
+pub(super) fn too_brief(v: &Vetting) -> Option<String> {
+    if v.n_transits > FEW_EVENTS || v.per_transit.is_empty() {
+        return None;
+    }
+    let mut points: Vec<usize> = v.per_transit.iter().map(|t| t.depth.points).collect();
+    points.sort_unstable();
+    let median = points[points.len() / 2];
+    (median < MIN_POINTS_PER_TRANSIT).then(|| {
+        format!(
+            "its {} transits hold {median} point(s) each (outliers, not transits: at least {MIN_POINTS_PER_TRANSIT} needed with so few transits)",
+            v.n_transits
+        )
+    })
+}
+
 /// Whether a peak `(period, epoch, duration)` echoes an earlier candidate `c`, and how: at
 /// its period, whatever the phase (two planets do not share an orbit: a second peak there
 /// is what masking left of the first's transits, or the bump the detrending leaves beside
@@ -105,6 +131,34 @@ pub(super) fn echo_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn few(points: &[usize]) -> Vetting {
+        Vetting {
+            n_transits: points.len(),
+            per_transit: points
+                .iter()
+                .map(|&points| stats::TransitDepth {
+                    depth: stats::Depth {
+                        depth: 1e-3,
+                        err: 1e-4,
+                        points,
+                    },
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn few_transits_a_cadence_wide_are_outliers() {
+        assert!(too_brief(&few(&[1, 2])).unwrap().contains("outliers"));
+        assert!(too_brief(&few(&[1, 3, 2])).unwrap().contains("2 point"));
+        assert_eq!(too_brief(&few(&[9, 8])), None);
+        assert_eq!(too_brief(&few(&[2, 3, 3, 9])), None);
+        // With many transits the SDE speaks for the signal.
+        assert_eq!(too_brief(&few(&[1; 6])), None);
+    }
 
     #[test]
     fn echoes_of_a_candidate_are_recognised() {

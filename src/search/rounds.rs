@@ -566,6 +566,7 @@ fn take_peak(
     if let Some(why) = accept::instrumental(&vetting)
         .or_else(|| accept::variable(&vetting))
         .or_else(|| accept::not_unique(&vetting, opts.min_snr))
+        .or_else(|| accept::too_brief(&vetting))
     {
         st.result.skipped.push(format!("{signal}: {why}, masked"));
         return;
