@@ -79,7 +79,7 @@ pub(super) fn not_unique(v: &Vetting, min_snr: f64) -> Option<String> {
 
 /// Candidates with at most this many transits: one or two outliers of a star can line up
 /// into them, which the SDE cannot tell from a planet's transits.
-pub(crate) const FEW_EVENTS: usize = 5;
+pub(crate) const FEW_TRANSITS_FOR_OUTLIERS: usize = 5;
 
 /// A few-transit candidate's transits must hold at least this many points each (typically):
 /// one or two cadences are an outlier's width, and at Kepler's long cadence three points
@@ -89,7 +89,7 @@ pub(crate) const MIN_POINTS_PER_TRANSIT: usize = 3;
 /// Why a few-transit peak is outliers rather than transits, if it is: its transits (the
 /// median of them) span fewer than [`MIN_POINTS_PER_TRANSIT`] points.
 pub(super) fn too_brief(v: &Vetting) -> Option<String> {
-    if v.n_transits > FEW_EVENTS || v.per_transit.is_empty() {
+    if v.n_transits > FEW_TRANSITS_FOR_OUTLIERS || v.per_transit.is_empty() {
         return None;
     }
     let mut points: Vec<usize> = v.per_transit.iter().map(|t| t.depth.points).collect();
