@@ -87,7 +87,8 @@ pub(crate) const FEW_TRANSITS_FOR_OUTLIERS: usize = 5;
 pub(crate) const MIN_POINTS_PER_TRANSIT: usize = 3;
 
 /// Why a few-transit peak is outliers rather than transits, if it is: its transits (the
-/// median of them) span fewer than [`MIN_POINTS_PER_TRANSIT`] points.
+/// median of them, the larger for an even count) span fewer than [`MIN_POINTS_PER_TRANSIT`]
+/// points.
 pub(super) fn too_brief(v: &Vetting) -> Option<String> {
     if v.n_transits > FEW_TRANSITS_FOR_OUTLIERS || v.per_transit.is_empty() {
         return None;
