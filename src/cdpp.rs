@@ -12,6 +12,8 @@ pub fn cdpp_ppm(series: &Series, duration_hours: f64) -> Option<f64> {
     let opts = DetrendOptions {
         window_days: 2.0,
         clip_sigma: None,
+        // lightkurve's figure keeps a star's variability in the noise.
+        variability: false,
         ..Default::default()
     };
     let d = detrend::detrend(series, &opts).ok()?;

@@ -96,6 +96,9 @@ pub struct DetrendOptions {
     pub clip_sigma: Option<f64>,
     /// Transits excluded from the trend fit.
     pub mask: Vec<TransitMask>,
+    /// Take out a variable star's rotation or pulsation before the trend (found and fitted
+    /// by [`crate::variability`]; a quiet star is left as it is).
+    pub variability: bool,
 }
 
 impl Default for DetrendOptions {
@@ -107,6 +110,7 @@ impl Default for DetrendOptions {
             biweight_c: 5.0,
             clip_sigma: Some(3.0),
             mask: Vec::new(),
+            variability: true,
         }
     }
 }
@@ -146,6 +150,8 @@ pub struct Detrended {
     pub clipped: usize,
     /// Points dropped because their gap-free stretch had no unmasked points to fit.
     pub no_trend: usize,
+    /// Stellar variability taken out with the trend (in `trend`), by period.
+    pub variability: Vec<crate::variability::Removed>,
 }
 
 /// Trend evaluations per window width when windows hold many points.
@@ -270,20 +276,31 @@ fn interpolate_gaps(time: &[f64], values: &mut [f64]) {
     }
 }
 
-/// Detrends a series: divides by the trend, drops points without a trend (counted), then
-/// clips upper outliers iteratively (counted).
+/// Detrends a series: divides by the trend (with a variable star's rotation or pulsation in
+/// it, when `opts.variability`), drops points without a trend (counted), then clips upper
+/// outliers iteratively (counted).
 pub fn detrend(series: &Series, opts: &DetrendOptions) -> Result<Detrended> {
     let masked: Vec<bool> = series
         .time
         .iter()
         .map(|&t| opts.mask.iter().any(|m| m.contains(t)))
         .collect();
-    let tr = trend(&series.time, &series.flux, &masked, opts)?;
+    let (tr, removed) = if opts.variability {
+        let split = crate::variability::split(series, &masked, opts)?;
+        let tr = split.trend.iter().zip(&split.variable).map(|(t, v)| t + v);
+        (tr.collect(), split.removed)
+    } else {
+        (
+            trend(&series.time, &series.flux, &masked, opts)?,
+            Vec::new(),
+        )
+    };
     let mut out = Detrended {
         series: Series::default(),
         trend: Vec::with_capacity(tr.len()),
         clipped: 0,
         no_trend: 0,
+        variability: removed,
     };
     for (i, &t) in tr.iter().enumerate() {
         if !(t.is_finite() && t != 0.0) {

@@ -30,6 +30,7 @@ pub mod search;
 pub mod signal;
 pub mod simulate;
 pub mod transit;
+pub mod variability;
 pub mod views;
 
 pub use error::{Error, Result};

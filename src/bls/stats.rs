@@ -341,19 +341,11 @@ fn sinusoid_normal_equations(lc: &Prepared, period: f64) -> ([[f64; 3]; 3], [f64
     (a, b)
 }
 
-/// The least-squares sinusoid at `period` (days) through `lc`: [mean, sine, cosine]
-/// coefficients of `1, sin(w t), cos(w t)` with `t` relative to `lc.t_ref`; `None` when the
-/// normal equations are singular.
-pub fn sinusoid(lc: &Prepared, period: f64) -> Option<[f64; 3]> {
-    let (a, b) = sinusoid_normal_equations(lc, period);
-    solve3(a, b)
-}
-
 /// Weighted least-squares fit of c + a sin + b cos at `period`; returns the semi-amplitude
 /// and the log-likelihood gain over a constant, 0.5 * (chi2_const - chi2_sin).
 fn sinusoid_fit(lc: &Prepared, period: f64) -> (f64, f64) {
     let (a, b) = sinusoid_normal_equations(lc, period);
-    let Some(p) = solve3(a, b) else {
+    let Some(p) = solve(a, b) else {
         return (0.0, 0.0);
     };
     let omega = std::f64::consts::TAU / period;
@@ -376,16 +368,18 @@ fn gcd(a: u64, b: u64) -> u64 {
     }
 }
 
-fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
-    for col in 0..3 {
-        let piv = (col..3).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+/// Solves the linear system `a x = b` (Gaussian elimination with partial pivoting); `None`
+/// when `a` is singular.
+pub(crate) fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; N]> {
+    for col in 0..N {
+        let piv = (col..N).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
         if a[piv][col].abs() < 1e-300 {
             return None;
         }
         a.swap(col, piv);
         b.swap(col, piv);
         let pivot = a[col];
-        for r in col + 1..3 {
+        for r in col + 1..N {
             let f = a[r][col] / pivot[col];
             for (v, p) in a[r].iter_mut().zip(pivot).skip(col) {
                 *v -= f * p;
@@ -393,9 +387,9 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
             b[r] -= f * b[col];
         }
     }
-    let mut x = [0.0; 3];
-    for r in (0..3).rev() {
-        let s: f64 = (r + 1..3).map(|q| a[r][q] * x[q]).sum();
+    let mut x = [0.0; N];
+    for r in (0..N).rev() {
+        let s: f64 = (r + 1..N).map(|q| a[r][q] * x[q]).sum();
         x[r] = (b[r] - s) / a[r][r];
     }
     Some(x)

@@ -31,6 +31,11 @@ pub struct DetrendFlags {
     /// Transits to exclude from the trend fit, period:epoch:duration in days; repeatable.
     #[arg(long, value_parser = parse_mask)]
     pub mask: Vec<TransitMask>,
+    /// Leave a variable star's rotation or pulsation in the flux (by default, a star whose
+    /// detrended flux scatters over 3 times its point-to-point noise has it fitted and taken
+    /// out with the trend).
+    #[arg(long)]
+    pub keep_variability: bool,
 }
 
 fn parse_mask(s: &str) -> Result<TransitMask, String> {
@@ -45,6 +50,7 @@ impl DetrendFlags {
             break_tolerance_days: self.break_tolerance,
             clip_sigma: (self.clip_sigma > 0.0).then_some(self.clip_sigma),
             mask: self.mask.clone(),
+            variability: !self.keep_variability,
             ..Default::default()
         }
     }
@@ -98,8 +104,19 @@ pub fn run(args: DetrendArgs) -> anyhow::Result<ExitCode> {
         match detrend::detrend(&lc.series(), &opts) {
             Ok(d) => {
                 write_csv(&path, lc, &d)?;
+                let variability: String = d
+                    .variability
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "; variability at {:.4} d ({:.0} ppm) in the trend",
+                            v.period,
+                            v.amplitude * 1e6
+                        )
+                    })
+                    .collect();
                 println!(
-                    "{}: {} points written to {} ({} clipped as upper outliers, {} without trend)",
+                    "{}: {} points written to {} ({} clipped as upper outliers, {} without trend{variability})",
                     lc.meta,
                     d.series.len(),
                     path.display(),

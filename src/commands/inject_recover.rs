@@ -186,7 +186,10 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let series: Vec<_> = batch.iter().map(|(_, s)| s.clone()).collect();
-        let results = search::search_many(&series, engine.as_ref(), &sopts);
+        // A copy's search ends at the injected planet: later rounds cannot change whether it
+        // was found (a miss is searched to the end).
+        let found = |k: usize, c: &search::Candidate| inject::matches(&batch[k].0, c);
+        let results = search::search_many_until(&series, engine.as_ref(), &sopts, &found);
         for (k, ((inj, _), r)) in batch.iter().zip(results).enumerate() {
             let cands = r.map(|r| r.candidates).unwrap_or_default();
             let hit = cands.iter().find(|c| inject::matches(inj, c));

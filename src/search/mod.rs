@@ -229,11 +229,36 @@ pub fn search_many(
     search_many_refs(&stars.iter().collect::<Vec<_>>(), engine, opts)
 }
 
+/// What ends a star's search early: given the star's index and a candidate just taken, true
+/// when nothing later rounds find can matter to the caller.
+pub type Enough<'a> = &'a (dyn Fn(usize, &Candidate) -> bool + Sync);
+
+/// [`search_many`] that ends a star's search as soon as `enough` holds for a candidate it
+/// takes. The candidates up to that one are those of the whole search (a round depends only
+/// on the rounds before it): injection and recovery stops at the injected planet.
+pub fn search_many_until(
+    stars: &[Series],
+    engine: &dyn Engine,
+    opts: &SearchOptions,
+    enough: Enough<'_>,
+) -> Vec<Result<SearchResult>> {
+    search_refs_until(&stars.iter().collect::<Vec<_>>(), engine, opts, enough)
+}
+
 /// [`search_many`] over borrowed series.
 pub(crate) fn search_many_refs(
     stars: &[&Series],
     engine: &dyn Engine,
     opts: &SearchOptions,
+) -> Vec<Result<SearchResult>> {
+    search_refs_until(stars, engine, opts, &|_, _| false)
+}
+
+fn search_refs_until(
+    stars: &[&Series],
+    engine: &dyn Engine,
+    opts: &SearchOptions,
+    enough: Enough<'_>,
 ) -> Vec<Result<SearchResult>> {
     let mut run = rounds::Rounds::new(stars, opts);
     loop {
@@ -275,7 +300,7 @@ pub(crate) fn search_many_refs(
                 break;
             }
         };
-        run.take(pending, refined, lcs, opts);
+        run.take(pending, refined, lcs, opts, enough);
     }
     run.finish()
 }

@@ -12,6 +12,7 @@ use crate::bls::{grid, DurationLimit, Grid, Periodogram, Prepared};
 use crate::error::{Error, Result};
 use crate::lightcurve::{phase_distance, Series};
 use crate::signal::Ephemeris;
+use crate::variability;
 
 pub(super) struct StarState<'a> {
     series: &'a Series,
@@ -21,46 +22,46 @@ pub(super) struct StarState<'a> {
     rounds: usize,
     /// Rounds in a row whose peak was not taken as a candidate.
     rejected_in_row: usize,
-    /// Sinusoids of stellar variability subtracted from the flux before each round.
-    sinusoids: Vec<Sinusoid>,
-}
-
-/// A sinusoid taken out of a star's flux: `sin(w (t - t_ref))` and `cos(..)` coefficients.
-struct Sinusoid {
-    period: f64,
-    t_ref: f64,
-    sin: f64,
-    cos: f64,
-}
-
-impl Sinusoid {
-    fn at(&self, t: f64) -> f64 {
-        let (s, c) = (std::f64::consts::TAU / self.period * (t - self.t_ref)).sin_cos();
-        self.sin * s + self.cos * c
-    }
+    /// Stellar variability subtracted from the flux before each round (per point of the
+    /// series; empty until some is), and the periods it was fitted at.
+    variability: Vec<f64>,
+    variable_periods: Vec<f64>,
 }
 
 /// A peak that a sinusoid fits better than a box (stellar variability, coherent in the fold)
-/// has its sinusoid subtracted from the star's flux for the next rounds, instead of its
-/// "transits" masked: masking the dips of a short-period sinusoid would take a large share
-/// of the light curve (and any planet's transits in it) with them. A period whose sinusoid
-/// was already subtracted is masked as usual (`None`). Returns the semi-amplitude.
-fn subtract_sinusoid(st: &mut StarState<'_>, lc: &Prepared, period: f64) -> Option<f64> {
+/// has the variability at its period subtracted from the star's flux for the next rounds
+/// (its harmonics fitted every few cycles, [`variability::local_harmonics`], so that it
+/// follows the star as it evolves), instead of its "transits" masked: masking the dips of a
+/// short-period modulation would take a large share of the light curve (and any planet's
+/// transits in it) with them. A period already subtracted is masked as usual (`None`).
+/// Returns the subtracted part's amplitude (sqrt 2 times its RMS over the points searched: a
+/// sinusoid's semi-amplitude).
+fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
     if st
-        .sinusoids
+        .variable_periods
         .iter()
-        .any(|s| (s.period / period - 1.0).abs() < 2e-3)
+        .any(|p| (p / period - 1.0).abs() < 2e-3)
     {
         return None;
     }
-    let [_, sin, cos] = stats::sinusoid(lc, period)?;
-    st.sinusoids.push(Sinusoid {
-        period,
-        t_ref: lc.t_ref,
-        sin,
-        cos,
-    });
-    Some(sin.hypot(cos))
+    let s = st.series;
+    if st.variability.is_empty() {
+        st.variability = vec![0.0; s.len()];
+    }
+    let flux: Vec<f64> = s
+        .flux
+        .iter()
+        .zip(&st.variability)
+        .map(|(f, v)| f - v)
+        .collect();
+    let weight: Vec<f64> = s.flux_err.iter().map(|e| (e * e).recip()).collect();
+    let model = variability::local_harmonics(&s.time, &flux, &weight, &st.keep, period);
+    st.variable_periods.push(period);
+    for (v, m) in st.variability.iter_mut().zip(&model) {
+        *v += m;
+    }
+    let searched = model.iter().zip(&st.keep).filter(|(_, k)| **k);
+    Some(variability::amplitude(searched.map(|(m, _)| m)))
 }
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
@@ -141,7 +142,8 @@ impl<'a> Rounds<'a> {
                 done: false,
                 rounds: 0,
                 rejected_in_row: 0,
-                sinusoids: Vec::new(),
+                variability: Vec::new(),
+                variable_periods: Vec::new(),
             })
             .collect();
         for (st, scan) in states.iter_mut().zip(scans) {
@@ -193,8 +195,9 @@ impl<'a> Rounds<'a> {
             .filter(|(_, st)| !st.done)
             .map(|(k, st)| {
                 let mut s = st.series.select(|i| st.keep[i]);
-                for (t, f) in s.time.iter().zip(s.flux.iter_mut()) {
-                    *f -= st.sinusoids.iter().map(|x| x.at(*t)).sum::<f64>();
+                let kept = st.variability.iter().zip(&st.keep).filter(|(_, k)| **k);
+                for (f, (v, _)) in s.flux.iter_mut().zip(kept) {
+                    *f -= v;
                 }
                 if s.len() < MIN_SEARCH_POINTS {
                     let why = if st.rounds == 0 {
@@ -316,13 +319,15 @@ impl<'a> Rounds<'a> {
     }
 
     /// Takes each star's refined peak (`refined`: the fine periodograms of the pending
-    /// peaks that have a fine grid, in order) as a candidate or a skip, in parallel.
+    /// peaks that have a fine grid, in order) as a candidate or a skip, in parallel; a star
+    /// whose new candidate is `enough` is done.
     pub fn take(
         &mut self,
         pending: Vec<(Pending, Periodogram)>,
         refined: Vec<Periodogram>,
         lcs: Vec<Option<&Prepared>>,
         opts: &SearchOptions,
+        enough: super::Enough<'_>,
     ) {
         let mut refined = refined.into_iter();
         let mut work: Vec<Option<(Pending, Periodogram, Ephemeris)>> =
@@ -343,15 +348,18 @@ impl<'a> Rounds<'a> {
             .par_iter_mut()
             .zip(work)
             .zip(lcs)
-            .for_each(|((st, w), lc)| {
+            .enumerate()
+            .for_each(|(k, ((st, w), lc))| {
                 if let (Some((p, pg, peak)), Some(lc)) = (w, lc) {
                     let before = st.result.candidates.len();
                     take_peak(st, lc, pg, p.best, p.sde, peak, opts);
-                    st.rejected_in_row = if st.result.candidates.len() > before {
-                        0
-                    } else {
-                        st.rejected_in_row + 1
-                    };
+                    match st.result.candidates.get(before) {
+                        Some(c) => {
+                            st.rejected_in_row = 0;
+                            st.done |= enough(k, c);
+                        }
+                        None => st.rejected_in_row += 1,
+                    }
                 }
             });
     }
@@ -554,9 +562,9 @@ fn take_peak(
         return;
     }
     if let Some(why) = accept::variable(&vetting) {
-        if let Some(amplitude) = subtract_sinusoid(st, lc, period) {
+        if let Some(amplitude) = subtract_variability(st, period) {
             st.result.skipped.push(format!(
-                "{signal}: {why}, its sinusoid ({:.0} ppm) subtracted",
+                "{signal}: {why}, its variability ({:.0} ppm, fitted every few cycles) subtracted",
                 amplitude * 1e6
             ));
             return;

@@ -64,6 +64,76 @@ fn masked_transit_keeps_depth_and_variability_goes() {
 }
 
 #[test]
+fn a_rotation_faster_than_the_window_goes_with_the_trend_and_the_transits_stay() {
+    // A 1.3-d rotation (3,000 ppm) that a 1.5-d window averages over, not follows, and a
+    // planet no mask protects.
+    let planet = BoxTransit {
+        period: 4.3,
+        epoch: 132.0,
+        duration: 0.2,
+        depth: 1e-3,
+    };
+    for seed in [4, 5] {
+        let opts = SynthOptions {
+            seed,
+            days: 120.0,
+            noise_ppm: 200.0,
+            variability_amp: 3e-3,
+            variability_period: 1.3,
+            transits: vec![planet],
+            ..Default::default()
+        };
+        let s = generate(&opts);
+        let plain = DetrendOptions {
+            variability: false,
+            ..Default::default()
+        };
+        let d = detrend(&s, &plain).unwrap();
+        let (_, rms) = depth_and_rms(&opts, &d);
+        assert!(rms > 1e-3, "seed {seed}: the window alone leaves {rms}");
+        assert!(d.variability.is_empty());
+
+        let d = detrend(&s, &DetrendOptions::default()).unwrap();
+        let (depth, rms) = depth_and_rms(&opts, &d);
+        assert_eq!(d.variability.len(), 1, "seed {seed}: {:?}", d.variability);
+        let v = d.variability[0];
+        assert!((v.period / 1.3 - 1.0).abs() < 0.01, "seed {seed}: {v:?}");
+        assert!((v.amplitude / 3e-3 - 1.0).abs() < 0.1, "seed {seed}: {v:?}");
+        assert!(rms < 200e-6 * 1.2, "seed {seed}: rms {rms}");
+        assert!((depth - 1e-3).abs() < 0.15e-3, "seed {seed}: depth {depth}");
+    }
+}
+
+#[test]
+fn a_quiet_star_is_detrended_as_without_the_variability_step() {
+    let opts = SynthOptions {
+        seed: 11,
+        noise_ppm: 150.0,
+        variability_amp: 2e-3,
+        variability_period: 9.0,
+        transits: vec![BoxTransit {
+            period: 3.1,
+            epoch: 131.9,
+            duration: 0.1,
+            depth: 2e-3,
+        }],
+        ..Default::default()
+    };
+    let s = generate(&opts);
+    let with = detrend(&s, &DetrendOptions::default()).unwrap();
+    let without = detrend(
+        &s,
+        &DetrendOptions {
+            variability: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(with.variability.is_empty());
+    assert_eq!(with, without);
+}
+
+#[test]
 fn median_method_also_works_and_unmasked_biweight_keeps_most_depth() {
     let planet = BoxTransit {
         period: 3.1,

@@ -3,7 +3,7 @@
 
 use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::lightcurve::Series;
-use exoscreen::search::{search_many, FoundBy, SearchOptions, SearchResult};
+use exoscreen::search::{search_many, search_many_until, FoundBy, SearchOptions, SearchResult};
 use exoscreen_testkit::{generate, BoxTransit, SynthOptions};
 
 /// 90 days of Kepler-like data (100 ppm, gaps): a 7.3-d planet of 1500 ppm and two unrelated
@@ -191,4 +191,26 @@ fn coherent_variability_is_subtracted_not_masked() {
         "{:?}",
         planet.vetting.per_transit
     );
+}
+
+#[test]
+fn a_search_told_enough_stops_where_the_whole_search_had_that_candidate() {
+    let stars = [compact_star(), star()];
+    let engine = CpuEngine::default();
+    let opts = SearchOptions::default();
+    let whole: Vec<SearchResult> = search_many(&stars, &engine, &opts)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    // Enough at the compact star's first planet (of three); never for the other star.
+    let first = whole[0].candidates[0].period;
+    let enough = |star: usize, c: &exoscreen::search::Candidate| star == 0 && c.period == first;
+    let until: Vec<SearchResult> = search_many_until(&stars, &engine, &opts, &enough)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(whole[0].candidates.len(), 3);
+    assert_eq!(until[0].candidates, whole[0].candidates[..1]);
+    assert_eq!(until[1].candidates, whole[1].candidates);
+    assert_eq!(until[1].skipped, whole[1].skipped);
 }

@@ -1,0 +1,432 @@
+//! Stellar variability found and fitted so the detrending can take it out: a spotted star's
+//! rotation or a pulsation whose period is comparable with the detrending window, which a
+//! sliding window can neither follow (it averages whole cycles) nor leave clean at the edges
+//! of the data. Its amplitude and phase change from one week to the next, so one sinusoid
+//! fitted to four years leaves most of it behind: the harmonics of its period are fitted in
+//! short overlapping windows instead and blended, so what is taken out follows the star.
+
+use rayon::prelude::*;
+
+use crate::bls::stats;
+use crate::robust;
+
+/// A star is variable when its detrended flux scatters this many times more than its
+/// point-to-point noise (both robust: a transit's points barely move either). Quiet Kepler
+/// stars give 1.0-1.4, those with granulation or slow residuals up to 2.2, a 1.35-d rotator
+/// with a 2,500-ppm modulation 15.
+pub(crate) const VARIABLE_SCATTER: f64 = 3.0;
+
+/// Periods searched for the variability, days: from fast pulsations to the rotations a
+/// 1.5-d window attenuates by no more than a few per cent.
+const PERIOD_RANGE: (f64, f64) = (0.1, 10.0);
+
+/// Ratio of neighbouring trial periods: 0.2 %, a twentieth of a cycle of phase drift over a
+/// 25-cycle quarter at the shortest period, well within one window's fit.
+const PERIOD_STEP: f64 = 1.002;
+
+/// Robust scatter of `y` over its robust point-to-point noise (see [`VARIABLE_SCATTER`]);
+/// `None` for fewer than 3 points or no noise.
+pub(crate) fn excess_scatter(y: &[f64]) -> Option<f64> {
+    let diffs: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    let noise = robust::mad_std_about_median(&diffs)? / std::f64::consts::SQRT_2;
+    (noise > 0.0).then_some(robust::mad_std_about_median(y)? / noise)
+}
+
+/// The period (days) of the strongest sinusoid in `y` (about 1) at the points `use_point`:
+/// the sinusoid power of each segment (its own mean removed) summed over segments, so that
+/// a modulation whose phase wanders from quarter to quarter still adds up. `None` without
+/// points.
+pub(crate) fn dominant_period(
+    time: &[f64],
+    y: &[f64],
+    segment: &[u32],
+    use_point: &[bool],
+) -> Option<f64> {
+    let mut segments: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut last = None;
+    for i in (0..time.len()).filter(|&i| use_point[i] && y[i].is_finite()) {
+        if last != Some(segment[i]) {
+            segments.push((Vec::new(), Vec::new()));
+            last = Some(segment[i]);
+        }
+        let (t, v) = segments.last_mut()?;
+        t.push(time[i]);
+        v.push(y[i]);
+    }
+    for (t, v) in &mut segments {
+        let (t0, mean) = (t[0], v.iter().sum::<f64>() / v.len() as f64);
+        t.iter_mut().for_each(|x| *x -= t0);
+        v.iter_mut().for_each(|x| *x -= mean);
+    }
+    let n = ((PERIOD_RANGE.1 / PERIOD_RANGE.0).ln() / PERIOD_STEP.ln()).ceil() as i32;
+    (0..=n)
+        .into_par_iter()
+        .map(|k| {
+            let period = PERIOD_RANGE.0 * PERIOD_STEP.powi(k);
+            let omega = std::f64::consts::TAU / period;
+            let power: f64 = segments
+                .iter()
+                .map(|(t, v)| {
+                    let (mut sy, mut cy, mut ss, mut cc) = (0.0, 0.0, 0.0, 0.0);
+                    for (&t, &v) in t.iter().zip(v) {
+                        let (s, c) = (omega * t).sin_cos();
+                        sy += s * v;
+                        cy += c * v;
+                        ss += s * s;
+                        cc += c * c;
+                    }
+                    let part = |num: f64, den: f64| if den > 0.0 { num * num / den } else { 0.0 };
+                    part(sy, ss) + part(cy, cc)
+                })
+                .sum();
+            (period, power)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(p, _)| p)
+}
+
+/// Most periods taken out of one star (a rotator's spots and a pulsation, or two spotted
+/// stars of a binary), each found in what the ones before left.
+const MAX_PERIODS: usize = 3;
+
+/// Variability taken out of a light curve before its trend.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Removed {
+    /// Days.
+    pub period: f64,
+    /// sqrt 2 times the RMS of what was taken out, relative flux (a sinusoid's
+    /// semi-amplitude).
+    pub amplitude: f64,
+}
+
+/// A light curve's variability and the trend of what is left.
+pub(crate) struct Split {
+    /// The variability at each point, flux units (zeros for a quiet star).
+    pub variable: Vec<f64>,
+    pub removed: Vec<Removed>,
+    /// [`crate::detrend::trend`] of the flux less `variable`.
+    pub trend: Vec<f64>,
+}
+
+/// A light curve's variability and the trend of the rest: while the flux detrended without
+/// the variability found so far ([`crate::detrend::trend`]) scatters more than
+/// [`VARIABLE_SCATTER`] times its noise, the dominant period of what is left is fitted
+/// ([`local_harmonics`], on the flux over its segment's median, `masked` points left out)
+/// and added.
+pub(crate) fn split(
+    series: &crate::lightcurve::Series,
+    masked: &[bool],
+    opts: &crate::detrend::DetrendOptions,
+) -> crate::error::Result<Split> {
+    let mut variable = vec![0.0; series.len()];
+    let mut removed: Vec<Removed> = Vec::new();
+    let scale = segment_medians(series);
+    let weight: Vec<f64> = series
+        .flux_err
+        .iter()
+        .zip(&scale)
+        .map(|(e, m)| (m / e).powi(2))
+        .collect();
+    let fit: Vec<bool> = masked.iter().map(|m| !m).collect();
+    loop {
+        let left: Vec<f64> = series
+            .flux
+            .iter()
+            .zip(&variable)
+            .map(|(f, v)| f - v)
+            .collect();
+        let trend = crate::detrend::trend(&series.time, &left, masked, opts)?;
+        let flat: Vec<f64> = left.iter().zip(&trend).map(|(f, t)| f / t).collect();
+        let finite: Vec<f64> = flat.iter().copied().filter(|v| v.is_finite()).collect();
+        let quiet = excess_scatter(&finite).is_none_or(|x| x < VARIABLE_SCATTER);
+        let period = if quiet || removed.len() == MAX_PERIODS {
+            None
+        } else {
+            dominant_period(&series.time, &flat, &series.segment, &fit)
+                .filter(|p| removed.iter().all(|r| (r.period / p - 1.0).abs() >= 0.01))
+        };
+        let Some(period) = period else {
+            return Ok(Split {
+                variable,
+                removed,
+                trend,
+            });
+        };
+        let relative: Vec<f64> = left.iter().zip(&scale).map(|(f, m)| f / m).collect();
+        let part = local_harmonics(&series.time, &relative, &weight, &fit, period);
+        for ((v, p), m) in variable.iter_mut().zip(&part).zip(&scale) {
+            *v += p * m;
+        }
+        removed.push(Removed {
+            period,
+            amplitude: amplitude(part.iter()),
+        });
+    }
+}
+
+/// sqrt 2 times the RMS of `values` (a sinusoid's semi-amplitude); 0 for none.
+pub(crate) fn amplitude<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
+    let (sum2, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v * v, n + 1));
+    (2.0 * sum2 / n.max(1) as f64).sqrt()
+}
+
+/// Each point's segment median flux (1 where a segment has no positive median).
+fn segment_medians(series: &crate::lightcurve::Series) -> Vec<f64> {
+    let n_seg = series.segment.iter().max().map_or(0, |m| *m as usize + 1);
+    let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); n_seg];
+    for (&f, &k) in series.flux.iter().zip(&series.segment) {
+        by_seg[k as usize].push(f);
+    }
+    let medians: Vec<f64> = by_seg
+        .iter()
+        .map(|v| robust::median(v).filter(|m| *m > 0.0).unwrap_or(1.0))
+        .collect();
+    series
+        .segment
+        .iter()
+        .map(|&k| medians[k as usize])
+        .collect()
+}
+
+/// A window spans this many periods (so each fit sees whole cycles) ...
+const WINDOW_PERIODS: f64 = 3.0;
+
+/// ... and at least this many days, so that a transit (12 h at most) is a small part of it.
+const MIN_WINDOW_DAYS: f64 = 2.0;
+
+/// Harmonics of the period fitted: the fundamental and the first overtone (spots make the
+/// modulation non-sinusoidal).
+const HARMONICS: usize = 2;
+
+/// Terms of one window's fit: a mean and a slope (not subtracted: the detrending's job) and a
+/// sine and a cosine per harmonic.
+const TERMS: usize = 2 + 2 * HARMONICS;
+
+/// A window is fitted only with at least this many points per term.
+const MIN_POINTS_PER_TERM: usize = 4;
+
+/// Points further than this (robust sigma) from a window's first fit (transits, flares) are
+/// left out of its second.
+const CLIP_SIGMA: f64 = 3.0;
+
+/// The terms at time offset `x` from a window's centre (`half`: half its length).
+fn basis(x: f64, omega: f64, half: f64) -> [f64; TERMS] {
+    let mut b = [0.0; TERMS];
+    b[0] = 1.0;
+    b[1] = x / half;
+    for h in 0..HARMONICS {
+        let (s, c) = (omega * (h + 1) as f64 * x).sin_cos();
+        b[2 + 2 * h] = s;
+        b[3 + 2 * h] = c;
+    }
+    b
+}
+
+/// The harmonic part of a fit (mean and slope left out).
+fn harmonic_part(p: &[f64; TERMS], b: &[f64; TERMS]) -> f64 {
+    p.iter().zip(b).skip(2).map(|(p, b)| p * b).sum()
+}
+
+/// Points of a series and the window being fitted.
+struct Window<'a> {
+    time: &'a [f64],
+    flux: &'a [f64],
+    weight: &'a [f64],
+    centre: f64,
+    half: f64,
+    omega: f64,
+}
+
+impl Window<'_> {
+    fn basis_at(&self, i: usize) -> [f64; TERMS] {
+        basis(self.time[i] - self.centre, self.omega, self.half)
+    }
+
+    /// Weighted least squares over `points`; `None` with too few points or singular equations.
+    fn fit(&self, points: &[usize]) -> Option<[f64; TERMS]> {
+        if points.len() < MIN_POINTS_PER_TERM * TERMS {
+            return None;
+        }
+        let mut a = [[0.0; TERMS]; TERMS];
+        let mut rhs = [0.0; TERMS];
+        for &i in points {
+            let b = self.basis_at(i);
+            let w = self.weight[i];
+            for r in 0..TERMS {
+                rhs[r] += w * b[r] * self.flux[i];
+                for q in 0..TERMS {
+                    a[r][q] += w * b[r] * b[q];
+                }
+            }
+        }
+        stats::solve(a, rhs).filter(|p| p.iter().all(|v| v.is_finite()))
+    }
+
+    /// The fit over `points`, then again without the points far from it.
+    fn robust_fit(&self, mut points: Vec<usize>) -> Option<[f64; TERMS]> {
+        let first = self.fit(&points)?;
+        let resid = |i: usize| {
+            let b = self.basis_at(i);
+            self.flux[i] - first.iter().zip(&b).map(|(p, b)| p * b).sum::<f64>()
+        };
+        let r: Vec<f64> = points.iter().map(|&i| resid(i)).collect();
+        let Some(sigma) = robust::mad_std_about_median(&r).filter(|s| *s > 0.0) else {
+            return Some(first);
+        };
+        points.retain(|&i| resid(i).abs() <= CLIP_SIGMA * sigma);
+        self.fit(&points)
+    }
+}
+
+/// The variability at `period` (days) at each point of a series (times ascending; `weight`
+/// the inverse variances; the mean and slope of each window left out), fitted to the points
+/// where `fit` is true: in windows of
+/// [`WINDOW_PERIODS`] periods (at least [`MIN_WINDOW_DAYS`]) starting every half window, each
+/// weighted by a triangle over its span, so that the fits blend smoothly. Points that no
+/// window could be fitted around (in gaps) get 0.
+pub(crate) fn local_harmonics(
+    time: &[f64],
+    flux: &[f64],
+    weight: &[f64],
+    fit: &[bool],
+    period: f64,
+) -> Vec<f64> {
+    let n = time.len();
+    let mut model = vec![0.0; n];
+    if n == 0 || !(period > 0.0 && period.is_finite()) {
+        return model;
+    }
+    let half = 0.5 * (WINDOW_PERIODS * period).max(MIN_WINDOW_DAYS);
+    let mut weights = vec![0.0; n];
+    let (first, last) = (time[0], time[n - 1]);
+    let mut centre = first;
+    while centre - half <= last {
+        let lo = time.partition_point(|&t| t < centre - half);
+        let hi = time.partition_point(|&t| t <= centre + half);
+        let window = Window {
+            time,
+            flux,
+            weight,
+            centre,
+            half,
+            omega: std::f64::consts::TAU / period,
+        };
+        let points: Vec<usize> = (lo..hi).filter(|&i| fit[i]).collect();
+        if let Some(p) = window.robust_fit(points) {
+            for i in lo..hi {
+                let w = 1.0 - (time[i] - centre).abs() / half;
+                if w > 0.0 {
+                    model[i] += w * harmonic_part(&p, &window.basis_at(i));
+                    weights[i] += w;
+                }
+            }
+        }
+        centre += half;
+    }
+    for (m, w) in model.iter_mut().zip(&weights) {
+        if *w > 0.0 {
+            *m /= w;
+        }
+    }
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A spotted star: a 1.3-d modulation whose amplitude and phase drift over 200 days, with
+    /// a 2-d gap and a 5-h transit.
+    #[test]
+    fn follows_an_evolving_modulation_and_leaves_a_transit() {
+        let period = 1.3;
+        let signal = |t: f64| {
+            let amp = 2e-3 * (1.0 + 0.5 * (t / 40.0).sin());
+            let phase = t / 25.0;
+            amp * (std::f64::consts::TAU * t / period + phase).sin()
+                + 0.4 * amp * (2.0 * std::f64::consts::TAU * t / period).cos()
+        };
+        let time: Vec<f64> = (0..9600)
+            .map(|i| i as f64 * 0.0204)
+            .filter(|t| !(100.0..102.0).contains(t))
+            .collect();
+        let transit = |t: f64| if (t - 150.0).abs() < 0.1 { 1e-3 } else { 0.0 };
+        let flux: Vec<f64> = time.iter().map(|&t| 1.0 + signal(t) - transit(t)).collect();
+        let weight = vec![1.0; time.len()];
+        let fit = vec![true; time.len()];
+        let model = local_harmonics(&time, &flux, &weight, &fit, period);
+        let worst = time
+            .iter()
+            .zip(&model)
+            .filter(|(t, _)| (**t - 150.0).abs() > 1.0)
+            .map(|(&t, m)| (signal(t) - m).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < 1.5e-4, "residual {worst} of a 2e-3 modulation");
+        // The transit stays: the fit around it left it out.
+        let at = time.iter().position(|&t| (t - 150.0).abs() < 0.01).unwrap();
+        let left = 1.0 - (flux[at] - model[at]);
+        assert!((left - 1e-3).abs() < 2e-4, "transit depth left {left}");
+    }
+
+    /// A pseudo-random stream in (-0.5, 0.5) (a fixed LCG: no dependency, same every run).
+    fn noise(n: usize, seed: u64) -> Vec<f64> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scatter_beyond_the_noise_marks_a_variable_star() {
+        let white = noise(4000, 1);
+        let quiet = excess_scatter(&white).unwrap();
+        assert!((0.8..1.2).contains(&quiet), "white noise: {quiet}");
+        let spotted: Vec<f64> = white
+            .iter()
+            .enumerate()
+            .map(|(i, w)| 1e-4 * w + 2e-3 * (i as f64 * 0.0204 / 1.3 * 6.283).sin())
+            .collect();
+        assert!(excess_scatter(&spotted).unwrap() > 20.0);
+        assert_eq!(excess_scatter(&[1.0, 1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn the_period_adds_up_over_segments_whose_phase_jumps() {
+        // Four 60-d segments, each with its own phase and amplitude, and a weaker second
+        // period.
+        let (mut time, mut y, mut segment) = (Vec::new(), Vec::new(), Vec::new());
+        let w = noise(12_000, 7);
+        for k in 0..4u32 {
+            for i in 0..3000 {
+                let t = 100.0 * f64::from(k) + i as f64 * 0.0204;
+                let phase = 1.7 * f64::from(k);
+                let amp = 1e-3 * (1.0 + 0.3 * f64::from(k));
+                time.push(t);
+                y.push(
+                    amp * (std::f64::consts::TAU * t / 2.73 + phase).sin()
+                        + 3e-4 * (std::f64::consts::TAU * t / 0.61).sin()
+                        + 2e-4 * w[time.len() - 1],
+                );
+                segment.push(k);
+            }
+        }
+        let all = vec![true; time.len()];
+        let p = dominant_period(&time, &y, &segment, &all).unwrap();
+        assert!((p / 2.73 - 1.0).abs() < 3e-3, "period {p}");
+        assert_eq!(dominant_period(&[], &[], &[], &[]), None);
+    }
+
+    #[test]
+    fn too_few_points_subtract_nothing() {
+        let time: Vec<f64> = (0..10).map(f64::from).collect();
+        let flux = vec![1.0; 10];
+        let model = local_harmonics(&time, &flux, &[1.0; 10], &[true; 10], 1.5);
+        assert_eq!(model, vec![0.0; 10]);
+        assert_eq!(local_harmonics(&[], &[], &[], &[], 1.0), Vec::<f64>::new());
+    }
+}
