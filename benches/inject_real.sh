@@ -14,10 +14,13 @@ bin=${2:-target/release/exoscreen}
 data=${EXOSCREEN_DATA:-../shared/data}/kepler-survey
 [ -x "$bin" ] || cargo build --release --bin exoscreen
 mkdir -p "$out"
-stars=${STARS:-$(ls "$data")}
-seed=0
+all=$(ls "$data")
+stars=${STARS:-$all}
 for star in $stars; do
-  seed=$((seed + 1))
+  # Each star's seed is its place in the whole list, so a run of some stars (STARS) injects
+  # what the whole run would.
+  seed=$(echo "$all" | grep -nx "$star" | cut -d: -f1)
+  [ -n "$seed" ] || { echo "no star $star in $data" >&2; exit 2; }
   [ -s "$out/$star/trials.csv" ] && continue
   start=$(date +%s)
   "$bin" -v inject-recover "$data/$star" --trials "${TRIALS:-6}" --seed "$seed" \

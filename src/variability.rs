@@ -58,6 +58,9 @@ pub(crate) fn dominant_period(
         t.iter_mut().for_each(|x| *x -= t0);
         v.iter_mut().for_each(|x| *x -= mean);
     }
+    if segments.is_empty() {
+        return None;
+    }
     let n = ((PERIOD_RANGE.1 / PERIOD_RANGE.0).ln() / PERIOD_STEP.ln()).ceil() as i32;
     (0..=n)
         .into_par_iter()
@@ -389,9 +392,12 @@ mod tests {
         let spotted: Vec<f64> = white
             .iter()
             .enumerate()
-            .map(|(i, w)| 1e-4 * w + 2e-3 * (i as f64 * 0.0204 / 1.3 * 6.283).sin())
+            .map(|(i, w)| 1e-4 * w + 2e-3 * (std::f64::consts::TAU * i as f64 * 0.0204 / 1.3).sin())
             .collect();
-        assert!(excess_scatter(&spotted).unwrap() > 20.0);
+        // About 15: at a 30-min cadence a 1.3-d modulation's own slope adds to the point-to-point
+        // differences, so the test is milder for fast rotators.
+        let x = excess_scatter(&spotted).unwrap();
+        assert!(x > 10.0 && x < 20.0, "spotted: {x}");
         assert_eq!(excess_scatter(&[1.0, 1.0, 1.0]), None);
     }
 
