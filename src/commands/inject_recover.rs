@@ -191,8 +191,27 @@ pub fn run(args: InjectRecoverArgs) -> anyhow::Result<ExitCode> {
         let found = |k: usize, c: &search::Candidate| inject::matches(&batch[k].0, c);
         let results = search::search_many_until(&series, engine.as_ref(), &sopts, &found);
         for (k, ((inj, _), r)) in batch.iter().zip(results).enumerate() {
-            let cands = r.map(|r| r.candidates).unwrap_or_default();
+            let (cands, skipped) = match r {
+                Ok(r) => (r.candidates, r.skipped),
+                Err(e) => {
+                    eprintln!("error: {}: injected copy {k}: {e:#}", lc.meta);
+                    failures += 1;
+                    (Vec::new(), Vec::new())
+                }
+            };
             let hit = cands.iter().find(|c| inject::matches(inj, c));
+            if hit.is_none() {
+                // What each round of a miss took instead (-v).
+                let found: Vec<String> = cands.iter().map(|c| format!("{:.4}", c.period)).collect();
+                tracing::info!(
+                    "{}: injected copy {k} (P = {:.4} d, SNR {:.1}) missed; candidates at [{}] d; skipped: {}",
+                    lc.meta,
+                    inj.period,
+                    inj.snr,
+                    found.join(", "),
+                    skipped.join("; ")
+                );
+            }
             let found_period = hit.or(cands.first()).map(|c| c.period);
             w.serialize(TrialRow::new(
                 lc.target_id(),
