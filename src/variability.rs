@@ -14,7 +14,7 @@ use crate::robust;
 /// point-to-point noise (both robust: a transit's points barely move either). Quiet Kepler
 /// stars give 1.0-1.4, those with granulation or slow residuals up to 2.2, a 1.35-d rotator
 /// with a 2,500-ppm modulation 15.
-pub(crate) const VARIABLE_SCATTER: f64 = 3.0;
+const VARIABLE_SCATTER: f64 = 3.0;
 
 /// Periods searched for the variability, days: from fast pulsations to the rotations a
 /// 1.5-d window attenuates by no more than a few per cent.
@@ -26,7 +26,7 @@ const PERIOD_STEP: f64 = 1.002;
 
 /// Robust scatter of `y` over its robust point-to-point noise (see [`VARIABLE_SCATTER`]);
 /// `None` for fewer than 3 points or no noise.
-pub(crate) fn excess_scatter(y: &[f64]) -> Option<f64> {
+fn excess_scatter(y: &[f64]) -> Option<f64> {
     let diffs: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
     let noise = robust::mad_std_about_median(&diffs)? / std::f64::consts::SQRT_2;
     (noise > 0.0).then_some(robust::mad_std_about_median(y)? / noise)
@@ -36,12 +36,7 @@ pub(crate) fn excess_scatter(y: &[f64]) -> Option<f64> {
 /// the sinusoid power of each segment (its own mean removed) summed over segments, so that
 /// a modulation whose phase wanders from quarter to quarter still adds up. `None` without
 /// points.
-pub(crate) fn dominant_period(
-    time: &[f64],
-    y: &[f64],
-    segment: &[u32],
-    use_point: &[bool],
-) -> Option<f64> {
+fn dominant_period(time: &[f64], y: &[f64], segment: &[u32], use_point: &[bool]) -> Option<f64> {
     let mut segments: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
     let mut last = None;
     for i in (0..time.len()).filter(|&i| use_point[i] && y[i].is_finite()) {
@@ -93,7 +88,7 @@ pub(crate) fn dominant_period(
 const MAX_PERIODS: usize = 3;
 
 /// Variability taken out of a light curve before its trend.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Removed {
     /// Days.
     pub period: f64,
