@@ -296,6 +296,16 @@ impl Series {
         self.time.is_empty()
     }
 
+    /// The fluxes of each segment, by segment index (empty for an index no point has).
+    pub(crate) fn flux_by_segment(&self) -> Vec<Vec<f64>> {
+        let n_seg = self.segment.iter().max().map_or(0, |&m| m as usize + 1);
+        let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); n_seg];
+        for (&f, &k) in self.flux.iter().zip(&self.segment) {
+            by_seg[k as usize].push(f);
+        }
+        by_seg
+    }
+
     /// The points whose index `keep` accepts, in order.
     pub fn select(&self, keep: impl Fn(usize) -> bool) -> Series {
         let mut out = Series::default();

@@ -170,12 +170,8 @@ pub(crate) fn amplitude<'a>(values: impl Iterator<Item = &'a f64>) -> f64 {
 
 /// Each point's segment median flux (1 where a segment has no positive median).
 fn segment_medians(series: &crate::lightcurve::Series) -> Vec<f64> {
-    let n_seg = series.segment.iter().max().map_or(0, |m| *m as usize + 1);
-    let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); n_seg];
-    for (&f, &k) in series.flux.iter().zip(&series.segment) {
-        by_seg[k as usize].push(f);
-    }
-    let medians: Vec<f64> = by_seg
+    let medians: Vec<f64> = series
+        .flux_by_segment()
         .iter()
         .map(|v| robust::median(v).filter(|m| *m > 0.0).unwrap_or(1.0))
         .collect();

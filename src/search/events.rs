@@ -46,17 +46,7 @@ struct Slide {
 
 /// Robust point scatter of each segment's flux (by segment index).
 fn segment_sigma(s: &Series) -> Vec<f64> {
-    let n_seg = s
-        .segment
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, |m| m as usize + 1);
-    let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); n_seg];
-    for (&f, &k) in s.flux.iter().zip(&s.segment) {
-        by_seg[k as usize].push(f);
-    }
-    by_seg
+    s.flux_by_segment()
         .iter()
         .map(|v| {
             robust::mad_std_about_median(v)
