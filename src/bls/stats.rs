@@ -66,8 +66,11 @@ pub struct Vetting {
     /// Greatest common divisor of the epoch numbers of the transits with data (1 when they
     /// are not all of one parity); above 1 the period may be this many times longer.
     pub epoch_gcd: u64,
-    /// Semi-amplitude of the best sinusoid at the period (fraction).
+    /// Semi-amplitude of the best sinusoid at the period or one of its first harmonics
+    /// (fraction).
     pub harmonic_amplitude: f64,
+    /// That sinusoid's period, days: the period over 1 to [`FOLD_HARMONICS`].
+    pub harmonic_period: f64,
     /// Log likelihood of the sinusoid minus that of the box; > 0 prefers the sinusoid.
     pub harmonic_delta_log_likelihood: f64,
     /// Chi-square of the per-transit depths about the combined depth (n_transits - 1 degrees
@@ -228,7 +231,11 @@ pub(crate) fn vet_observed(
         .keys()
         .fold(0u64, |g, e| gcd(g, (e - first).unsigned_abs()))
         .max(1);
-    let (harmonic_amplitude, sin_ll) = sinusoid_fit(lc, period);
+    let (harmonic_period, (harmonic_amplitude, sin_ll)) = (1..=FOLD_HARMONICS)
+        .map(|k| period / k as f64)
+        .map(|p| (p, sinusoid_fit(lc, p)))
+        .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1))
+        .unwrap_or((period, (0.0, 0.0)));
     let box_ll =
         0.5 * depth.depth * depth.depth / (1.0 / all_in.w.max(1e-300) + 1.0 / out.w.max(1e-300));
     Vetting {
@@ -242,6 +249,7 @@ pub(crate) fn vet_observed(
         max_single_fraction,
         epoch_gcd,
         harmonic_amplitude,
+        harmonic_period,
         harmonic_delta_log_likelihood: if depth.points > 0 {
             sin_ll - box_ll
         } else {
@@ -321,6 +329,14 @@ fn erfc(x: f64) -> f64 {
         2.0 - r
     }
 }
+
+/// The box is weighed against a sinusoid at the period and at each of its first harmonics up
+/// to this one (one at a time: each has as many parameters as the box). A pulsation faster
+/// than the shortest period searched folds into a longer period's harmonic: KIC 2439660's
+/// 0.2233-d mode is a 0.6698-d peak with three cycles in its fold, which a sinusoid at the
+/// period alone cannot fit. A transit's box puts at most about a fifth of its signal into
+/// any one harmonic at a duty cycle of 10 %, so the box still wins for a planet.
+pub const FOLD_HARMONICS: usize = 4;
 
 /// Normal equations of the weighted least-squares fit of `1, sin(w t), cos(w t)` at `period`
 /// (`t` relative to `lc.t_ref`).
@@ -523,5 +539,18 @@ mod tests {
         let lc = prepared(|t| if (t % 5.0) < 0.2 { -1e-3 } else { 0.0 });
         let v = vet(&lc, 5.0, 0.1, 0.2);
         assert!(v.harmonic_delta_log_likelihood < 0.0);
+        assert_eq!(v.harmonic_period, 5.0);
+    }
+
+    /// A pulsation at a third of the period: a box at the period finds one of its troughs,
+    /// but the fold holds three cycles, and the sinusoid at P/3 fits them.
+    #[test]
+    fn a_sinusoid_at_a_harmonic_of_the_period_is_found() {
+        let lc = prepared(|t| 1e-3 * (std::f64::consts::TAU * t / 0.7).sin());
+        let v = vet(&lc, 2.1, 0.525, 0.2);
+        assert!(v.depth.depth > 5e-4, "{:?}", v.depth);
+        assert!((v.harmonic_period - 0.7).abs() < 1e-12);
+        assert!((v.harmonic_amplitude - 1e-3).abs() < 1e-5);
+        assert!(v.harmonic_delta_log_likelihood > 0.0);
     }
 }

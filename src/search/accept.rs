@@ -64,7 +64,8 @@ pub(super) fn instrumental(v: &Vetting) -> Option<String> {
     None
 }
 
-/// Whether a sinusoid fits the peak better than a box (stellar variability).
+/// Whether a sinusoid (at the period or one of its first harmonics) fits the peak better
+/// than a box (stellar variability).
 pub(super) fn variable(v: &Vetting) -> Option<String> {
     (v.harmonic_delta_log_likelihood > 0.0)
         .then(|| "a sinusoid fits better than a box (stellar variability)".into())

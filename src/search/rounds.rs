@@ -29,7 +29,8 @@ pub(super) struct StarState<'a> {
 }
 
 /// A peak that a sinusoid fits better than a box (stellar variability, coherent in the fold)
-/// has the variability at its period subtracted from the star's flux for the next rounds
+/// has the variability at the sinusoid's period (the peak's or one of its harmonics')
+/// subtracted from the star's flux for the next rounds
 /// (its harmonics fitted every few cycles, [`variability::local_harmonics`], so that it
 /// follows the star as it evolves), instead of its "transits" masked: masking the dips of a
 /// short-period modulation would take a large share of the light curve (and any planet's
@@ -62,6 +63,69 @@ fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
     }
     let searched = model.iter().zip(&st.keep).filter(|(_, k)| **k);
     Some(variability::amplitude(searched.map(|(m, _)| m)))
+}
+
+/// Bins of a fold per transit duration, for [`subtract_fold`].
+const FOLD_BINS_PER_DURATION: f64 = 2.0;
+
+/// A fold is subtracted only when its bins hold at least this many points on average, so
+/// that what is subtracted adds under 5 % to the noise.
+const MIN_POINTS_PER_FOLD_BIN: f64 = 20.0;
+
+/// A peak whose transit does not stand out in its fold (the star's own short-period signal,
+/// a pulsation's beat or a contact binary, folds into several dips) has the mean profile of
+/// its fold subtracted from the star's flux for the next rounds, rather than its transits
+/// masked: masking the dips of such a signal one after another would leave too little of
+/// the light curve for any planet. The profile: the weighted mean of the points searched in
+/// bins of half the `duration`, less their overall mean. Not done (`None`) when a signal was
+/// already subtracted at this period or the bins would hold fewer than
+/// [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few transits are masked).
+/// Returns the profile's amplitude as [`subtract_variability`] does.
+fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64) -> Option<f64> {
+    let n_bins = (FOLD_BINS_PER_DURATION * period / duration).ceil().max(8.0) as usize;
+    let searched = st.keep.iter().filter(|k| **k).count();
+    if (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
+        || st
+            .variable_periods
+            .iter()
+            .any(|p| (p / period - 1.0).abs() < 2e-3)
+    {
+        return None;
+    }
+    let s = st.series;
+    if st.variability.is_empty() {
+        st.variability = vec![0.0; s.len()];
+    }
+    let bin = |t: f64| {
+        let phase = ((t - epoch) / period + 0.5 / n_bins as f64).rem_euclid(1.0);
+        ((phase * n_bins as f64) as usize).min(n_bins - 1)
+    };
+    let (mut w, mut wy) = (vec![0.0; n_bins], vec![0.0; n_bins]);
+    for i in (0..s.len()).filter(|&i| st.keep[i]) {
+        let iv = (s.flux_err[i] * s.flux_err[i]).recip();
+        let y = s.flux[i] - st.variability[i];
+        if iv.is_finite() && y.is_finite() {
+            w[bin(s.time[i])] += iv;
+            wy[bin(s.time[i])] += iv * y;
+        }
+    }
+    let mean = wy.iter().sum::<f64>() / w.iter().sum::<f64>();
+    if !mean.is_finite() {
+        return None;
+    }
+    let profile: Vec<f64> = w
+        .iter()
+        .zip(&wy)
+        .map(|(w, wy)| if *w > 0.0 { wy / w - mean } else { 0.0 })
+        .collect();
+    st.variable_periods.push(period);
+    for (v, &t) in st.variability.iter_mut().zip(&s.time) {
+        *v += profile[bin(t)];
+    }
+    let searched = (0..s.len()).filter(|&i| st.keep[i]);
+    Some(variability::amplitude(
+        searched.map(|i| &profile[bin(s.time[i])]),
+    ))
 }
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
@@ -562,12 +626,24 @@ fn take_peak(
         return;
     }
     if let Some(why) = accept::variable(&vetting) {
-        if let Some(amplitude) = subtract_variability(st, period) {
+        if let Some(amplitude) = subtract_variability(st, vetting.harmonic_period) {
             st.result.skipped.push(format!(
-                "{signal}: {why}, its variability ({:.0} ppm, fitted every few cycles) subtracted",
+                "{signal}: {why}, its variability at {:.5} d ({:.0} ppm, fitted every few cycles) subtracted",
+                vetting.harmonic_period,
                 amplitude * 1e6
             ));
             return;
+        }
+    }
+    if let Some(why) = accept::not_unique(&vetting, opts.min_snr) {
+        if accept::instrumental(&vetting).is_none() {
+            if let Some(amplitude) = subtract_fold(st, period, epoch, duration) {
+                st.result.skipped.push(format!(
+                    "{signal}: {why}; its fold ({:.0} ppm) subtracted rather than its transits masked",
+                    amplitude * 1e6
+                ));
+                return;
+            }
         }
     }
     mask_transits(st, epoch, period, half);

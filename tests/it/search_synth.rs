@@ -194,6 +194,56 @@ fn coherent_variability_is_subtracted_not_masked() {
 }
 
 #[test]
+fn a_fold_of_several_dips_is_subtracted_not_masked() {
+    // A 1.1-d signal with three dips of 500 ppm at uneven phases (no transit stands out in
+    // that fold, and a secondary eclipse accounts for one other dip only) ahead of a 7.3-d planet of 800 ppm: the fold is subtracted
+    // rather than its dips masked one after the other (each would take a sixth of the
+    // data), and the planet keeps every transit.
+    let dip = |epoch, depth| BoxTransit {
+        period: 1.1,
+        epoch,
+        duration: 0.1,
+        depth,
+    };
+    let s = generate(&SynthOptions {
+        seed: 6,
+        transits: vec![
+            dip(131.6, 5e-4),
+            dip(131.6 + 0.33, 5e-4),
+            dip(131.6 + 0.7, 5e-4),
+            BoxTransit {
+                period: 7.3,
+                epoch: 133.1,
+                duration: 0.15,
+                depth: 8e-4,
+            },
+        ],
+        ..Default::default()
+    });
+    let r = search_star(s, &SearchOptions::default());
+    let fold = r
+        .skipped
+        .iter()
+        .find(|s| s.contains("not unique") && s.contains("fold"))
+        .unwrap_or_else(|| panic!("{:?}", r.skipped));
+    let period: f64 = fold[4..].split(' ').next().unwrap().parse().unwrap();
+    assert!((period / 1.1 - 1.0).abs() < 0.01, "{fold}");
+    assert!(
+        r.candidates
+            .iter()
+            .all(|c| (c.period / 1.1 - 1.0).abs() > 0.01),
+        "{:?}",
+        r.candidates
+    );
+    let planet = at_period(&r, 7.3);
+    assert!(
+        planet.vetting.n_transits >= 11,
+        "{:?}",
+        planet.vetting.per_transit
+    );
+}
+
+#[test]
 fn a_search_told_enough_stops_where_the_whole_search_had_that_candidate() {
     let stars = [compact_star(), star()];
     let engine = CpuEngine::default();
