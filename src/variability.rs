@@ -176,7 +176,7 @@ pub(crate) fn split(
             .and_then(|(period, rotation)| {
                 let relative: Vec<f64> = left.iter().zip(&scale).map(|(f, m)| f / m).collect();
                 let part = local_harmonics(&series.time, &relative, &weight, &fit, period);
-                (rotation || two_sided(&flat, &part, &weight, &fit)).then_some((period, part))
+                (rotation || two_sided(&flat, &part, &weight, &fit)).then_some((period, part.model))
             });
         let Some((period, part)) = part else {
             return Ok(Split {
@@ -218,10 +218,18 @@ fn next_period(
 /// transits or eclipses only down (its fit raises the chi-square of the bright points).
 const MIN_SIDE_RATIO: f64 = 0.5;
 
-/// Whether what `model` takes out of `flat` (about 1) at the points `use_point` is a signal
-/// both ways: the weighted chi-square it removes from the points brighter than the median
-/// and from the fainter ones are both positive and within [`MIN_SIDE_RATIO`] of each other.
-fn two_sided(flat: &[f64], model: &[f64], weight: &[f64], use_point: &[bool]) -> bool {
+/// A coherent signal's fit must remove at least this much chi-square per harmonic term
+/// fitted: a fit to noise alone removes 0.3-0.6 (the quiet Kepler stars), KIC 2860114's
+/// 1.06-d, 250-ppm signal 5.6.
+const MIN_GAIN_PER_TERM: f64 = 2.0;
+
+/// Whether what a fit takes out of `flat` (about 1) at the points `use_point` is a signal
+/// both ways and more than noise: the weighted chi-square it removes from the points
+/// brighter than the median and from the fainter ones are within [`MIN_SIDE_RATIO`] of each
+/// other, and add up to [`MIN_GAIN_PER_TERM`] per term fitted. A deep transit's points are
+/// left out of the fit (clipped), so the fit gains little from either side.
+fn two_sided(flat: &[f64], fitted: &Harmonics, weight: &[f64], use_point: &[bool]) -> bool {
+    let model = &fitted.model;
     let points: Vec<usize> = (0..flat.len())
         .filter(|&i| use_point[i] && flat[i].is_finite())
         .collect();
@@ -239,7 +247,8 @@ fn two_sided(flat: &[f64], model: &[f64], weight: &[f64], use_point: &[bool]) ->
             lower += gain;
         }
     }
-    upper > 0.0 && lower > 0.0 && upper.min(lower) >= MIN_SIDE_RATIO * upper.max(lower)
+    upper + lower >= MIN_GAIN_PER_TERM * fitted.terms as f64
+        && upper.min(lower) >= MIN_SIDE_RATIO * upper.max(lower)
 }
 
 /// sqrt 2 times the RMS of `values` (a sinusoid's semi-amplitude); 0 for none.
@@ -352,6 +361,15 @@ impl Window<'_> {
     }
 }
 
+/// The variability at one period fitted to a series ([`local_harmonics`]).
+pub(crate) struct Harmonics {
+    /// At each point of the series.
+    pub model: Vec<f64>,
+    /// Harmonic terms fitted, over all windows (what fitting noise alone gains chi-square
+    /// from).
+    pub terms: usize,
+}
+
 /// The variability at `period` (days) at each point of a series (times ascending; `weight`
 /// the inverse variances; the mean and slope of each window left out), fitted to the points
 /// where `fit` is true: in windows of
@@ -364,11 +382,12 @@ pub(crate) fn local_harmonics(
     weight: &[f64],
     fit: &[bool],
     period: f64,
-) -> Vec<f64> {
+) -> Harmonics {
     let n = time.len();
     let mut model = vec![0.0; n];
+    let mut terms = 0;
     if n == 0 || !(period > 0.0 && period.is_finite()) {
-        return model;
+        return Harmonics { model, terms };
     }
     let half = 0.5 * (WINDOW_PERIODS * period).max(MIN_WINDOW_DAYS);
     let mut weights = vec![0.0; n];
@@ -387,6 +406,7 @@ pub(crate) fn local_harmonics(
         };
         let points: Vec<usize> = (lo..hi).filter(|&i| fit[i]).collect();
         if let Some(p) = window.robust_fit(points) {
+            terms += TERMS - 2;
             for i in lo..hi {
                 let w = 1.0 - (time[i] - centre).abs() / half;
                 if w > 0.0 {
@@ -402,7 +422,7 @@ pub(crate) fn local_harmonics(
             *m /= w;
         }
     }
-    model
+    Harmonics { model, terms }
 }
 
 #[cfg(test)]
@@ -428,7 +448,7 @@ mod tests {
         let flux: Vec<f64> = time.iter().map(|&t| 1.0 + signal(t) - transit(t)).collect();
         let weight = vec![1.0; time.len()];
         let fit = vec![true; time.len()];
-        let model = local_harmonics(&time, &flux, &weight, &fit, period);
+        let model = local_harmonics(&time, &flux, &weight, &fit, period).model;
         let worst = time
             .iter()
             .zip(&model)
@@ -507,15 +527,20 @@ mod tests {
         let time: Vec<f64> = (0..5000).map(|i| i as f64 * 0.0204).collect();
         let w = noise(time.len(), 3);
         let all = vec![true; time.len()];
-        let weight = vec![1.0; time.len()];
+        // The noise's inverse variance (uniform over 1e-4).
+        let weight = vec![12e8; time.len()];
         let wave = |t: f64| 3e-4 * (std::f64::consts::TAU * t / 0.7).sin();
         let pulsating: Vec<f64> = time
             .iter()
             .zip(&w)
             .map(|(&t, n)| 1.0 + wave(t) + 1e-4 * n)
             .collect();
-        let model: Vec<f64> = time.iter().map(|&t| wave(t)).collect();
-        assert!(two_sided(&pulsating, &model, &weight, &all));
+        let fitted = local_harmonics(&time, &pulsating, &weight, &all, 0.7);
+        assert!(two_sided(&pulsating, &fitted, &weight, &all));
+        // Noise alone gains too little.
+        let quiet: Vec<f64> = w.iter().map(|n| 1.0 + 1e-4 * n).collect();
+        let fitted = local_harmonics(&time, &quiet, &weight, &all, 0.7);
+        assert!(!two_sided(&quiet, &fitted, &weight, &all));
         // 2-h transits of 1,000 ppm every 2.1 d, and the sinusoid at that period fitted to them.
         let dip = |t: f64| if (t % 2.1) < 0.083 { -1e-3 } else { 0.0 };
         let transiting: Vec<f64> = time
@@ -531,8 +556,8 @@ mod tests {
     fn too_few_points_subtract_nothing() {
         let time: Vec<f64> = (0..10).map(f64::from).collect();
         let flux = vec![1.0; 10];
-        let model = local_harmonics(&time, &flux, &[1.0; 10], &[true; 10], 1.5);
-        assert_eq!(model, vec![0.0; 10]);
-        assert_eq!(local_harmonics(&[], &[], &[], &[], 1.0), Vec::<f64>::new());
+        let fitted = local_harmonics(&time, &flux, &[1.0; 10], &[true; 10], 1.5);
+        assert_eq!((fitted.model, fitted.terms), (vec![0.0; 10], 0));
+        assert!(local_harmonics(&[], &[], &[], &[], 1.0).model.is_empty());
     }
 }

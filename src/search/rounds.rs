@@ -56,7 +56,7 @@ fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
         .map(|(f, v)| f - v)
         .collect();
     let weight: Vec<f64> = s.flux_err.iter().map(|e| (e * e).recip()).collect();
-    let model = variability::local_harmonics(&s.time, &flux, &weight, &st.keep, period);
+    let model = variability::local_harmonics(&s.time, &flux, &weight, &st.keep, period).model;
     st.variable_periods.push(period);
     for (v, m) in st.variability.iter_mut().zip(&model) {
         *v += m;
