@@ -28,7 +28,8 @@ pub struct SearchFlags {
     /// At most this many search rounds per star (candidates and rejected peaks).
     #[arg(long, default_value_t = search::DEFAULT_MAX_ROUNDS)]
     pub max_rounds: usize,
-    /// Stop a star after this many rounds in a row whose peak was rejected (a time guard).
+    /// Stop a star after this many rounds in a row whose peak was rejected and masked (a time
+    /// guard; peaks subtracted as the star's own variability do not count).
     #[arg(long, default_value_t = search::DEFAULT_MAX_REJECTED)]
     pub max_rejected: usize,
     /// Stop searching a star when the best peak's SDE is below this.

@@ -70,7 +70,8 @@ pub struct SearchOptions {
     pub max_planets: usize,
     /// Stop after this many rounds (candidates and rejected peaks).
     pub max_rounds: usize,
-    /// Stop after this many rounds in a row whose peak was rejected (a time guard).
+    /// Stop after this many rounds in a row whose peak was rejected and masked (a time
+    /// guard; peaks subtracted as the star's variability do not count).
     pub max_rejected: usize,
     /// Transits masked before the next round: points within this many durations of a
     /// mid-transit time (1 = a window twice the duration, as TLS).

@@ -20,7 +20,8 @@ pub(super) struct StarState<'a> {
     result: SearchResult,
     done: bool,
     rounds: usize,
-    /// Rounds in a row whose peak was not taken as a candidate.
+    /// Rounds in a row whose peak was masked without being taken as a candidate (those whose
+    /// peak was subtracted as the star's own signal do not count, nor break the row).
     rejected_in_row: usize,
     /// Stellar variability subtracted from the flux before each round (per point of the
     /// series; empty until some is), and the periods it was fitted at.
@@ -416,12 +417,16 @@ impl<'a> Rounds<'a> {
             .for_each(|(k, ((st, w), lc))| {
                 if let (Some((p, pg, peak)), Some(lc)) = (w, lc) {
                     let before = st.result.candidates.len();
+                    let subtracted = st.variable_periods.len();
                     take_peak(st, lc, pg, p.best, p.sde, peak, opts);
                     match st.result.candidates.get(before) {
                         Some(c) => {
                             st.rejected_in_row = 0;
                             st.done |= enough(k, c);
                         }
+                        // A signal of the star subtracted is progress, not a rejection: a
+                        // pulsator's modes come one a round.
+                        None if st.variable_periods.len() > subtracted => {}
                         None => st.rejected_in_row += 1,
                     }
                 }
