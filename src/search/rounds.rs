@@ -39,31 +39,45 @@ pub(super) struct StarState<'a> {
 /// Returns the subtracted part's amplitude (sqrt 2 times its RMS over the points searched: a
 /// sinusoid's semi-amplitude).
 fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
-    if st
-        .variable_periods
-        .iter()
-        .any(|p| (p / period - 1.0).abs() < 2e-3)
-    {
+    if st.subtracted_at(period) {
         return None;
     }
     let s = st.series;
-    if st.variability.is_empty() {
-        st.variability = vec![0.0; s.len()];
-    }
-    let flux: Vec<f64> = s
-        .flux
-        .iter()
-        .zip(&st.variability)
-        .map(|(f, v)| f - v)
+    let flux: Vec<f64> = (0..s.len())
+        .map(|i| s.flux[i] - st.variability_at(i))
         .collect();
     let weight: Vec<f64> = s.flux_err.iter().map(|e| (e * e).recip()).collect();
     let model = variability::local_harmonics(&s.time, &flux, &weight, &st.keep, period).model;
-    st.variable_periods.push(period);
-    for (v, m) in st.variability.iter_mut().zip(&model) {
-        *v += m;
+    Some(st.subtract(period, &model))
+}
+
+impl StarState<'_> {
+    /// Whether a signal of the star was subtracted at `period` already (within 0.2 %).
+    fn subtracted_at(&self, period: f64) -> bool {
+        self.variable_periods
+            .iter()
+            .any(|p| (p / period - 1.0).abs() < 2e-3)
     }
-    let searched = model.iter().zip(&st.keep).filter(|(_, k)| **k);
-    Some(variability::amplitude(searched.map(|(m, _)| m)))
+
+    /// The star's signal subtracted so far at point `i`.
+    fn variability_at(&self, i: usize) -> f64 {
+        self.variability.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// Subtracts `model` (at each point of the series), a signal of the star at `period`,
+    /// for the next rounds; returns its amplitude (sqrt 2 times its RMS over the points
+    /// searched: a sinusoid's semi-amplitude).
+    fn subtract(&mut self, period: f64, model: &[f64]) -> f64 {
+        if self.variability.is_empty() {
+            self.variability = vec![0.0; self.series.len()];
+        }
+        for (v, m) in self.variability.iter_mut().zip(model) {
+            *v += m;
+        }
+        self.variable_periods.push(period);
+        let searched = model.iter().zip(&self.keep).filter(|(_, k)| **k);
+        variability::amplitude(searched.map(|(m, _)| m))
+    }
 }
 
 /// Bins of a fold per transit duration, for [`subtract_fold`].
@@ -85,18 +99,10 @@ const MIN_POINTS_PER_FOLD_BIN: f64 = 20.0;
 fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64) -> Option<f64> {
     let n_bins = (FOLD_BINS_PER_DURATION * period / duration).ceil().max(8.0) as usize;
     let searched = st.keep.iter().filter(|k| **k).count();
-    if (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
-        || st
-            .variable_periods
-            .iter()
-            .any(|p| (p / period - 1.0).abs() < 2e-3)
-    {
+    if (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64 || st.subtracted_at(period) {
         return None;
     }
     let s = st.series;
-    if st.variability.is_empty() {
-        st.variability = vec![0.0; s.len()];
-    }
     let bin = |t: f64| {
         let phase = ((t - epoch) / period + 0.5 / n_bins as f64).rem_euclid(1.0);
         ((phase * n_bins as f64) as usize).min(n_bins - 1)
@@ -104,7 +110,7 @@ fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64)
     let (mut w, mut wy) = (vec![0.0; n_bins], vec![0.0; n_bins]);
     for i in (0..s.len()).filter(|&i| st.keep[i]) {
         let iv = (s.flux_err[i] * s.flux_err[i]).recip();
-        let y = s.flux[i] - st.variability[i];
+        let y = s.flux[i] - st.variability_at(i);
         if iv.is_finite() && y.is_finite() {
             w[bin(s.time[i])] += iv;
             wy[bin(s.time[i])] += iv * y;
@@ -119,14 +125,8 @@ fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64)
         .zip(&wy)
         .map(|(w, wy)| if *w > 0.0 { wy / w - mean } else { 0.0 })
         .collect();
-    st.variable_periods.push(period);
-    for (v, &t) in st.variability.iter_mut().zip(&s.time) {
-        *v += profile[bin(t)];
-    }
-    let searched = (0..s.len()).filter(|&i| st.keep[i]);
-    Some(variability::amplitude(
-        searched.map(|i| &profile[bin(s.time[i])]),
-    ))
+    let model: Vec<f64> = s.time.iter().map(|&t| profile[bin(t)]).collect();
+    Some(st.subtract(period, &model))
 }
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring

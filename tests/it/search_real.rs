@@ -284,8 +284,58 @@ fn a_rotator_faster_than_the_window_is_flattened() {
     let after = excess(&d.series.flux);
     assert!(before > 10.0, "without the step: {before}");
     assert!(after < 1.6, "with it: {after}");
-    assert_eq!(d.variability.len(), 1, "{:?}", d.variability);
+    assert_eq!(d.variability.len(), 2, "{:?}", d.variability);
     let v = d.variability[0];
     assert!((v.period - 1.348).abs() < 0.005, "{v:?}");
     assert!((2.0e-3..2.6e-3).contains(&v.amplitude), "{v:?}");
+    // Then a weak coherent signal of the star (its inverted copy's 0.9-d false alarm).
+    let v = d.variability[1];
+    assert!((v.period - 0.4498).abs() < 0.003, "{v:?}");
+    assert!((25e-6..60e-6).contains(&v.amplitude), "{v:?}");
+}
+
+/// KIC 2439660 scatters only 1.2 times its point-to-point noise, but pulsates in several
+/// coherent modes of 40-160 ppm that folded into peaks at 0.6-0.7 d, each round after
+/// round: the detrending takes the strongest modes out.
+#[test]
+fn a_quiet_stars_pulsation_modes_go_with_the_trend() {
+    let Some(dir) = data_dir() else {
+        return;
+    };
+    let loaded = load::load(
+        &[dir.join("kepler-survey/002439660")],
+        &ReadOptions::default(),
+        &[],
+    );
+    assert!(loaded.failures.is_empty(), "{:?}", loaded.failures);
+    let d = detrend(&loaded.curves[0].series(), &DetrendOptions::default()).unwrap();
+    let periods: Vec<f64> = d.variability.iter().map(|v| v.period).collect();
+    assert!((3..=6).contains(&periods.len()), "{:?}", d.variability);
+    for mode in [0.1075, 0.1674] {
+        assert!(
+            periods.iter().any(|p| (p / mode - 1.0).abs() < 0.003),
+            "{mode} d not taken: {:?}",
+            d.variability
+        );
+    }
+    assert!(d.variability[..2]
+        .iter()
+        .all(|v| (120e-6..200e-6).contains(&v.amplitude)));
+}
+
+/// KIC 2857722's 0.6301-d signal (a DR24 astrophysical false positive, which the
+/// classifier scored 0.99 as a planet) is three cycles of a 0.21-d sinusoid in its fold: the
+/// search takes it for the star's variability, subtracts it and finds nothing else.
+#[test]
+fn a_pulsation_folded_into_a_longer_period_is_not_a_candidate() {
+    let Some(r) = search(&["kepler-survey/002857722"], &SearchOptions::default()) else {
+        return;
+    };
+    assert!(r.candidates.is_empty(), "{:?} {:?}", periods(&r), r.skipped);
+    let first = &r.skipped[0];
+    assert!(
+        first.starts_with("P = 0.630") && first.contains("variability at 0.210"),
+        "{:?}",
+        r.skipped
+    );
 }
