@@ -22,7 +22,7 @@ const VARIABLE_SCATTER: f64 = 3.0;
 /// A quiet star's strongest period is a coherent signal (a pulsation, a contact binary) when
 /// its power stands this many times above the periodogram's median. White noise peaks at
 /// about 2 over this range; the slow residuals of quiet Kepler stars at 3-70 (at 1-10 d);
-/// KIC 2439660's 120-ppm pulsation, of a star that scatters only 1.2 times its noise, 2,300.
+/// KIC 2439660's 160-ppm pulsation, of a star that scatters only 1.2 times its noise, 2,400.
 const COHERENT_POWER: f64 = 100.0;
 
 /// Periods searched for the variability, days: from fast pulsations to the rotations a
@@ -119,7 +119,7 @@ struct Peak {
 /// Most periods taken out of one star (a rotator's spots and a pulsation, two spotted stars
 /// of a binary, the modes of a pulsator), each found in what the ones before left: a time
 /// guard (each costs a detrending and a periodogram, about 2 s for four years of Kepler).
-/// KIC 2972005, a pulsator of a dozen modes of 1,000-2,800 ppm, reaches it.
+/// KIC 2972005, a pulsator of a dozen modes of 770-2,770 ppm, reaches it.
 const MAX_PERIODS: usize = 12;
 
 /// Variability taken out of a light curve before its trend.

@@ -332,8 +332,8 @@ fn erfc(x: f64) -> f64 {
 
 /// The box is weighed against a sinusoid at the period and at each of its first harmonics up
 /// to this one (one at a time: each has as many parameters as the box). A pulsation faster
-/// than the shortest period searched folds into a longer period's harmonic: KIC 2439660's
-/// 0.2233-d mode is a 0.6698-d peak with three cycles in its fold, which a sinusoid at the
+/// than the shortest period searched folds into a longer period's harmonic: KIC 2857722's
+/// 0.630-d peak is three cycles of a 0.210-d sinusoid in its fold, which a sinusoid at the
 /// period alone cannot fit. A transit's box puts at most about a fifth of its signal into
 /// any one harmonic at a duty cycle of 10 %, so the box still wins for a planet.
 pub const FOLD_HARMONICS: usize = 4;
