@@ -112,8 +112,9 @@ fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64)
         let iv = (s.flux_err[i] * s.flux_err[i]).recip();
         let y = s.flux[i] - st.variability_at(i);
         if iv.is_finite() && y.is_finite() {
-            w[bin(s.time[i])] += iv;
-            wy[bin(s.time[i])] += iv * y;
+            let b = bin(s.time[i]);
+            w[b] += iv;
+            wy[b] += iv * y;
         }
     }
     let mean = wy.iter().sum::<f64>() / w.iter().sum::<f64>();

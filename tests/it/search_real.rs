@@ -5,18 +5,25 @@ use exoscreen::bls::cpu::CpuEngine;
 use exoscreen::detrend::{detrend, DetrendOptions};
 use exoscreen::io::load;
 use exoscreen::io::ReadOptions;
+use exoscreen::lightcurve::Series;
 use exoscreen::robust::{mad_std, median};
 use exoscreen::search::{search_many, SearchOptions, SearchResult};
 
 use crate::common::data_dir;
 
-fn search(rels: &[&str], opts: &SearchOptions) -> Option<SearchResult> {
+/// The one target in these files (paths under the data folder), stitched; `None` without
+/// the data.
+fn load_one(rels: &[&str]) -> Option<Series> {
     let dir = data_dir()?;
     let paths: Vec<_> = rels.iter().map(|r| dir.join(r)).collect();
     let loaded = load::load(&paths, &ReadOptions::default(), &[]);
     assert!(loaded.failures.is_empty(), "{:?}", loaded.failures);
     assert_eq!(loaded.curves.len(), 1);
-    let d = detrend(&loaded.curves[0].series(), &DetrendOptions::default()).unwrap();
+    Some(loaded.curves[0].series())
+}
+
+fn search(rels: &[&str], opts: &SearchOptions) -> Option<SearchResult> {
+    let d = detrend(&load_one(rels)?, &DetrendOptions::default()).unwrap();
     let mut r = search_many(&[d.series], &CpuEngine::default(), opts);
     Some(r.remove(0).unwrap())
 }
@@ -258,17 +265,9 @@ fn search_of_a_folder_skips_a_duplicated_light_curve() {
 /// 15 times more, and its edges before data gaps paired into long-period "planets").
 #[test]
 fn a_rotator_faster_than_the_window_is_flattened() {
-    let Some(dir) = data_dir() else {
+    let Some(series) = load_one(&["kepler-survey/001865567"]) else {
         return;
     };
-    let loaded = load::load(
-        &[dir.join("kepler-survey/001865567")],
-        &ReadOptions::default(),
-        &[],
-    );
-    assert!(loaded.failures.is_empty(), "{:?}", loaded.failures);
-    assert_eq!(loaded.curves.len(), 1);
-    let series = loaded.curves[0].series();
     assert_eq!(series.len(), 65_264);
     let excess = |flux: &[f64]| {
         let diffs: Vec<f64> = flux.windows(2).map(|w| w[1] - w[0]).collect();
@@ -299,16 +298,10 @@ fn a_rotator_faster_than_the_window_is_flattened() {
 /// round: the detrending takes the strongest modes out.
 #[test]
 fn a_quiet_stars_pulsation_modes_go_with_the_trend() {
-    let Some(dir) = data_dir() else {
+    let Some(series) = load_one(&["kepler-survey/002439660"]) else {
         return;
     };
-    let loaded = load::load(
-        &[dir.join("kepler-survey/002439660")],
-        &ReadOptions::default(),
-        &[],
-    );
-    assert!(loaded.failures.is_empty(), "{:?}", loaded.failures);
-    let d = detrend(&loaded.curves[0].series(), &DetrendOptions::default()).unwrap();
+    let d = detrend(&series, &DetrendOptions::default()).unwrap();
     let periods: Vec<f64> = d.variability.iter().map(|v| v.period).collect();
     assert!((3..=6).contains(&periods.len()), "{:?}", d.variability);
     for mode in [0.1075, 0.1674] {
