@@ -87,19 +87,33 @@ const FOLD_BINS_PER_DURATION: f64 = 2.0;
 /// that what is subtracted adds under 5 % to the noise.
 const MIN_POINTS_PER_FOLD_BIN: f64 = 20.0;
 
+/// A fold is subtracted only when masking its transits would take more than this share of
+/// the light curve: a long period's few transits cost little to mask, and masking leaves
+/// the rest of the star untouched.
+const MIN_MASKED_SHARE_FOR_FOLD: f64 = 0.02;
+
 /// A peak whose transit does not stand out in its fold (the star's own short-period signal,
 /// a pulsation's beat or a contact binary, folds into several dips) has the mean profile of
 /// its fold subtracted from the star's flux for the next rounds, rather than its transits
 /// masked: masking the dips of such a signal one after another would leave too little of
 /// the light curve for any planet. The profile: the weighted mean of the points searched in
 /// bins of half the `duration`, less their overall mean. Not done (`None`) when a signal was
-/// already subtracted at this period or the bins would hold fewer than
-/// [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few transits are masked).
-/// Returns the profile's amplitude as [`subtract_variability`] does.
-fn subtract_fold(st: &mut StarState<'_>, period: f64, epoch: f64, duration: f64) -> Option<f64> {
+/// already subtracted at this period, when masking windows of `half` either side of each
+/// transit would take under [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
+/// bins would hold fewer than [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few
+/// transits are masked). Returns the profile's amplitude as [`subtract_variability`] does.
+fn subtract_fold(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64> {
+    let Ephemeris {
+        period,
+        epoch,
+        duration,
+    } = at;
     let n_bins = (FOLD_BINS_PER_DURATION * period / duration).ceil().max(8.0) as usize;
     let searched = st.keep.iter().filter(|k| **k).count();
-    if (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64 || st.subtracted_at(period) {
+    if 2.0 * half / period < MIN_MASKED_SHARE_FOR_FOLD
+        || (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
+        || st.subtracted_at(period)
+    {
         return None;
     }
     let s = st.series;
@@ -643,7 +657,8 @@ fn take_peak(
     }
     if let Some(why) = accept::not_unique(&vetting, opts.min_snr) {
         if accept::instrumental(&vetting).is_none() {
-            if let Some(amplitude) = subtract_fold(st, period, epoch, duration) {
+            let at = Ephemeris::new(period, epoch, duration);
+            if let Some(amplitude) = subtract_fold(st, at, half) {
                 st.result.skipped.push(format!(
                     "{signal}: {why}; its fold ({:.0} ppm) subtracted rather than its transits masked",
                     amplitude * 1e6

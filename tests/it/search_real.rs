@@ -332,3 +332,27 @@ fn a_pulsation_folded_into_a_longer_period_is_not_a_candidate() {
         r.skipped
     );
 }
+
+/// KIC 1575873's strongest peaks after its two-event 1257-d candidate are days-long red-noise
+/// dips paired at 535-617 d: not unique, and masking their two or three transits costs under
+/// 1 % of the light curve, so they are masked rather than their folds subtracted (a fold
+/// subtracted at such a period let the search go on to three more non-KOI candidates).
+#[test]
+fn a_long_periods_red_noise_is_masked_not_subtracted() {
+    let Some(r) = search(&["kepler-survey/001575873"], &SearchOptions::default()) else {
+        return;
+    };
+    assert_eq!(periods(&r).len(), 1, "{:?} {:?}", periods(&r), r.skipped);
+    assert_period(r.candidates[0].period, 1257.47, 1e-3);
+    let red: Vec<_> = r
+        .skipped
+        .iter()
+        .filter(|s| s.contains("red noise"))
+        .collect();
+    assert!(!red.is_empty(), "{:?}", r.skipped);
+    assert!(
+        red.iter()
+            .all(|s| s.ends_with("masked") && !s.contains("subtracted")),
+        "{red:?}"
+    );
+}
