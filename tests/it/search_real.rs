@@ -333,8 +333,8 @@ fn a_pulsation_folded_into_a_longer_period_is_not_a_candidate() {
     );
 }
 
-/// KIC 1575873's strongest peaks after its two-event 1257-d candidate are days-long red-noise
-/// dips paired at 535-617 d: not unique, and masking their two or three transits costs under
+/// KIC 1575873's strongest peaks after its two-event 1257-d candidate are 9-12-h dips of red
+/// noise paired at 535-617 d: not unique, and masking their two or three transits costs under
 /// 1 % of the light curve, so they are masked rather than their folds subtracted (a fold
 /// subtracted at such a period let the search go on to three more non-KOI candidates).
 #[test]
