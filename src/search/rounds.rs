@@ -628,8 +628,8 @@ fn take_peak(
     } = peak;
     let (period, epoch, vetting) = ephemeris(st, lc, period, t_mid, duration);
     let half = opts.mask_half_widths * duration;
+    let at = Ephemeris::new(period, epoch, duration);
     if let Some(why) = accept::single_event(&vetting) {
-        let at = Ephemeris::new(period, epoch, duration);
         single_event(st, &vetting, &why, at, sde_value, opts);
         return;
     }
@@ -657,7 +657,6 @@ fn take_peak(
     }
     if let Some(why) = accept::not_unique(&vetting, opts.min_snr) {
         if accept::instrumental(&vetting).is_none() {
-            let at = Ephemeris::new(period, epoch, duration);
             if let Some(amplitude) = subtract_fold(st, at, half) {
                 st.result.skipped.push(format!(
                     "{signal}: {why}; its fold ({:.0} ppm) subtracted rather than its transits masked",
