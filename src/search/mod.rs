@@ -5,6 +5,7 @@
 //! the rules a peak must pass, `rounds.rs` the steps of a round.
 
 mod accept;
+pub mod drift;
 pub mod events;
 mod periodogram;
 pub(crate) mod rounds;

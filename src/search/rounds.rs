@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use super::{
-    accept, events, harmonic_ratio, peaks, sde, Candidate, FoundBy, SearchOptions, SearchResult,
-    SingleEvent, MIN_SEARCH_POINTS, OVERVIEW_BINS,
+    accept, drift, events, harmonic_ratio, peaks, sde, Candidate, FoundBy, SearchOptions,
+    SearchResult, SingleEvent, MIN_SEARCH_POINTS, OVERVIEW_BINS,
 };
 use crate::bls::stats;
 use crate::bls::{grid, DurationLimit, Grid, Periodogram, Prepared};
@@ -59,6 +59,17 @@ impl StarState<'_> {
             .any(|p| (p / period - 1.0).abs() < 2e-3)
     }
 
+    /// Whether a signal of the star was subtracted at a period so close to `period` that
+    /// the two drift apart by under half of `duration` over the light curve: a fold at a
+    /// period further off leaves the signal smeared, and is subtracted again at this one.
+    fn folded_near(&self, period: f64, duration: f64) -> bool {
+        let t = &self.series.time;
+        let baseline = t.last().copied().unwrap_or(0.0) - t.first().copied().unwrap_or(0.0);
+        self.variable_periods
+            .iter()
+            .any(|p| (p - period).abs() * baseline / period < duration / 2.0)
+    }
+
     /// The star's signal subtracted so far at point `i`.
     fn variability_at(&self, i: usize) -> f64 {
         self.variability.get(i).copied().unwrap_or(0.0)
@@ -98,7 +109,7 @@ const MIN_MASKED_SHARE_FOR_FOLD: f64 = 0.02;
 /// masked: masking the dips of such a signal one after another would leave too little of
 /// the light curve for any planet. The profile: the weighted mean of the points searched in
 /// bins of half the `duration`, less their overall mean. Not done (`None`) when a signal was
-/// already subtracted at this period, when masking windows of `half` either side of each
+/// already subtracted at this period (to within [`StarState::folded_near`]), when masking windows of `half` either side of each
 /// transit would take under [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
 /// bins would hold fewer than [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few
 /// transits are masked). Returns the profile's amplitude as [`subtract_variability`] does.
@@ -112,7 +123,7 @@ fn subtract_fold(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64
     let searched = st.keep.iter().filter(|k| **k).count();
     if 2.0 * half / period < MIN_MASKED_SHARE_FOR_FOLD
         || (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
-        || st.subtracted_at(period)
+        || st.folded_near(period, duration)
     {
         return None;
     }
@@ -499,6 +510,88 @@ fn ephemeris(
     (period, epoch, vetting)
 }
 
+/// Every other transit of a peak's ephemeris is absent when one parity's depth is within
+/// this many sigma of nothing...
+const ABSENT_PARITY_SIGMA: f64 = 2.0;
+/// ...and the two parities differ by at least this many sigma.
+const MIN_PARITY_DIFFERENCE_SIGMA: f64 = 4.0;
+
+/// The ephemeris of a refined peak and its vetting ([`ephemeris`]), with the period doubled
+/// (up to three times) while every other transit is absent: a planet whose transits at
+/// half its period fall on data with no dip only now and then (gaps take the rest) is
+/// found at half its period as readily as at its own.
+fn ephemeris_doubled(
+    st: &mut StarState<'_>,
+    lc: &Prepared,
+    period: f64,
+    t_mid: f64,
+    duration: f64,
+) -> (f64, f64, stats::Vetting) {
+    let (mut period, mut epoch, mut vetting) = ephemeris(st, lc, period, t_mid, duration);
+    for _ in 0..3 {
+        let (odd, even) = (vetting.depth_odd, vetting.depth_even);
+        let (strong, weak, first) = if odd.snr() > even.snr() {
+            (odd, even, epoch + period)
+        } else {
+            (even, odd, epoch)
+        };
+        let alternate = odd.points > 0
+            && even.points > 0
+            && strong.depth > 0.0
+            && weak.snr().abs() < ABSENT_PARITY_SIGMA
+            && vetting.odd_even_sigma >= MIN_PARITY_DIFFERENCE_SIGMA;
+        if !alternate {
+            break;
+        }
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: every other transit absent ({:.0} ppm against {:.0} ppm, {:.1} sigma apart); period doubled",
+            strong.depth * 1e6,
+            weak.depth * 1e6,
+            vetting.odd_even_sigma
+        ));
+        (period, epoch, vetting) = ephemeris(st, lc, 2.0 * period, first, duration);
+    }
+    (period, epoch, vetting)
+}
+
+/// Masks, for the next round, a periodic signal's transits (within `half` of each): on its
+/// ephemeris, and in each segment where its transits sit at another phase
+/// ([`drift::drifted`]), at that phase too (logged).
+fn mask_signal(st: &mut StarState<'_>, at: Ephemeris, depth: f64, half: f64, min_snr: f64) {
+    let s = st.series;
+    let flux: Vec<f64> = (0..s.len())
+        .map(|i| s.flux[i] - st.variability_at(i))
+        .collect();
+    let moved = drift::drifted(s, &flux, &st.keep, at, depth, min_snr);
+    mask_transits(st, at.epoch, at.period, half);
+    for d in moved {
+        for i in 0..s.len() {
+            if s.segment[i] == d.segment && phase_distance(s.time[i], d.time, at.period) < half {
+                st.keep[i] = false;
+            }
+        }
+        st.result.skipped.push(format!(
+            "P = {:.5} d: in the segment from {:.2}, its transits sit {:.3} d from the ephemeris ({:.0} ppm, SNR {:.1}; {:.0} ppm at the ephemeris), masked there too",
+            at.period,
+            d.start,
+            phase_signed(d.time - at.epoch, at.period),
+            d.depth * 1e6,
+            d.snr,
+            d.depth_at_ephemeris * 1e6
+        ));
+    }
+}
+
+/// `dt` wrapped into (-period / 2, period / 2].
+fn phase_signed(dt: f64, period: f64) -> f64 {
+    let p = dt.rem_euclid(period);
+    if p > period / 2.0 {
+        p - period
+    } else {
+        p
+    }
+}
+
 /// An event of the scan before the search: masked (within `mask_half_widths` durations of
 /// its mid-time), logged and recorded.
 fn take_scan_event(st: &mut StarState<'_>, e: &events::ScanEvent, opts: &SearchOptions) {
@@ -626,7 +719,7 @@ fn take_peak(
         epoch: t_mid,
         duration,
     } = peak;
-    let (period, epoch, vetting) = ephemeris(st, lc, period, t_mid, duration);
+    let (period, epoch, vetting) = ephemeris_doubled(st, lc, period, t_mid, duration);
     let half = opts.mask_half_widths * duration;
     let at = Ephemeris::new(period, epoch, duration);
     if let Some(why) = accept::single_event(&vetting) {
@@ -666,7 +759,7 @@ fn take_peak(
             }
         }
     }
-    mask_transits(st, epoch, period, half);
+    mask_signal(st, at, vetting.depth.depth, half, opts.min_snr);
     if let Some(why) = accept::instrumental(&vetting)
         .or_else(|| accept::variable(&vetting))
         .or_else(|| accept::not_unique(&vetting, opts.min_snr))
@@ -702,4 +795,59 @@ fn take_peak(
         harmonics,
         period_aliases,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 200 days of 30-min points (100 ppm errors, no noise) with a 0.2-d box transit of 2000
+    /// ppm every `period` days from 3.0.
+    fn star(period: f64) -> Series {
+        let mut s = Series::default();
+        for j in 0..(200 * 48) {
+            let t = j as f64 / 48.0;
+            let dip = if phase_distance(t, 3.0, period) < 0.1 {
+                2e-3
+            } else {
+                0.0
+            };
+            s.time.push(t);
+            s.flux.push(1.0 - dip);
+            s.flux_err.push(1e-4);
+            s.segment.push(0);
+        }
+        s
+    }
+
+    /// The period [`ephemeris_doubled`] gives a peak at 10 d, and its log.
+    fn doubled(s: &Series) -> (f64, Vec<String>) {
+        let mut st = StarState {
+            series: s,
+            keep: vec![true; s.len()],
+            result: SearchResult::default(),
+            done: false,
+            rounds: 0,
+            rejected_in_row: 0,
+            variability: Vec::new(),
+            variable_periods: Vec::new(),
+        };
+        let lc = Prepared::new(s).unwrap();
+        let (period, _, _) = ephemeris_doubled(&mut st, &lc, 10.0, 3.0, 0.2);
+        (period, st.result.skipped)
+    }
+
+    #[test]
+    fn a_peak_at_half_the_period_is_doubled() {
+        let (period, log) = doubled(&star(20.0));
+        assert!((period - 20.0).abs() < 1e-9, "{period} {log:?}");
+        assert!(log[0].contains("every other transit absent"), "{log:?}");
+    }
+
+    #[test]
+    fn a_peak_with_every_transit_is_kept() {
+        let (period, log) = doubled(&star(10.0));
+        assert!((period - 10.0).abs() < 1e-9, "{period} {log:?}");
+        assert!(log.is_empty(), "{log:?}");
+    }
 }
