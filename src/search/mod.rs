@@ -2,7 +2,8 @@
 //! search (take the best peak, vet it, record it or say why not, mask its transits, search
 //! again) over many stars at once, so an engine sees every still-active star in one call per
 //! round. `periodogram.rs` holds the SDE, peaks and harmonics of a periodogram, `accept.rs`
-//! the rules a peak must pass, `rounds.rs` the steps of a round.
+//! the rules a peak must pass, `rounds.rs` the steps of a round, `drift.rs` a masked
+//! signal's transits that sit at another phase in some segments.
 
 mod accept;
 pub mod drift;

@@ -554,7 +554,7 @@ fn ephemeris_doubled(
     (period, epoch, vetting)
 }
 
-/// Masks, for the next round, a periodic signal's transits (within `half` of each): on its
+/// Masks, for the next round, a candidate's transits (within `half` of each): on its
 /// ephemeris, and in each segment where its transits sit at another phase
 /// ([`drift::drifted`]), at that phase too (logged).
 fn mask_signal(st: &mut StarState<'_>, at: Ephemeris, depth: f64, half: f64, min_snr: f64) {
@@ -759,20 +759,27 @@ fn take_peak(
             }
         }
     }
-    mask_signal(st, at, vetting.depth.depth, half, opts.min_snr);
-    if let Some(why) = accept::instrumental(&vetting)
+    let rejected = accept::instrumental(&vetting)
         .or_else(|| accept::variable(&vetting))
         .or_else(|| accept::not_unique(&vetting, opts.min_snr))
-        .or_else(|| accept::too_brief(&vetting))
-    {
-        st.result.skipped.push(format!("{signal}: {why}, masked"));
-        return;
-    }
+        .or_else(|| accept::too_brief(&vetting));
     let echo = st
         .result
         .candidates
         .iter()
         .find_map(|c| accept::echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
+    if rejected.is_some() || echo.is_some() {
+        mask_transits(st, epoch, period, half);
+    } else {
+        // A candidate: its transits that sit elsewhere in some segments too (a rejected
+        // peak's are not looked for: a variable star's wandering dips would take much of
+        // the light curve with them).
+        mask_signal(st, at, vetting.depth.depth, half, opts.min_snr);
+    }
+    if let Some(why) = rejected {
+        st.result.skipped.push(format!("{signal}: {why}, masked"));
+        return;
+    }
     if let Some((p, why)) = echo {
         st.result
             .skipped
