@@ -51,7 +51,21 @@ fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
     Some(st.subtract(period, &model))
 }
 
-impl StarState<'_> {
+impl<'a> StarState<'a> {
+    /// A star before its first round: every point kept, nothing subtracted.
+    fn new(series: &'a Series) -> Self {
+        StarState {
+            series,
+            keep: vec![true; series.len()],
+            result: SearchResult::default(),
+            done: false,
+            rounds: 0,
+            rejected_in_row: 0,
+            variability: Vec::new(),
+            variable_periods: Vec::new(),
+        }
+    }
+
     /// Whether a signal of the star was subtracted at `period` already (within 0.2 %).
     fn subtracted_at(&self, period: f64) -> bool {
         self.variable_periods
@@ -224,19 +238,7 @@ impl<'a> Rounds<'a> {
                 }
             })
             .collect();
-        let mut states: Vec<StarState<'a>> = stars
-            .iter()
-            .map(|&s| StarState {
-                series: s,
-                keep: vec![true; s.len()],
-                result: SearchResult::default(),
-                done: false,
-                rounds: 0,
-                rejected_in_row: 0,
-                variability: Vec::new(),
-                variable_periods: Vec::new(),
-            })
-            .collect();
+        let mut states: Vec<StarState<'a>> = stars.iter().map(|&s| StarState::new(s)).collect();
         for (st, scan) in states.iter_mut().zip(scans) {
             for e in scan {
                 take_scan_event(st, &e, opts);
@@ -516,18 +518,17 @@ const ABSENT_PARITY_SIGMA: f64 = 2.0;
 /// ...and the two parities differ by at least this many sigma.
 const MIN_PARITY_DIFFERENCE_SIGMA: f64 = 4.0;
 
-/// The ephemeris of a refined peak and its vetting ([`ephemeris`]), with the period doubled
-/// (up to three times) while every other transit is absent: a planet whose transits at
-/// half its period fall on data with no dip only now and then (gaps take the rest) is
-/// found at half its period as readily as at its own.
-fn ephemeris_doubled(
+/// An ephemeris and its vetting (`found`, from [`ephemeris`]) with the period doubled (up to
+/// three times) while every other transit is absent: a planet whose transits at half its
+/// period fall on data with no dip only now and then (gaps take the rest) is found at half
+/// its period as readily as at its own.
+fn doubled(
     st: &mut StarState<'_>,
     lc: &Prepared,
-    period: f64,
-    t_mid: f64,
     duration: f64,
+    found: (f64, f64, stats::Vetting),
 ) -> (f64, f64, stats::Vetting) {
-    let (mut period, mut epoch, mut vetting) = ephemeris(st, lc, period, t_mid, duration);
+    let (mut period, mut epoch, mut vetting) = found;
     for _ in 0..3 {
         let (odd, even) = (vetting.depth_odd, vetting.depth_even);
         let (strong, weak, first) = if odd.snr() > even.snr() {
@@ -554,8 +555,8 @@ fn ephemeris_doubled(
     (period, epoch, vetting)
 }
 
-/// Masks, for the next round, a candidate's transits (within `half` of each): on its
-/// ephemeris, and in each segment where its transits sit at another phase
+/// Masks, for the next round, a candidate's (or its echo's) transits (within `half` of
+/// each): on its ephemeris, and in each segment where its transits sit at another phase
 /// ([`drift::drifted`]), at that phase too (logged).
 fn mask_signal(st: &mut StarState<'_>, at: Ephemeris, depth: f64, half: f64, min_snr: f64) {
     let s = st.series;
@@ -719,7 +720,8 @@ fn take_peak(
         epoch: t_mid,
         duration,
     } = peak;
-    let (period, epoch, vetting) = ephemeris_doubled(st, lc, period, t_mid, duration);
+    let found = ephemeris(st, lc, period, t_mid, duration);
+    let (period, epoch, vetting) = doubled(st, lc, duration, found);
     let half = opts.mask_half_widths * duration;
     let at = Ephemeris::new(period, epoch, duration);
     if let Some(why) = accept::single_event(&vetting) {
@@ -768,12 +770,12 @@ fn take_peak(
         .candidates
         .iter()
         .find_map(|c| accept::echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
-    if rejected.is_some() || echo.is_some() {
+    if rejected.is_some() {
         mask_transits(st, epoch, period, half);
     } else {
-        // A candidate: its transits that sit elsewhere in some segments too (a rejected
-        // peak's are not looked for: a variable star's wandering dips would take much of
-        // the light curve with them).
+        // A candidate (or a candidate's echo): its transits that sit elsewhere in some
+        // segments too (a rejected peak's are not looked for: a variable star's wandering
+        // dips would take much of the light curve with them).
         mask_signal(st, at, vetting.depth.depth, half, opts.min_snr);
     }
     if let Some(why) = rejected {
@@ -827,33 +829,25 @@ mod tests {
         s
     }
 
-    /// The period [`ephemeris_doubled`] gives a peak at 10 d, and its log.
-    fn doubled(s: &Series) -> (f64, Vec<String>) {
-        let mut st = StarState {
-            series: s,
-            keep: vec![true; s.len()],
-            result: SearchResult::default(),
-            done: false,
-            rounds: 0,
-            rejected_in_row: 0,
-            variability: Vec::new(),
-            variable_periods: Vec::new(),
-        };
+    /// The period [`doubled`] gives a peak at 10 d, and its log.
+    fn doubled_from_10_days(s: &Series) -> (f64, Vec<String>) {
+        let mut st = StarState::new(s);
         let lc = Prepared::new(s).unwrap();
-        let (period, _, _) = ephemeris_doubled(&mut st, &lc, 10.0, 3.0, 0.2);
+        let found = ephemeris(&mut st, &lc, 10.0, 3.0, 0.2);
+        let (period, _, _) = doubled(&mut st, &lc, 0.2, found);
         (period, st.result.skipped)
     }
 
     #[test]
     fn a_peak_at_half_the_period_is_doubled() {
-        let (period, log) = doubled(&star(20.0));
+        let (period, log) = doubled_from_10_days(&star(20.0));
         assert!((period - 20.0).abs() < 1e-9, "{period} {log:?}");
         assert!(log[0].contains("every other transit absent"), "{log:?}");
     }
 
     #[test]
     fn a_peak_with_every_transit_is_kept() {
-        let (period, log) = doubled(&star(10.0));
+        let (period, log) = doubled_from_10_days(&star(10.0));
         assert!((period - 10.0).abs() < 1e-9, "{period} {log:?}");
         assert!(log.is_empty(), "{log:?}");
     }
