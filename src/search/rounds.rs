@@ -123,8 +123,9 @@ const MIN_MASKED_SHARE_FOR_FOLD: f64 = 0.02;
 /// masked: masking the dips of such a signal one after another would leave too little of
 /// the light curve for any planet. The profile: the weighted mean of the points searched in
 /// bins of half the `duration`, less their overall mean. Not done (`None`) when a signal was
-/// already subtracted at this period (to within [`StarState::folded_near`]), when masking windows of `half` either side of each
-/// transit would take under [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
+/// already subtracted at this period (to within [`StarState::folded_near`]), when masking
+/// windows of `half` either side of each transit would take under
+/// [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
 /// bins would hold fewer than [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few
 /// transits are masked). Returns the profile's amplitude as [`subtract_variability`] does.
 fn subtract_fold(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64> {
