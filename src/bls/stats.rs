@@ -83,24 +83,24 @@ pub struct Vetting {
     pub model_shift: super::uniqueness::ModelShift,
 }
 
-struct Sums {
-    w: f64,
-    wy: f64,
-    n: usize,
+/// Weighted sums of a set of points: weight, weighted flux, count.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sums {
+    pub w: f64,
+    pub wy: f64,
+    pub n: usize,
 }
 
 impl Sums {
-    fn new() -> Self {
-        Sums {
-            w: 0.0,
-            wy: 0.0,
-            n: 0,
-        }
-    }
-    fn add(&mut self, w: f64, y: f64) {
+    pub fn add(&mut self, w: f64, y: f64) {
         self.w += w;
         self.wy += w * y;
         self.n += 1;
+    }
+
+    /// The weighted mean (`None` with no weight).
+    pub fn mean(self) -> Option<f64> {
+        (self.w > 0.0).then(|| self.wy / self.w)
     }
 }
 
@@ -136,11 +136,11 @@ struct PhaseSums {
 impl PhaseSums {
     fn of(lc: &Prepared, t0: f64, period: f64, half: f64) -> PhaseSums {
         let mut s = PhaseSums {
-            out: Sums::new(),
-            all_in: Sums::new(),
-            odd: Sums::new(),
-            even: Sums::new(),
-            sec: Sums::new(),
+            out: Sums::default(),
+            all_in: Sums::default(),
+            odd: Sums::default(),
+            even: Sums::default(),
+            sec: Sums::default(),
             per: Default::default(),
         };
         for i in 0..lc.len() {
@@ -155,7 +155,7 @@ impl PhaseSums {
                 } else {
                     s.even.add(w, y)
                 }
-                s.per.entry(e).or_insert_with(Sums::new).add(w, y);
+                s.per.entry(e).or_default().add(w, y);
             } else {
                 s.out.add(w, y);
                 let dsec =

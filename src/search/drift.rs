@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bls::stats::Sums;
 use crate::lightcurve::{phase_distance, Series};
 use crate::signal::Ephemeris;
 
@@ -34,24 +35,6 @@ pub struct Drifted {
     pub snr: f64,
     /// The segment's depth at the ephemeris itself.
     pub depth_at_ephemeris: f64,
-}
-
-/// Weighted sums of a set of points: weight, weighted flux.
-#[derive(Clone, Copy, Default)]
-struct Sums {
-    w: f64,
-    wy: f64,
-}
-
-impl Sums {
-    fn add(&mut self, w: f64, y: f64) {
-        self.w += w;
-        self.wy += w * y;
-    }
-
-    fn mean(self) -> Option<f64> {
-        (self.w > 0.0).then(|| self.wy / self.w)
-    }
 }
 
 /// The segments of `series` (its points in `keep`, with fluxes `flux`, the star's own
@@ -112,9 +95,11 @@ pub fn drifted(
                     c.min(1.0 - c) * period >= duration
                 })
                 .filter_map(|k| {
+                    let (a, c) = (bins[k], bins[(k + 1) % n_bins]);
                     let b = Sums {
-                        w: bins[k].w + bins[(k + 1) % n_bins].w,
-                        wy: bins[k].wy + bins[(k + 1) % n_bins].wy,
+                        w: a.w + c.w,
+                        wy: a.wy + c.wy,
+                        n: a.n + c.n,
                     };
                     let d = mean - b.mean()?;
                     Some((k, d, d * b.w.sqrt()))

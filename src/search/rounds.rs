@@ -43,9 +43,7 @@ fn subtract_variability(st: &mut StarState<'_>, period: f64) -> Option<f64> {
         return None;
     }
     let s = st.series;
-    let flux: Vec<f64> = (0..s.len())
-        .map(|i| s.flux[i] - st.variability_at(i))
-        .collect();
+    let flux = st.residual_flux();
     let weight: Vec<f64> = s.flux_err.iter().map(|e| (e * e).recip()).collect();
     let model = variability::local_harmonics(&s.time, &flux, &weight, &st.keep, period).model;
     Some(st.subtract(period, &model))
@@ -82,6 +80,14 @@ impl<'a> StarState<'a> {
         self.variable_periods
             .iter()
             .any(|p| (p - period).abs() * baseline / period < duration / 2.0)
+    }
+
+    /// The star's flux at every point with its signals subtracted so far.
+    fn residual_flux(&self) -> Vec<f64> {
+        let s = self.series;
+        (0..s.len())
+            .map(|i| s.flux[i] - self.variability_at(i))
+            .collect()
     }
 
     /// The star's signal subtracted so far at point `i`.
@@ -561,10 +567,7 @@ fn doubled(
 /// ([`drift::drifted`]), at that phase too (logged).
 fn mask_signal(st: &mut StarState<'_>, at: Ephemeris, depth: f64, half: f64, min_snr: f64) {
     let s = st.series;
-    let flux: Vec<f64> = (0..s.len())
-        .map(|i| s.flux[i] - st.variability_at(i))
-        .collect();
-    let moved = drift::drifted(s, &flux, &st.keep, at, depth, min_snr);
+    let moved = drift::drifted(s, &st.residual_flux(), &st.keep, at, depth, min_snr);
     mask_transits(st, at.epoch, at.period, half);
     for d in moved {
         for i in 0..s.len() {
