@@ -127,23 +127,63 @@ const MIN_MASKED_SHARE_FOR_FOLD: f64 = 0.02;
 /// a pulsation's beat or a contact binary, folds into several dips) has the mean profile of
 /// its fold subtracted from the star's flux for the next rounds, rather than its transits
 /// masked: masking the dips of such a signal one after another would leave too little of
-/// the light curve for any planet. The profile: the weighted mean of the points searched in
-/// bins of half the `duration`, less their overall mean. Not done (`None`) when a signal was
-/// already subtracted at this period (to within [`StarState::folded_near`]), when masking
-/// windows of `half` either side of each transit would take under
-/// [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
+/// the light curve for any planet. The profile ([`fold_model`]) in bins of half the
+/// `duration`. Not done (`None`) when a signal was already subtracted at this period (to
+/// within [`StarState::folded_near`]), when masking windows of `half` either side of each
+/// transit would take under [`MIN_MASKED_SHARE_FOR_FOLD`] of the light curve, or when the
 /// bins would hold fewer than [`MIN_POINTS_PER_FOLD_BIN`] points (long periods: their few
 /// transits are masked). Returns the profile's amplitude as [`subtract_variability`] does.
 fn subtract_fold(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64> {
+    if 2.0 * half / at.period < MIN_MASKED_SHARE_FOR_FOLD {
+        return None;
+    }
+    let bins = (FOLD_BINS_PER_DURATION * at.period / at.duration).ceil();
+    let model = fold_model(st, at, bins)?;
+    Some(st.subtract(at.period, &model))
+}
+
+/// A candidate's transits are subtracted (their fold's profile) rather than masked when
+/// masking would take more than this share of the light curve: a short period's transits
+/// of a few hours would otherwise take a good part of every other planet's transits with
+/// them (2.75-h transits every 0.47 d: half the light curve).
+const MAX_MASKED_SHARE_FOR_CANDIDATE: f64 = 0.1;
+
+/// Bins per transit duration of a candidate's subtracted fold: fine enough that its
+/// ingress and egress leave little behind.
+const CANDIDATE_FOLD_BINS_PER_DURATION: f64 = 8.0;
+
+/// A candidate (or its echo) of a period so short that masking windows of `half` either
+/// side of each transit would take more than [`MAX_MASKED_SHARE_FOR_CANDIDATE`] of the light
+/// curve has its fold's profile ([`fold_model`], bins of an eighth of its duration, or
+/// coarser where they would hold too few points) subtracted for the next rounds instead.
+/// `None` (mask it) otherwise, or when a signal was subtracted at this period already
+/// ([`StarState::folded_near`]: what a first subtraction left is masked).
+fn subtract_candidate(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64> {
+    if 2.0 * half / at.period <= MAX_MASKED_SHARE_FOR_CANDIDATE {
+        return None;
+    }
+    let searched = st.keep.iter().filter(|k| **k).count() as f64;
+    let bins = (CANDIDATE_FOLD_BINS_PER_DURATION * at.period / at.duration)
+        .min(searched / MIN_POINTS_PER_FOLD_BIN)
+        .floor();
+    let model = fold_model(st, at, bins)?;
+    Some(st.subtract(at.period, &model))
+}
+
+/// The mean profile of a fold at `at` at each point of the series: the weighted mean of the
+/// points searched in `bins` bins of phase (the first centred on the transit; at least 8),
+/// less their overall mean. `None` when a signal was already subtracted at this period
+/// ([`StarState::folded_near`]) or the bins would hold fewer than
+/// [`MIN_POINTS_PER_FOLD_BIN`] points on average.
+fn fold_model(st: &StarState<'_>, at: Ephemeris, bins: f64) -> Option<Vec<f64>> {
     let Ephemeris {
         period,
         epoch,
         duration,
     } = at;
-    let n_bins = (FOLD_BINS_PER_DURATION * period / duration).ceil().max(8.0) as usize;
+    let n_bins = bins.max(8.0) as usize;
     let searched = st.keep.iter().filter(|k| **k).count();
-    if 2.0 * half / period < MIN_MASKED_SHARE_FOR_FOLD
-        || (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
+    if (searched as f64) < MIN_POINTS_PER_FOLD_BIN * n_bins as f64
         || st.folded_near(period, duration)
     {
         return None;
@@ -172,8 +212,7 @@ fn subtract_fold(st: &mut StarState<'_>, at: Ephemeris, half: f64) -> Option<f64
         .zip(&wy)
         .map(|(w, wy)| if *w > 0.0 { wy / w - mean } else { 0.0 })
         .collect();
-    let model: Vec<f64> = s.time.iter().map(|&t| profile[bin(t)]).collect();
-    Some(st.subtract(period, &model))
+    Some(s.time.iter().map(|&t| profile[bin(t)]).collect())
 }
 
 /// The grid that refines peak `i`: 400 periods, even in frequency, between the neighbouring
@@ -776,6 +815,12 @@ fn take_peak(
         .find_map(|c| accept::echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
     if rejected.is_some() {
         mask_transits(st, epoch, period, half);
+    } else if let Some(amplitude) = subtract_candidate(st, at, half) {
+        st.result.skipped.push(format!(
+            "P = {period:.5} d: masking its transits would take {:.0} % of the light curve; its fold ({:.0} ppm) subtracted instead",
+            200.0 * half / period,
+            amplitude * 1e6
+        ));
     } else {
         // A candidate (or a candidate's echo): its transits that sit elsewhere in some
         // segments too (a rejected peak's are not looked for: a variable star's wandering
@@ -854,5 +899,28 @@ mod tests {
         let (period, log) = doubled_from_10_days(&star(10.0));
         assert!((period - 10.0).abs() < 1e-9, "{period} {log:?}");
         assert!(log.is_empty(), "{log:?}");
+    }
+
+    #[test]
+    fn a_short_period_candidate_is_subtracted_and_a_long_one_masked() {
+        // 0.2-d transits every 1.5 d: masking twice the duration takes 27 % of the light curve.
+        let s = star(1.5);
+        let mut st = StarState::new(&s);
+        let at = Ephemeris::new(1.5, 3.0, 0.2);
+        assert!(subtract_candidate(&mut st, at, 0.2).is_some());
+        assert!(st.keep.iter().all(|k| *k), "nothing masked");
+        // What is left: the transits gone to within an eighth of their depth (the bins at
+        // ingress and egress straddle them), the rest flat.
+        let left = st.residual_flux();
+        let mean = left.iter().sum::<f64>() / left.len() as f64;
+        let worst = left.iter().map(|f| (f - mean).abs()).fold(0.0, f64::max);
+        assert!(worst < 2.5e-4, "worst residual {worst} of a 2e-3 transit");
+        // Already subtracted at this period: what is left is masked.
+        assert!(subtract_candidate(&mut st, at, 0.2).is_none());
+        // 0.2-d transits every 20 d: 2 % of the light curve, masked.
+        let s = star(20.0);
+        let mut st = StarState::new(&s);
+        assert!(subtract_candidate(&mut st, Ephemeris::new(20.0, 3.0, 0.2), 0.2).is_none());
+        assert!(st.variability.is_empty());
     }
 }
