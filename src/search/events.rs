@@ -56,6 +56,31 @@ fn segment_sigma(s: &Series) -> Vec<f64> {
         .collect()
 }
 
+/// Each point's weight: its segment's robust scatter to the power -2 (0 where it has none).
+fn weights(s: &Series) -> Vec<f64> {
+    let sigma = segment_sigma(s);
+    s.segment
+        .iter()
+        .map(|&k| {
+            let x = sigma[k as usize];
+            if x.is_finite() {
+                x.powi(-2)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Points a box of `duration` must hold: half of those it would hold without gaps (2 at
+/// least).
+fn min_points(s: &Series, duration: f64) -> usize {
+    match robust::median_step(&s.time) {
+        Some(cadence) if cadence > 0.0 => ((0.5 * duration / cadence).ceil() as usize).max(2),
+        _ => 2,
+    }
+}
+
 fn slide(s: &Series, w: &[f64], duration: f64, min_points: usize) -> Slide {
     let n = s.len();
     let (mut sw, mut swd) = (vec![0.0; n + 1], vec![0.0; n + 1]);
@@ -121,6 +146,86 @@ fn resembled(s: &Series, sl: &Slide, settled: &[bool], t: f64, depth: f64) -> bo
     })
 }
 
+/// Least scaled single-event SNR of a dip like a few-transit signal's transits: white noise
+/// reaches it about once in 3 million boxes, some hundred times the boxes of one duration in
+/// four years of Kepler.
+pub(crate) const LOOKALIKE_SES: f64 = 5.0;
+
+/// A dip like a signal's transits is at least this share of their depth (and at most its
+/// inverse).
+const LOOKALIKE_DEPTH: f64 = 0.5;
+
+/// Dips elsewhere in the light curve like a few-transit signal's transits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Lookalikes {
+    /// How many, none within a duration of a stronger one.
+    pub count: usize,
+    /// The strongest: its time, depth and scaled single-event SNR.
+    pub time: f64,
+    pub depth: f64,
+    pub ses: f64,
+}
+
+/// The dips in `s` (searched points only: `keep`; flux `flux`, about 1) like the transits
+/// of a signal at `at` of `depth`: boxes of its duration of depth within
+/// [`LOOKALIKE_DEPTH`] of its own and scaled SNR [`LOOKALIKE_SES`] or more, away from its
+/// transits (a duration or more) and out of the settling windows after data gaps; `None`
+/// when there are none. Two transits of a long period that pair by chance leave others
+/// like them (the rest of a planet's transits when a scrambled light curve has moved them
+/// off any one period, or a star's recurring dips).
+pub(crate) fn lookalikes(
+    s: &Series,
+    flux: &[f64],
+    keep: &[bool],
+    at: crate::signal::Ephemeris,
+    depth: f64,
+) -> Option<Lookalikes> {
+    let settling = settling(&s.time);
+    let mut rest = Series::default();
+    for i in 0..s.len() {
+        let near = crate::lightcurve::phase_distance(s.time[i], at.epoch, at.period) < at.duration;
+        if keep[i] && !settling[i] && !near && flux[i].is_finite() {
+            rest.time.push(s.time[i]);
+            rest.flux.push(flux[i]);
+            rest.flux_err.push(s.flux_err[i]);
+            rest.segment.push(s.segment[i]);
+        }
+    }
+    if rest.len() < 2 || depth.is_nan() || depth <= 0.0 {
+        return None;
+    }
+    let sl = slide(
+        &rest,
+        &weights(&rest),
+        at.duration,
+        min_points(&rest, at.duration),
+    );
+    let mut like: Vec<usize> = (0..rest.len())
+        .filter(|&i| {
+            sl.ses[i] >= LOOKALIKE_SES
+                && sl.depth[i] >= LOOKALIKE_DEPTH * depth
+                && sl.depth[i] <= depth / LOOKALIKE_DEPTH
+        })
+        .collect();
+    like.sort_by(|&a, &b| sl.ses[b].total_cmp(&sl.ses[a]));
+    let mut taken: Vec<usize> = Vec::new();
+    for i in like {
+        if taken
+            .iter()
+            .all(|&j| (rest.time[i] - rest.time[j]).abs() >= at.duration)
+        {
+            taken.push(i);
+        }
+    }
+    let &first = taken.first()?;
+    Some(Lookalikes {
+        count: taken.len(),
+        time: rest.time[first],
+        depth: sl.depth[first],
+        ses: sl.ses[first],
+    })
+}
+
 /// The events to take out of `s` (detrended, about 1 out of transit) before the search,
 /// using boxes of `durations` (days): those after gaps and those alone in the light curve,
 /// strongest first, none within a duration of a stronger one.
@@ -129,31 +234,11 @@ pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
     if n < 2 || durations.is_empty() {
         return Vec::new();
     }
-    let sigma = segment_sigma(s);
-    let w: Vec<f64> = s
-        .segment
-        .iter()
-        .map(|&k| {
-            let x = sigma[k as usize];
-            if x.is_finite() {
-                x.powi(-2)
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let w = weights(s);
     let settled: Vec<bool> = settling(&s.time).into_iter().map(|x| !x).collect();
-    let cadence = robust::median_step(&s.time).unwrap_or(0.0);
     let slides: Vec<Slide> = durations
         .iter()
-        .map(|&d| {
-            let min_points = if cadence > 0.0 {
-                ((0.5 * d / cadence).ceil() as usize).max(2)
-            } else {
-                2
-            };
-            slide(s, &w, d, min_points)
-        })
+        .map(|&d| slide(s, &w, d, min_points(s, d)))
         .collect();
     // Every point above the threshold at any duration, strongest first.
     let mut above: Vec<(f64, usize, usize)> = slides
@@ -295,5 +380,36 @@ mod tests {
     fn white_noise_gives_no_event() {
         let s = series(48 * 60, 1e-4);
         assert!(scan(&s, &[1.0 / 24.0, 6.0 / 24.0]).is_empty());
+    }
+
+    #[test]
+    fn a_pairs_transits_with_others_like_them_are_counted() {
+        // Two 4-h, 500-ppm transits 30 d apart (SES about 14 each) in 60 days.
+        let d = 4.0 / 24.0;
+        let at = crate::signal::Ephemeris::new(30.0, 10.0, d);
+        let mut s = series(48 * 60, 1e-4);
+        dip(&mut s, 10.0, d, 5e-4);
+        dip(&mut s, 40.0, d, 5e-4);
+        let keep = vec![true; s.len()];
+        let flux = s.flux.clone();
+        assert_eq!(lookalikes(&s, &flux, &keep, at, 5e-4), None);
+        // A dip a fifth as deep is not like them; those of 400 and 600 ppm are.
+        dip(&mut s, 31.0, d, 1e-4);
+        assert_eq!(lookalikes(&s, &s.flux, &keep, at, 5e-4), None);
+        dip(&mut s, 52.0, d, 4e-4);
+        dip(&mut s, 57.0, d, 6e-4);
+        let found = lookalikes(&s, &s.flux, &keep, at, 5e-4).expect("two dips");
+        assert_eq!(found.count, 2, "{found:?}");
+        assert!((found.time - 57.0).abs() < 0.1, "{found:?}");
+        assert!(
+            found.ses >= LOOKALIKE_SES && (found.depth - 6e-4).abs() < 1.5e-4,
+            "{found:?}"
+        );
+        // Masked (as a candidate's transits are), one no longer counts.
+        let keep: Vec<bool> = s.time.iter().map(|t| (t - 52.0).abs() > 0.5).collect();
+        assert_eq!(
+            lookalikes(&s, &s.flux, &keep, at, 5e-4).map(|l| l.count),
+            Some(1)
+        );
     }
 }

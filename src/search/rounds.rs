@@ -746,6 +746,37 @@ fn period_aliases(
         .collect()
 }
 
+/// Most transits of a signal whose transits must not be outnumbered by dips like them
+/// ([`not_alone`]).
+const MAX_TRANSITS_ALONE: usize = 3;
+
+/// Why a signal of at most [`MAX_TRANSITS_ALONE`] transits is not a candidate: more dips
+/// like its transits elsewhere in what is searched ([`events::lookalikes`]) than it has
+/// transits. A planet's few transits may have a sibling planet's transits like them (one
+/// or two, in Kepler-90's three quarters), but not a dozen, as a scrambled copy leaves of a
+/// planet whose transits it moved. `None` otherwise.
+fn not_alone(st: &StarState<'_>, at: Ephemeris, vetting: &stats::Vetting) -> Option<String> {
+    if vetting.n_transits > MAX_TRANSITS_ALONE {
+        return None;
+    }
+    let like = events::lookalikes(
+        st.series,
+        &st.residual_flux(),
+        &st.keep,
+        at,
+        vetting.depth.depth,
+    )
+    .filter(|l| l.count > vetting.n_transits)?;
+    Some(format!(
+        "{} dips like its {} transits off its ephemeris (the strongest at {:.4}, {:.0} ppm, single-event SNR {:.1}): they are not the only ones of their kind",
+        like.count,
+        vetting.n_transits,
+        like.time,
+        like.depth * 1e6,
+        like.ses
+    ))
+}
+
 /// Records the refined peak of a star's periodogram as a candidate, a single event, or a
 /// skip (with why), and masks it for the next round: a candidate's or rejected signal's every transit, a single event's strongest transit only
 /// (so an unrelated event it was paired with can come back as its own).
@@ -807,7 +838,8 @@ fn take_peak(
     let rejected = accept::instrumental(&vetting)
         .or_else(|| accept::variable(&vetting))
         .or_else(|| accept::not_unique(&vetting, opts.min_snr))
-        .or_else(|| accept::too_brief(&vetting));
+        .or_else(|| accept::too_brief(&vetting))
+        .or_else(|| not_alone(st, at, &vetting));
     let echo = st
         .result
         .candidates

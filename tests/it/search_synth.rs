@@ -300,3 +300,41 @@ fn transits_that_moved_between_segments_are_masked_where_they_sit() {
     assert_eq!(periods.len(), 1, "{periods:?} {:?}", r.skipped);
     assert!((periods[0] / 7.3 - 1.0).abs() < 5e-3, "{periods:?}");
 }
+
+/// Twelve dips of one depth and duration at irregular times (a star's recurring dips, or a
+/// planet's transits moved about by a scrambled copy) in 90 days: pairs and triples of them
+/// line up at many long periods, but each leaves more dips like its own elsewhere, and none
+/// is a candidate.
+#[test]
+fn irregular_dips_of_one_kind_do_not_pair_into_a_planet() {
+    let times = [
+        136.2, 141.9, 149.3, 154.0, 159.7, 167.4, 171.0, 178.8, 186.1, 199.6, 206.9, 214.3,
+    ];
+    let s = generate(&SynthOptions {
+        seed: 21,
+        transits: times
+            .iter()
+            .map(|&epoch| BoxTransit {
+                period: 1e5,
+                epoch,
+                duration: 0.2,
+                depth: 1e-3,
+            })
+            .collect(),
+        ..Default::default()
+    });
+    let r = search_star(s, &SearchOptions::default());
+    assert!(
+        r.candidates.is_empty(),
+        "{:?}\n{:?}",
+        r.candidates.iter().map(|c| c.period).collect::<Vec<_>>(),
+        r.skipped
+    );
+    assert!(
+        r.skipped
+            .iter()
+            .any(|l| l.contains("not the only ones of their kind")),
+        "{:?}",
+        r.skipped
+    );
+}
