@@ -147,8 +147,8 @@ fn resembled(s: &Series, sl: &Slide, settled: &[bool], t: f64, depth: f64) -> bo
 }
 
 /// Least scaled single-event SNR of a dip like a few-transit signal's transits: white noise
-/// reaches it about once in 3 million boxes, some hundred times the boxes of one duration in
-/// four years of Kepler.
+/// reaches it about once in 3.5 million boxes, some fifty times the boxes of one duration in
+/// four years of Kepler long cadence.
 pub(crate) const LOOKALIKE_SES: f64 = 5.0;
 
 /// A dip like a signal's transits is at least this share of their depth (and at most its
