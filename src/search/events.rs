@@ -181,16 +181,14 @@ pub(crate) fn lookalikes(
     depth: f64,
 ) -> Option<Lookalikes> {
     let settling = settling(&s.time);
-    let mut rest = Series::default();
-    for i in 0..s.len() {
+    let residual = Series {
+        flux: flux.to_vec(),
+        ..s.clone()
+    };
+    let rest = residual.select(|i| {
         let near = crate::lightcurve::phase_distance(s.time[i], at.epoch, at.period) < at.duration;
-        if keep[i] && !settling[i] && !near && flux[i].is_finite() {
-            rest.time.push(s.time[i]);
-            rest.flux.push(flux[i]);
-            rest.flux_err.push(s.flux_err[i]);
-            rest.segment.push(s.segment[i]);
-        }
-    }
+        keep[i] && !settling[i] && !near && flux[i].is_finite()
+    });
     if rest.len() < 2 || depth.is_nan() || depth <= 0.0 {
         return None;
     }
