@@ -1,13 +1,15 @@
 //! Single events found once over the whole light curve before the periodic search (a
 //! single-event statistic, as Kepler's TPS computes one): a box of each of the searched
 //! durations slid over every point gives a depth and its SNR, the SNR scaled by its own
-//! robust scatter so that red noise and stellar variability do not count as events. Events
-//! that nothing else in the light curve resembles (no other dip of even a third of their
-//! depth outside the settling windows after data gaps, where Kepler's thermal settling makes
-//! dips of its own) are taken out of the search, so no round is spent on them and no
-//! periodic peak pairs them with noise. A planet's transits are kept: each has others like
-//! it, and two planets' transits that overlap make a dip at most twice as deep as either
-//! planet's own transits.
+//! robust scatter so that red noise and stellar variability do not count as events. Two kinds
+//! of event are taken out of the search, so no round is spent on them and no periodic peak
+//! pairs them with noise: dips in the settling windows after data gaps, where Kepler's
+//! thermal settling makes dips of its own (a planet's transit there counts for little: a
+//! signal needs two transits outside them to be a candidate), and events that nothing else
+//! in the light curve resembles (no other dip of even a third of their depth outside the
+//! settling windows). A planet's transits elsewhere are kept: each has others like it, and
+//! two planets' transits that overlap make a dip at most twice as deep as either planet's
+//! own transits.
 
 use crate::bls::stats::{self, Depth};
 use crate::lightcurve::Series;
@@ -151,6 +153,13 @@ fn resembled(s: &Series, sl: &Slide, settled: &[bool], t: f64, depth: f64) -> bo
 /// four years of Kepler long cadence.
 pub(crate) const LOOKALIKE_SES: f64 = 5.0;
 
+/// Least scaled single-event SNR of a dip in a settling window after a data gap taken out
+/// before the search: the same chance level as [`LOOKALIKE_SES`]. A four-year Kepler light
+/// curve has some sixty such windows of 1.5 d, about a million boxes at the default 14
+/// durations, so white noise takes out one window's box in three stars or so, while the
+/// settling dips that paired into three of Kepler-227's rejected rounds are taken out.
+const SETTLING_SES: f64 = LOOKALIKE_SES;
+
 /// A dip like a signal's transits is at least this share of their depth (and at most its
 /// inverse).
 const LOOKALIKE_DEPTH: f64 = 0.5;
@@ -225,8 +234,9 @@ pub(crate) fn lookalikes(
 }
 
 /// The events to take out of `s` (detrended, about 1 out of transit) before the search,
-/// using boxes of `durations` (days): those after gaps and those alone in the light curve,
-/// strongest first, none within a duration of a stronger one.
+/// using boxes of `durations` (days): dips in the settling windows after gaps (scaled SES
+/// [`SETTLING_SES`] or more) and those alone in the light curve (scaled SES [`EVENT_SNR`] or
+/// more), strongest first, none within a duration of a stronger one.
 pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
     let n = s.len();
     if n < 2 || durations.is_empty() {
@@ -246,7 +256,7 @@ pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
             sl.ses
                 .iter()
                 .enumerate()
-                .filter(|(_, &v)| v >= EVENT_SNR)
+                .filter(|(_, &v)| v >= SETTLING_SES.min(EVENT_SNR))
                 .map(move |(i, &v)| (v, k, i))
         })
         .collect();
@@ -256,6 +266,10 @@ pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
     for (ses, k, i) in above {
         let sl = &slides[k];
         let t = s.time[i];
+        let after_gap = stats::after_gap(&s.time, t, 0.5 * sl.duration);
+        if !after_gap && ses < EVENT_SNR {
+            continue;
+        }
         if seen
             .iter()
             .any(|&(u, d)| (t - u).abs() < d.max(sl.duration))
@@ -268,8 +282,8 @@ pub fn scan(s: &Series, durations: &[f64]) -> Vec<ScanEvent> {
             err: sl.err[i],
             points: 0,
         };
-        if !resembled(s, sl, &settled, t, depth.depth) {
-            let after_gap = stats::after_gap(&s.time, t, 0.5 * sl.duration);
+        let settling_dip = after_gap && ses >= SETTLING_SES;
+        if settling_dip || (ses >= EVENT_SNR && !resembled(s, sl, &settled, t, depth.depth)) {
             events.push(ScanEvent {
                 time: t,
                 duration: sl.duration,
@@ -330,17 +344,51 @@ mod tests {
             dip(&mut s, t, 2.0 / 24.0, 4e-4);
             t += 3.1;
         }
-        // A lone 3000-ppm event, and an 800-ppm dip half a day after the gap that the lone
-        // event resembles (a third of its depth or more): it stays for the search.
+        // A lone 3000-ppm event, and a 250-ppm dip two days after the gap (out of its
+        // settling window) that the planet's transits resemble: it stays for the search.
         dip(&mut s, 40.0, 4.0 / 24.0, 3e-3);
-        dip(&mut s, 22.5, 4.0 / 24.0, 8e-4);
-        let events = scan(&s, &durations);
+        dip(&mut s, 24.0, 4.0 / 24.0, 2.5e-4);
+        // Out of the settling windows only the lone event is taken; in them, the planet's
+        // transits at 1.3 and 23.0 d (the light curve's start and half a day after the gap).
+        let (settling, events): (Vec<ScanEvent>, Vec<ScanEvent>) =
+            scan(&s, &durations).into_iter().partition(|e| e.after_gap);
         assert_eq!(events.len(), 1, "{events:?}");
+        assert!((events[0].time - 40.0).abs() < 0.1, "{events:?}");
+        assert!((events[0].depth.depth - 3e-3).abs() < 8e-4, "{events:?}");
+        let mut times: Vec<f64> = settling
+            .iter()
+            .map(|e| (e.time * 10.0).round() / 10.0)
+            .collect();
+        times.sort_by(f64::total_cmp);
+        assert_eq!(times, [1.3, 23.0], "{settling:?}");
+    }
+
+    #[test]
+    fn a_settling_dip_is_taken_even_among_dips_like_it() {
+        // A planet's 2-h, 400-ppm transits every 3.1 d (scaled SES about 8) resemble a dip
+        // like them half a day after the gap; it is taken out all the same (the planet's
+        // transit at 23.0 d, in the same settling window, too), and a dip like them two
+        // days after the gap is not.
+        let mut s = series(48 * 60, 1e-4);
+        let d = 2.0 / 24.0;
+        let mut t = 1.3;
+        while t < 62.0 {
+            dip(&mut s, t, d, 4e-4);
+            t += 3.1;
+        }
+        dip(&mut s, 22.45, d, 4e-4);
+        dip(&mut s, 24.2, d, 4e-4);
+        let events = scan(&s, &[d]);
         assert!(
-            (events[0].time - 40.0).abs() < 0.1 && !events[0].after_gap,
+            events
+                .iter()
+                .any(|e| (e.time - 22.45).abs() < 0.05 && e.after_gap),
             "{events:?}"
         );
-        assert!((events[0].depth.depth - 3e-3).abs() < 8e-4, "{events:?}");
+        assert!(
+            events.iter().all(|e| (e.time - 24.2).abs() > 0.1),
+            "{events:?}"
+        );
     }
 
     #[test]

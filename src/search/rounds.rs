@@ -667,6 +667,24 @@ fn take_scan_event(st: &mut StarState<'_>, e: &events::ScanEvent, opts: &SearchO
     });
 }
 
+/// Events of the scan before the search that sit on the transits of candidate `planet`
+/// (at `at`) were its transits (in a settling window after a gap, most often), not single
+/// events: they leave the star's single events (they stay out of the search), logged.
+fn claim_scan_events(st: &mut StarState<'_>, at: Ephemeris, planet: usize) {
+    let log = &mut st.result.skipped;
+    st.result.single_events.retain(|e| {
+        let on_transit = e.found_by == FoundBy::Scan
+            && phase_distance(e.time, at.epoch, at.period) < 0.5 * (at.duration + e.duration);
+        if on_transit {
+            log.push(format!(
+                "single event at {:.4} is a transit of candidate {planet}, not a single event",
+                e.time
+            ));
+        }
+        !on_transit
+    });
+}
+
 /// A rejected signal as the search's log names it: period, epoch, duration, depth and SNR
 /// (what `classify` needs to score it).
 fn rejected_signal(period: f64, epoch: f64, duration: f64, vetting: &stats::Vetting) -> String {
@@ -871,8 +889,10 @@ fn take_peak(
     }
     let period_aliases = period_aliases(lc, period, epoch, duration, vetting.n_transits);
     let harmonics = harmonics(&pg, best);
+    let planet = st.result.candidates.len() + 1;
+    claim_scan_events(st, at, planet);
     st.result.candidates.push(Candidate {
-        planet: st.result.candidates.len() + 1,
+        planet,
         period,
         epoch,
         duration,
