@@ -75,11 +75,18 @@ impl<'a> StarState<'a> {
     /// the two drift apart by under half of `duration` over the light curve: a fold at a
     /// period further off leaves the signal smeared, and is subtracted again at this one.
     fn folded_near(&self, period: f64, duration: f64) -> bool {
-        let t = &self.series.time;
-        let baseline = t.last().copied().unwrap_or(0.0) - t.first().copied().unwrap_or(0.0);
+        let baseline = self.baseline();
         self.variable_periods
             .iter()
             .any(|p| (p - period).abs() * baseline / period < duration / 2.0)
+    }
+
+    /// Time from the star's first point to its last, days: what sets its period grid in
+    /// every round, whatever masking takes from the ends (an event taken out at a quarter's
+    /// start would otherwise shift every trial period of the first round).
+    fn baseline(&self) -> f64 {
+        let t = &self.series.time;
+        t.last().copied().unwrap_or(0.0) - t.first().copied().unwrap_or(0.0)
     }
 
     /// The star's flux at every point with its signals subtracted so far.
@@ -353,7 +360,7 @@ impl<'a> Rounds<'a> {
                     );
                 }
                 let p = Prepared::new(&s).and_then(|lc| {
-                    let g = opts.grid(lc.baseline(), lc.cadence())?;
+                    let g = opts.grid(st.baseline(), lc.cadence())?;
                     Ok((lc, g))
                 });
                 (k, p)
