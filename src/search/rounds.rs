@@ -674,14 +674,16 @@ fn take_scan_event(st: &mut StarState<'_>, e: &events::ScanEvent, opts: &SearchO
     });
 }
 
-/// Events of the scan before the search that sit on the transits of candidate `planet`
-/// (at `at`) were its transits (in a settling window after a gap, most often), not single
-/// events: they leave the star's single events (they stay out of the search), logged.
-fn claim_scan_events(st: &mut StarState<'_>, at: Ephemeris, planet: usize) {
+/// Events of the scan before the search that overlap the masked windows (`half` either side)
+/// of the transits of candidate `planet` (at `at`) were its transits, or parts of them (in a
+/// settling window after a gap, most often; a deep transit's ingress and egress can make
+/// events of their own), not single events: they leave the star's single events (they stay
+/// out of the search), logged.
+fn claim_scan_events(st: &mut StarState<'_>, at: Ephemeris, half: f64, planet: usize) {
     let log = &mut st.result.skipped;
     st.result.single_events.retain(|e| {
         let on_transit = e.found_by == FoundBy::Scan
-            && phase_distance(e.time, at.epoch, at.period) < 0.5 * (at.duration + e.duration);
+            && phase_distance(e.time, at.epoch, at.period) < half + 0.5 * e.duration;
         if on_transit {
             log.push(format!(
                 "single event at {:.4} is a transit of candidate {planet}, not a single event",
@@ -897,7 +899,7 @@ fn take_peak(
     let period_aliases = period_aliases(lc, period, epoch, duration, vetting.n_transits);
     let harmonics = harmonics(&pg, best);
     let planet = st.result.candidates.len() + 1;
-    claim_scan_events(st, at, planet);
+    claim_scan_events(st, at, half, planet);
     st.result.candidates.push(Candidate {
         planet,
         period,
@@ -958,6 +960,28 @@ mod tests {
         let (period, log) = doubled_from_10_days(&star(10.0));
         assert!((period - 10.0).abs() < 1e-9, "{period} {log:?}");
         assert!(log.is_empty(), "{log:?}");
+    }
+
+    #[test]
+    fn scan_events_on_a_candidates_transits_leave_its_single_events() {
+        let s = star(20.0);
+        let mut st = StarState::new(&s);
+        // The transit at 23.0 split into two events (its middle and its egress), and a dip
+        // at 30.0 that is no transit of it.
+        for time in [23.0, 23.17, 30.0] {
+            st.result.single_events.push(SingleEvent {
+                time,
+                duration: 0.05,
+                depth: Default::default(),
+                after_gap: true,
+                sde: None,
+                found_by: FoundBy::Scan,
+            });
+        }
+        claim_scan_events(&mut st, Ephemeris::new(20.0, 3.0, 0.2), 0.2, 1);
+        let left: Vec<f64> = st.result.single_events.iter().map(|e| e.time).collect();
+        assert_eq!(left, [30.0]);
+        assert_eq!(st.result.skipped.len(), 2, "{:?}", st.result.skipped);
     }
 
     #[test]
