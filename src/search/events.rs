@@ -155,9 +155,10 @@ pub(crate) const LOOKALIKE_SES: f64 = 5.0;
 
 /// Least scaled single-event SNR of a dip in a settling window after a data gap taken out
 /// before the search: the same chance level as [`LOOKALIKE_SES`]. A four-year Kepler light
-/// curve has some sixty such windows of 1.5 d, about a million boxes at the default 14
-/// durations, so white noise takes out one window's box in three stars or so, while the
-/// settling dips that paired into three of Kepler-227's rejected rounds are taken out.
+/// curve has some sixty such windows of 1.5 d, about 60,000 boxes at the default 14
+/// durations, so white noise takes out a box of noise in one star of fifty or so, while the
+/// settling dips that paired into three of Kepler-227's rejected rounds (SES 5.5-9.6) are
+/// taken out.
 const SETTLING_SES: f64 = LOOKALIKE_SES;
 
 /// A dip like a signal's transits is at least this share of their depth (and at most its
