@@ -1,11 +1,12 @@
 //! Which peaks become candidates: the rules a peak above the SDE threshold must pass, each a
 //! named predicate that says why it fails (single events, thermal settling, transits that
-//! disagree, stellar variability, a transit not unique in its fold, echoes of an earlier
-//! candidate).
+//! disagree, stellar variability, a transit not unique in its fold, transits that shift
+//! phase between segments, echoes of an earlier candidate).
 
-use super::{harmonic_ratio, Candidate};
+use super::{drift, harmonic_ratio, Candidate};
 use crate::bls::stats::{self, Vetting};
 use crate::lightcurve::phase_distance;
+use crate::signal::Ephemeris;
 
 /// A candidate whose strongest transit carries more than this share of its total SNR^2 is
 /// taken for a single event (or unrelated events lined up) and skipped: two equal transits
@@ -76,6 +77,37 @@ pub(super) fn variable(v: &Vetting) -> Option<String> {
 /// ([`crate::bls::uniqueness::ModelShift::not_unique`]).
 pub(super) fn not_unique(v: &Vetting, min_snr: f64) -> Option<String> {
     v.model_shift.not_unique(min_snr)
+}
+
+/// A candidate whose transits sit at another phase in this many segments or more
+/// ([`drift::drifted`]) is not one ephemeris over the light curve.
+pub(crate) const MIN_DRIFTED_SEGMENTS: usize = 2;
+
+/// Only shifts of at least this share of the period count: the largest known transit-timing
+/// variations (Kepler-88 b: about 12 h on 10.95 d) stay under 5 % of the period, while a
+/// scrambled copy's segments put a signal at any phase.
+pub(crate) const MIN_DRIFT_SHARE: f64 = 0.1;
+
+/// Why a candidate at `at` whose transits were found at other phases in some segments
+/// (`moved`) is not a planet, if it is not: in [`MIN_DRIFTED_SEGMENTS`] segments or more
+/// they sit at least [`MIN_DRIFT_SHARE`] of the period off its ephemeris. A planet keeps its
+/// phase from quarter to quarter; a signal whose quarters were shifted in time (a scrambled
+/// copy) is found at the period of its strongest alignment, and the other quarters show
+/// where its transits really are.
+pub(super) fn incoherent(at: Ephemeris, moved: &[drift::Drifted]) -> Option<String> {
+    let far: Vec<f64> = moved
+        .iter()
+        .map(|d| phase_distance(d.time, at.epoch, at.period))
+        .filter(|&off| off >= MIN_DRIFT_SHARE * at.period)
+        .collect();
+    (far.len() >= MIN_DRIFTED_SEGMENTS).then(|| {
+        format!(
+            "in {} segments its transits sit {:.2}-{:.2} d off its ephemeris (not one ephemeris over the light curve)",
+            far.len(),
+            far.iter().copied().fold(f64::INFINITY, f64::min),
+            far.iter().copied().fold(0.0, f64::max),
+        )
+    })
 }
 
 /// Candidates with at most this many transits: one or two outliers of a star can line up
@@ -160,6 +192,32 @@ mod tests {
         assert_eq!(too_brief(&few(&[2, 3, 3, 9])), None);
         // With many transits the SDE speaks for the signal.
         assert_eq!(too_brief(&few(&[1; 6])), None);
+    }
+
+    fn moved(segment: u32, time: f64) -> drift::Drifted {
+        drift::Drifted {
+            segment,
+            start: 0.0,
+            time,
+            depth: 1e-3,
+            snr: 20.0,
+            depth_at_ephemeris: 0.0,
+        }
+    }
+
+    #[test]
+    fn transits_at_other_phases_in_two_segments_are_not_one_ephemeris() {
+        let at = Ephemeris::new(10.0, 5.0, 0.2);
+        // Scrambled quarters: 3.0 and 4.5 d off in two segments.
+        let why = incoherent(at, &[moved(2, 98.0), moved(5, 209.5)]).unwrap();
+        assert!(
+            why.contains("2 segments") && why.contains("3.00-4.50 d"),
+            "{why}"
+        );
+        // One segment off could be any deep dip of that quarter.
+        assert_eq!(incoherent(at, &[moved(2, 98.0)]), None);
+        // Timing variations of half a day (5 % of the period) keep a planet.
+        assert_eq!(incoherent(at, &[moved(2, 95.5), moved(5, 204.5)]), None);
     }
 
     #[test]

@@ -608,13 +608,11 @@ fn doubled(
     (period, epoch, vetting)
 }
 
-/// Masks, for the next round, a candidate's (or its echo's) transits (within `half` of
-/// each): on its ephemeris, and in each segment where its transits sit at another phase
-/// ([`drift::drifted`]), at that phase too (logged).
-fn mask_signal(st: &mut StarState<'_>, at: Ephemeris, depth: f64, half: f64, min_snr: f64) {
+/// Masks, for the next round, a candidate's (or its echo's) transits in each segment where
+/// they sit at another phase (`moved`, from [`drift::drifted`]), within `half` of each
+/// (logged).
+fn mask_drifted(st: &mut StarState<'_>, at: Ephemeris, half: f64, moved: &[drift::Drifted]) {
     let s = st.series;
-    let moved = drift::drifted(s, &st.residual_flux(), &st.keep, at, depth, min_snr);
-    mask_transits(st, at.epoch, at.period, half);
     for d in moved {
         for i in 0..s.len() {
             if s.segment[i] == d.segment && phase_distance(s.time[i], d.time, at.period) < half {
@@ -872,7 +870,28 @@ fn take_peak(
         .candidates
         .iter()
         .find_map(|c| accept::echo_of(c, period, epoch, duration).map(|why| (c.planet, why)));
-    if rejected.is_some() {
+    // A candidate (or a candidate's echo): its transits that sit elsewhere in some segments
+    // too (a rejected peak's are not looked for: a variable star's wandering dips would
+    // take much of the light curve with them).
+    let moved = if rejected.is_none() {
+        let s = st.series;
+        drift::drifted(
+            s,
+            &st.residual_flux(),
+            &st.keep,
+            at,
+            vetting.depth.depth,
+            opts.min_snr,
+        )
+    } else {
+        Vec::new()
+    };
+    let rejected = rejected.or_else(|| {
+        echo.is_none()
+            .then(|| accept::incoherent(at, &moved))
+            .flatten()
+    });
+    if rejected.is_some() && moved.is_empty() {
         mask_transits(st, epoch, period, half);
     } else if let Some(amplitude) = subtract_candidate(st, at, half) {
         st.result.skipped.push(format!(
@@ -880,11 +899,10 @@ fn take_peak(
             200.0 * half / period,
             amplitude * 1e6
         ));
+        mask_drifted(st, at, half, &moved);
     } else {
-        // A candidate (or a candidate's echo): its transits that sit elsewhere in some
-        // segments too (a rejected peak's are not looked for: a variable star's wandering
-        // dips would take much of the light curve with them).
-        mask_signal(st, at, vetting.depth.depth, half, opts.min_snr);
+        mask_transits(st, epoch, period, half);
+        mask_drifted(st, at, half, &moved);
     }
     if let Some(why) = rejected {
         st.result.skipped.push(format!("{signal}: {why}, masked"));
