@@ -54,17 +54,32 @@ impl ModelShift {
     /// Why the transit is not unique, if it is not: a dip (other than a secondary eclipse)
     /// or a brightening elsewhere in phase that it does not beat by the chance level and a
     /// margin ([`DIP_MARGIN`], [`POSITIVE_MARGIN`]), or a significance that red noise
-    /// explains (below `min_snr` once divided by the red-noise factor).
-    pub(crate) fn not_unique(&self, min_snr: f64) -> Option<String> {
-        if self.primary - self.tertiary < self.false_alarm + DIP_MARGIN {
+    /// explains (below `min_snr` once divided by the red-noise factor). With `red_units`,
+    /// the differences with the other dip and the brightening are divided by the red-noise
+    /// factor too (when it is above 1), so that they count in the fold's own noise.
+    pub(crate) fn not_unique(&self, min_snr: f64, red_units: bool) -> Option<String> {
+        let unit = if red_units {
+            self.red_noise.max(1.0)
+        } else {
+            1.0
+        };
+        let against = if unit > 1.0 {
+            format!(
+                ", differences over the red-noise factor {:.2}",
+                self.red_noise
+            )
+        } else {
+            String::new()
+        };
+        if (self.primary - self.tertiary) / unit < self.false_alarm + DIP_MARGIN {
             return Some(format!(
-                "not unique: a dip of {:.1} sigma elsewhere in phase against its {:.1} (model-shift, chance level {:.1})",
+                "not unique: a dip of {:.1} sigma elsewhere in phase against its {:.1} (model-shift, chance level {:.1}{against})",
                 self.tertiary, self.primary, self.false_alarm
             ));
         }
-        if self.primary - self.positive < self.false_alarm + POSITIVE_MARGIN {
+        if (self.primary - self.positive) / unit < self.false_alarm + POSITIVE_MARGIN {
             return Some(format!(
-                "not unique: a brightening of {:.1} sigma elsewhere in phase against its {:.1} (model-shift, chance level {:.1})",
+                "not unique: a brightening of {:.1} sigma elsewhere in phase against its {:.1} (model-shift, chance level {:.1}{against})",
                 self.positive, self.primary, self.false_alarm
             ));
         }
@@ -233,7 +248,8 @@ mod tests {
         let ms = model_shift(&lc, 7.3, 133.1, 0.15);
         assert!(ms.primary > 40.0 && ms.tertiary < 5.0, "{ms:?}");
         assert!((0.8..1.3).contains(&ms.red_noise), "{ms:?}");
-        assert_eq!(ms.not_unique(7.1), None);
+        assert_eq!(ms.not_unique(7.1, false), None);
+        assert_eq!(ms.not_unique(7.1, true), None);
         // A second train of the same depth at another phase of the same period: the fold
         // holds two equal dips, neither unique (the second is the 'secondary'; a third makes
         // the tertiary).
@@ -246,7 +262,37 @@ mod tests {
             0.0,
         );
         let ms = model_shift(&three, 7.3, 133.1, 0.15);
-        assert!(ms.not_unique(7.1).unwrap().contains("not unique"), "{ms:?}");
+        assert!(
+            ms.not_unique(7.1, false).unwrap().contains("not unique"),
+            "{ms:?}"
+        );
+    }
+
+    #[test]
+    fn few_transits_are_compared_in_red_noise_units() {
+        let ms = |primary, tertiary, positive, red_noise| ModelShift {
+            primary,
+            tertiary,
+            positive,
+            red_noise,
+            false_alarm: 3.6,
+            ..Default::default()
+        };
+        // KIC 1575873's scrambled 688-d pair: a dip of 35.7 sigma and a brightening of 26.1
+        // elsewhere against its 52.0, on a star whose box SNRs scatter 7.16 times white noise.
+        let pair = ms(52.0, 35.7, 26.1, 7.16);
+        assert_eq!(pair.not_unique(7.1, false), None);
+        let why = pair.not_unique(7.1, true).unwrap();
+        assert!(
+            why.contains("a dip of 35.7") && why.contains("7.16"),
+            "{why}"
+        );
+        // Kepler-90 e's two transits in Q3-Q5 stand out either way.
+        let e = ms(13.6, 4.8, 4.0, 1.25);
+        assert_eq!(e.not_unique(7.1, true), None);
+        // White noise (a factor under 1) never lowers the bar.
+        assert_eq!(ms(9.0, 4.0, 2.0, 0.5).not_unique(7.1, true), None);
+        assert!(ms(9.0, 4.5, 2.0, 0.5).not_unique(7.1, true).is_some());
     }
 
     #[test]

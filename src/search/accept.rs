@@ -72,11 +72,20 @@ pub(super) fn variable(v: &Vetting) -> Option<String> {
         .then(|| "a sinusoid fits better than a box (stellar variability)".into())
 }
 
+/// Signals of at most this many transits are compared with the other dips and the
+/// brightenings of their fold in the fold's own noise (its red-noise factor), not in white
+/// noise: a fold of two or three cycles at a long period holds the star's every dip at some
+/// phase, so on a variable star another dip or brightening of tens of white-noise sigma is
+/// ordinary.
+pub(crate) const FEW_TRANSITS_IN_RED_NOISE: usize = 3;
+
 /// Why a peak's transit does not stand out in its own fold, if it does not: another dip or a
 /// brightening as strong elsewhere in phase, or red noise
-/// ([`crate::bls::uniqueness::ModelShift::not_unique`]).
+/// ([`crate::bls::uniqueness::ModelShift::not_unique`]; in red-noise units with at most
+/// [`FEW_TRANSITS_IN_RED_NOISE`] transits).
 pub(super) fn not_unique(v: &Vetting, min_snr: f64) -> Option<String> {
-    v.model_shift.not_unique(min_snr)
+    v.model_shift
+        .not_unique(min_snr, v.n_transits <= FEW_TRANSITS_IN_RED_NOISE)
 }
 
 /// A candidate whose transits sit at another phase in this many segments or more
