@@ -333,23 +333,29 @@ fn a_pulsation_folded_into_a_longer_period_is_not_a_candidate() {
     );
 }
 
-/// KIC 1575873's strongest peaks after its two-event 1257-d candidate are 9-12-h dips of red
-/// noise paired at 535-617 d: not unique, and masking their two or three transits costs under
-/// 1 % of the light curve, so they are masked rather than their folds subtracted (a fold
-/// subtracted at such a period let the search go on to three more non-KOI candidates).
+/// KIC 1575873's two strong 9-h dips pair at 1257.47 d, and 9-12-h dips of its red noise at
+/// 535-617 d: none stands out against the other dips of its fold in the fold's own noise (a
+/// red-noise factor of 7), and masking their two or three transits costs under 1 % of the
+/// light curve, so they are masked rather than their folds subtracted (a fold subtracted at
+/// such a period let the search go on to three more non-KOI candidates).
 #[test]
 fn a_long_periods_red_noise_is_masked_not_subtracted() {
     let Some(r) = search(&["kepler-survey/001575873"], &SearchOptions::default()) else {
         return;
     };
-    assert_eq!(periods(&r).len(), 1, "{:?} {:?}", periods(&r), r.skipped);
-    assert_period(r.candidates[0].period, 1257.47, 1e-3);
+    assert!(r.candidates.is_empty(), "{:?} {:?}", periods(&r), r.skipped);
+    let pair = r.skipped.iter().find(|s| s.starts_with("P = 1257.4"));
+    assert!(
+        pair.is_some_and(|s| s.contains("not unique") && s.contains("red-noise factor 7.")),
+        "{:?}",
+        r.skipped
+    );
     let red: Vec<_> = r
         .skipped
         .iter()
-        .filter(|s| s.contains("red noise"))
+        .filter(|s| s.contains("red noise") || s.contains("red-noise factor"))
         .collect();
-    assert!(!red.is_empty(), "{:?}", r.skipped);
+    assert!(red.len() >= 3, "{:?}", r.skipped);
     assert!(
         red.iter()
             .all(|s| s.ends_with("masked") && !s.contains("subtracted")),
