@@ -874,9 +874,8 @@ fn take_peak(
     // too (a rejected peak's are not looked for: a variable star's wandering dips would
     // take much of the light curve with them).
     let moved = if rejected.is_none() {
-        let s = st.series;
         drift::drifted(
-            s,
+            st.series,
             &st.residual_flux(),
             &st.keep,
             at,
@@ -891,19 +890,18 @@ fn take_peak(
             .then(|| accept::incoherent(at, &moved))
             .flatten()
     });
-    if rejected.is_some() && moved.is_empty() {
-        mask_transits(st, epoch, period, half);
-    } else if let Some(amplitude) = subtract_candidate(st, at, half) {
-        st.result.skipped.push(format!(
+    // A peak rejected before its segments were looked at is masked; any other, a short
+    // period's fold subtracted instead where masking would take too much.
+    let looked_at = rejected.is_none() || !moved.is_empty();
+    match looked_at.then(|| subtract_candidate(st, at, half)).flatten() {
+        Some(amplitude) => st.result.skipped.push(format!(
             "P = {period:.5} d: masking its transits would take {:.0} % of the light curve; its fold ({:.0} ppm) subtracted instead",
             200.0 * half / period,
             amplitude * 1e6
-        ));
-        mask_drifted(st, at, half, &moved);
-    } else {
-        mask_transits(st, epoch, period, half);
-        mask_drifted(st, at, half, &moved);
+        )),
+        None => mask_transits(st, epoch, period, half),
     }
+    mask_drifted(st, at, half, &moved);
     if let Some(why) = rejected {
         st.result.skipped.push(format!("{signal}: {why}, masked"));
         return;

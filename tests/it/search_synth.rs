@@ -291,8 +291,8 @@ fn transits_that_moved_between_segments_are_no_planet_and_masked_where_they_sit(
     // Quarters reordered as `screen --scramble` does, each with its transits at another
     // phase: the best ephemeris (7.318 d) holds two segments' transits; the other two
     // segments' are found at their own phase, days off, so the peak is not one ephemeris
-    // over the light curve. Every transit is masked,
-    // so none comes back as a "planet" of its own.
+    // over the light curve. Every transit is masked, so none comes back as a "planet" of
+    // its own.
     let r = search_star(
         shifted_segments([133.1, 229.0, 324.2, 413.4]),
         &SearchOptions::default(),
