@@ -119,6 +119,31 @@ pub(super) fn incoherent(at: Ephemeris, moved: &[drift::Drifted]) -> Option<Stri
     })
 }
 
+/// A signal of more than [`FEW_TRANSITS`] transits whose per-transit depths scatter more
+/// than this many times their variance (chi-square over its degrees of freedom) has its
+/// depth SNR judged in that scatter (Kepler TPS's chi-square veto): on a variable star a
+/// short period's box gathers a spot's dimming at the same rotational phase each cycle,
+/// significant in white noise and not in its own transits' scatter. Planets' transits here
+/// scatter at most 1.4 times their variance (every KOI of the survey stars).
+pub(crate) const MAX_DEPTH_SCATTER_RATIO: f64 = 2.0;
+
+/// Why a many-transit peak is not significant, if it is not: its transits scatter in depth
+/// more than [`MAX_DEPTH_SCATTER_RATIO`] times their variance and its depth SNR over the
+/// square root of that ratio falls below `min_snr`.
+pub(super) fn scattered(v: &Vetting, min_snr: f64) -> Option<String> {
+    if v.n_transits <= FEW_TRANSITS {
+        return None;
+    }
+    let ratio = v.transit_depth_chi2 / (v.n_transits - 1) as f64;
+    let snr = v.depth.snr() / ratio.sqrt();
+    (ratio > MAX_DEPTH_SCATTER_RATIO && snr < min_snr).then(|| {
+        format!(
+            "its {} transits scatter in depth {ratio:.1} times their variance: in that scatter its depth SNR is {snr:.1}, below {min_snr}",
+            v.n_transits
+        )
+    })
+}
+
 /// Candidates with at most this many transits: one or two outliers of a star can line up
 /// into them, which the SDE cannot tell from a planet's transits.
 pub(crate) const FEW_TRANSITS_FOR_OUTLIERS: usize = 5;
@@ -227,6 +252,38 @@ mod tests {
         assert_eq!(incoherent(at, &[moved(2, 98.0)]), None);
         // Timing variations of half a day (5 % of the period) keep a planet.
         assert_eq!(incoherent(at, &[moved(2, 95.5), moved(5, 204.5)]), None);
+    }
+
+    fn many(depth_snr: f64, chi2_per_dof: f64) -> Vetting {
+        let n = 101;
+        Vetting {
+            n_transits: n,
+            depth: stats::Depth {
+                depth: depth_snr * 1e-6,
+                err: 1e-6,
+                points: 1000,
+            },
+            transit_depth_chi2: chi2_per_dof * (n - 1) as f64,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn many_transits_are_judged_in_their_own_scatter() {
+        // Inverted KIC 2019227's 0.988-d box: SNR 18.1 in white noise, transits 8 times
+        // their variance apart: 6.4 in its own scatter.
+        let why = scattered(&many(18.1, 8.05), 7.1).unwrap();
+        assert!(
+            why.contains("8.1 times") && why.contains("SNR is 6.4"),
+            "{why}"
+        );
+        // Strong enough in that scatter, or transits that agree: kept.
+        assert_eq!(scattered(&many(25.0, 8.05), 7.1), None);
+        assert_eq!(scattered(&many(8.0, 1.9), 7.1), None);
+        // Few transits have their own test (the chi-square's chance).
+        let mut few = many(18.1, 8.05);
+        few.n_transits = FEW_TRANSITS;
+        assert_eq!(scattered(&few, 7.1), None);
     }
 
     #[test]

@@ -885,15 +885,20 @@ fn take_peak(
     } else {
         Vec::new()
     };
-    let rejected = rejected.or_else(|| {
-        echo.is_none()
-            .then(|| accept::incoherent(at, &moved))
-            .flatten()
-    });
     // A peak rejected before its segments were looked at is masked; any other, a short
     // period's fold subtracted instead where masking would take too much.
     let looked_at = rejected.is_none() || !moved.is_empty();
-    match looked_at.then(|| subtract_candidate(st, at, half)).flatten() {
+    let rejected = rejected.or_else(|| {
+        echo.is_none()
+            .then(|| {
+                accept::incoherent(at, &moved).or_else(|| accept::scattered(&vetting, opts.min_snr))
+            })
+            .flatten()
+    });
+    let subtracted = looked_at
+        .then(|| subtract_candidate(st, at, half))
+        .flatten();
+    match subtracted {
         Some(amplitude) => st.result.skipped.push(format!(
             "P = {period:.5} d: masking its transits would take {:.0} % of the light curve; its fold ({:.0} ppm) subtracted instead",
             200.0 * half / period,
@@ -903,7 +908,12 @@ fn take_peak(
     }
     mask_drifted(st, at, half, &moved);
     if let Some(why) = rejected {
-        st.result.skipped.push(format!("{signal}: {why}, masked"));
+        let how = if subtracted.is_some() {
+            "subtracted"
+        } else {
+            "masked"
+        };
+        st.result.skipped.push(format!("{signal}: {why}, {how}"));
         return;
     }
     if let Some((p, why)) = echo {

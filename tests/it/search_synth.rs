@@ -355,3 +355,60 @@ fn irregular_dips_of_one_kind_do_not_pair_into_a_planet() {
         r.skipped
     );
 }
+
+/// 90 days of 100-ppm noise with a 1-d box of 5.8 h, 45 ppm deep on average, whose depth
+/// changes from cycle to cycle with a standard deviation of `scatter` (a spot's dimming at
+/// one rotational phase, growing and fading; seeded).
+fn cycle_to_cycle(scatter: f64) -> Series {
+    let mut s = generate(&SynthOptions {
+        seed: 40,
+        ..Default::default()
+    });
+    let mut state: u64 = 41;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let depths: Vec<f64> = (0..100)
+        .map(|_| {
+            let (u, v) = (uniform(), uniform());
+            let normal = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            45e-6 + scatter * normal
+        })
+        .collect();
+    for (t, f) in s.time.iter().zip(s.flux.iter_mut()) {
+        let phase = t - 131.7;
+        if phase.rem_euclid(1.0) < 0.24 {
+            *f *= 1.0 - depths[phase.floor() as usize];
+        }
+    }
+    s
+}
+
+#[test]
+fn many_transits_that_scatter_far_beyond_their_noise_are_not_a_planet() {
+    // The same mean box is a candidate when every cycle has its depth, and not when the
+    // cycles scatter by 120 ppm (about 4 times each transit's noise): significant in white
+    // noise, not in its own transits' scatter.
+    let steady = search_star(cycle_to_cycle(0.0), &SearchOptions::default());
+    let c = at_period(&steady, 1.0);
+    assert!(c.depth_snr > 10.0, "{c:?}");
+    let spotted = search_star(cycle_to_cycle(120e-6), &SearchOptions::default());
+    let why = spotted
+        .skipped
+        .iter()
+        .find(|s| s.contains("scatter in depth"))
+        .unwrap_or_else(|| panic!("{:?}", spotted.skipped));
+    let period: f64 = why[4..].split(' ').next().unwrap().parse().unwrap();
+    assert!((period - 1.0).abs() < 0.01, "{why}");
+    assert!(
+        spotted
+            .candidates
+            .iter()
+            .all(|c| (c.period - 1.0).abs() > 0.01),
+        "{:?}",
+        spotted.candidates
+    );
+}
