@@ -50,6 +50,14 @@ fn at_period(r: &SearchResult, period: f64) -> &exoscreen::search::Candidate {
         .unwrap_or_else(|| panic!("{period} d not found: {:?}", r.skipped))
 }
 
+/// The period of a log line "P = <period> d...".
+fn logged_period(line: &str) -> f64 {
+    line.strip_prefix("P = ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no period in {line:?}"))
+}
+
 #[test]
 fn single_events_are_reported_apart_not_paired() {
     let r = search(&SearchOptions::default());
@@ -226,7 +234,7 @@ fn a_fold_of_several_dips_is_subtracted_not_masked() {
         .iter()
         .find(|s| s.contains("not unique") && s.contains("fold"))
         .unwrap_or_else(|| panic!("{:?}", r.skipped));
-    let period: f64 = fold[4..].split(' ').next().unwrap().parse().unwrap();
+    let period = logged_period(fold);
     assert!((period / 1.1 - 1.0).abs() < 0.01, "{fold}");
     assert!(
         r.candidates
@@ -401,7 +409,7 @@ fn many_transits_that_scatter_far_beyond_their_noise_are_not_a_planet() {
         .iter()
         .find(|s| s.contains("scatter in depth"))
         .unwrap_or_else(|| panic!("{:?}", spotted.skipped));
-    let period: f64 = why[4..].split(' ').next().unwrap().parse().unwrap();
+    let period = logged_period(why);
     assert!((period - 1.0).abs() < 0.01, "{why}");
     assert!(
         spotted
